@@ -1,0 +1,47 @@
+// melodist: learn melodies from folk songs with an LSTM and compose new ones.
+// The command is thin: every subcommand (apps/cmd_*.cpp) parses options and calls libmelodist.
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include "command.h"
+#include "melodist/version.h"
+#include "util/error.h"
+
+namespace melodist::cli {
+
+std::vector<CommandEntry>& command_registry() {
+  static std::vector<CommandEntry> registry;
+  return registry;
+}
+
+Command::Command(std::string name, int order, Setup setup) {
+  command_registry().push_back({std::move(name), order, std::move(setup)});
+}
+
+}  // namespace melodist::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"melodist " MELODIST_VERSION ": learns melodies from folk songs with an LSTM network and composes new ones"};
+  app.set_version_flag("--version", "melodist " MELODIST_VERSION);
+  app.require_subcommand(1);
+  auto& registry = melodist::cli::command_registry();
+  std::sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
+  for (const auto& entry : registry) entry.setup(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const melodist::Error& e) {
+    std::fprintf(stderr, "melodist: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "melodist: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "melodist: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

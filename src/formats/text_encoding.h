@@ -1,0 +1,58 @@
+#pragma once
+// The reference's text encoding (the "generating melodies with RNN-LSTM" recipe):
+// one symbol per step (default a 16th note = 1/4 quarter): the MIDI number at a note's first step,
+// "r" at a rest's first step, "_" at every further step of the same note or rest. Songs are joined
+// with `delimiter_length` "/" symbols. Symbols are separated by single spaces.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "music/melody.h"
+#include "util/rational.h"
+
+namespace melodist {
+
+inline constexpr const char* kHoldSymbol = "_";
+inline constexpr const char* kRestSymbol = "r";
+inline constexpr const char* kDelimiterSymbol = "/";
+inline constexpr int kDefaultDelimiterLength = 64;
+
+enum class TransposeMode { reference, none };  // reference: major -> C, minor -> A
+enum class TieMode { reattack, merge };         // reattack: every tied part is its own note (reference)
+
+struct EncodeOptions {
+  Rational step{1, 4};                 // quarter notes per symbol
+  std::vector<Rational> durations;     // allowed note/rest lengths in quarters; empty = any whole number of steps
+  TransposeMode transpose = TransposeMode::reference;
+  TieMode ties = TieMode::reattack;
+};
+
+// The reference's allowed lengths: 1/4, 1/2, 3/4, 1, 3/2, 2, 3, 4 quarter notes.
+std::vector<Rational> reference_durations();
+
+struct EncodedSong {
+  bool accepted = false;
+  std::string reason;                  // why rejected, e.g. "note of 1/3 quarter at line 17"
+  std::vector<std::string> symbols;    // the encoding (empty when rejected)
+  Key key;                             // the key used for transposition
+  KeySource key_source = KeySource::designation;
+  int transposition = 0;               // semitones added to every pitch
+  int notes = 0;                       // number of note onsets in the encoding
+};
+
+// Filters, transposes and encodes one melody. Never throws for musical content; a melody that the
+// encoder cannot represent is returned with accepted = false and a reason.
+EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options);
+
+// Splits encoded text on whitespace into symbols (no validation).
+std::vector<std::string> split_symbols(std::string_view text);
+// Joins symbols with single spaces (no trailing space).
+std::string join_symbols(const std::vector<std::string>& symbols);
+
+// Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
+// Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
+// the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_" or "/".
+// Decoding stops at the first "/" after a note (the reference's end of song).
+Melody decode_symbols(const std::vector<std::string>& symbols, Rational step = Rational(1, 4));
+
+}  // namespace melodist

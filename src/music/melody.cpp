@@ -1,0 +1,14 @@
+#include "music/melody.h"
+
+namespace melodist {
+
+std::string Key::name() const {
+  static const char* kNames[12] = {"C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B"};
+  std::string n = kNames[((tonic_pitch_class % 12) + 12) % 12];
+  if (minor) n[0] = static_cast<char>(n[0] - 'A' + 'a');
+  return n;  // kern spelling: "G" is G major, "g" is G minor, "B-" is B-flat major
+}
+
+std::string to_string(KeySource source) { return source == KeySource::designation ? "designation" : "estimate"; }
+
+}  // namespace melodist

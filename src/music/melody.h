@@ -1,0 +1,43 @@
+#pragma once
+// The format-neutral melody that every reader produces (kern, MIDI) and every writer consumes:
+// one monophonic line of notes and rests with exact durations in quarter notes.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/rational.h"
+
+namespace melodist {
+
+constexpr int kRest = -1;
+
+struct MelodyEvent {
+  int pitch = kRest;             // MIDI note number 0..127, or kRest
+  Rational duration;             // quarter notes (a 16th note is 1/4); may be 0 for grace notes
+  bool tied_to_next = false;     // kern '[' or '_': this note continues into the next event
+  int line = 0;                  // source line (kern), 0 when unknown
+};
+
+struct Key {
+  int tonic_pitch_class = 0;     // 0 = C, 1 = C#/Db, ... 11 = B
+  bool minor = false;
+  std::string name() const;      // "G major", "e minor" style: "G" / "e" as in kern designations
+};
+
+enum class KeySource { designation, estimate };
+std::string to_string(KeySource source);  // "designation" / "estimate"
+
+struct TimeSignature {
+  int numerator = 4;
+  int denominator = 4;
+};
+
+struct Melody {
+  std::vector<MelodyEvent> events;
+  std::optional<Key> key;                 // the FIRST key designation (kern *G:) / key-signature meta event
+  std::optional<int> key_signature_fifths;  // kern *k[f#] = 1, *k[b-e-] = -2; MIDI key signature sf
+  std::optional<TimeSignature> time_signature;  // first meter
+  std::optional<double> tempo_bpm;        // MIDI tempo meta event, kern *MM
+};
+
+}  // namespace melodist

@@ -1,0 +1,179 @@
+#include "nn/model.h"
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "formats/safetensors.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace melodist {
+
+std::string to_string(RecurrentActivation activation) {
+  return activation == RecurrentActivation::sigmoid ? "sigmoid" : "hard_sigmoid";
+}
+
+RecurrentActivation parse_recurrent_activation(const std::string& text) {
+  if (text == "sigmoid") return RecurrentActivation::sigmoid;
+  if (text == "hard_sigmoid") return RecurrentActivation::hard_sigmoid;
+  throw Error("unknown recurrent activation \"" + text + "\" (melodist supports sigmoid and hard_sigmoid)");
+}
+
+size_t TensorInfo::size() const {
+  size_t n = 1;
+  for (size_t d : shape) n *= d;
+  return n;
+}
+
+std::vector<TensorInfo> parameter_layout(const ModelConfig& c) {
+  const size_t H = c.hidden_size, V = c.vocab_size;
+  std::vector<TensorInfo> out;
+  size_t offset = 0;
+  auto add = [&](std::string name, std::vector<size_t> shape) {
+    TensorInfo t{std::move(name), std::move(shape), offset};
+    offset += t.size();
+    out.push_back(std::move(t));
+  };
+  for (int l = 0; l < c.num_layers; ++l) {
+    const size_t E = l == 0 ? V : H;
+    std::string p = "lstm." + std::to_string(l) + ".";
+    add(p + "w_x", {E, 4 * H});
+    add(p + "w_h", {H, 4 * H});
+    add(p + "b", {4 * H});
+  }
+  add("dense.w_y", {H, V});
+  add("dense.b_y", {V});
+  return out;
+}
+
+size_t parameter_count(const ModelConfig& c) {
+  auto layout = parameter_layout(c);
+  return layout.back().offset + layout.back().size();
+}
+
+ParameterViews parameter_views(const ModelConfig& c, float* base) {
+  ParameterViews v;
+  auto layout = parameter_layout(c);
+  size_t k = 0;
+  for (int l = 0; l < c.num_layers; ++l) {
+    LstmLayerView lv;
+    lv.w_x = base + layout[k++].offset;
+    lv.w_h = base + layout[k++].offset;
+    lv.b = base + layout[k++].offset;
+    lv.input_size = l == 0 ? c.vocab_size : c.hidden_size;
+    v.lstm.push_back(lv);
+  }
+  v.w_y = base + layout[k++].offset;
+  v.b_y = base + layout[k++].offset;
+  return v;
+}
+
+int Model::symbol_id(const std::string& symbol) const {
+  for (size_t i = 0; i < vocabulary.size(); ++i)
+    if (vocabulary[i] == symbol) return static_cast<int>(i);
+  return -1;
+}
+
+Model make_model(const ModelConfig& config, std::vector<std::string> vocabulary, uint64_t seed) {
+  if (config.vocab_size != static_cast<int>(vocabulary.size())) throw Error("vocabulary size does not match the model configuration");
+  if (config.hidden_size <= 0 || config.num_layers <= 0) throw Error("hidden size and layer count must be positive");
+  Model m;
+  m.config = config;
+  m.vocabulary = std::move(vocabulary);
+  m.params.assign(parameter_count(config), 0.0f);
+  std::mt19937_64 rng(seed);
+  for (const auto& t : parameter_layout(config)) {
+    float* p = m.params.data() + t.offset;
+    if (t.shape.size() == 2) {
+      // Xavier (Glorot) uniform over the matrix as Keras initialises `kernel`.
+      const double limit = std::sqrt(6.0 / static_cast<double>(t.shape[0] + t.shape[1]));
+      std::uniform_real_distribution<double> u(-limit, limit);
+      for (size_t i = 0; i < t.size(); ++i) p[i] = static_cast<float>(u(rng));
+    } else if (t.name.ends_with(".b")) {
+      const size_t H = config.hidden_size;
+      for (size_t i = H; i < 2 * H; ++i) p[i] = 1.0f;  // forget gate (i, f, g, o order)
+    }
+  }
+  return m;
+}
+
+void save_model(const Model& model, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw file_error(dir, 0, "cannot create the model directory: " + ec.message());
+  SafeTensorsFile file;
+  for (const auto& t : parameter_layout(model.config)) {
+    file.tensors.push_back({t.name, t.shape, std::vector<float>(model.params.begin() + t.offset,
+                                                                model.params.begin() + t.offset + t.size())});
+  }
+  nlohmann::json config = {{"vocab_size", model.config.vocab_size},
+                           {"hidden_size", model.config.hidden_size},
+                           {"num_layers", model.config.num_layers},
+                           {"dropout", model.config.dropout},
+                           {"recurrent_activation", to_string(model.config.recurrent_activation)}};
+  file.metadata["format"] = kModelFormat;
+  file.metadata["format_version"] = std::to_string(kModelFormatVersion);
+  file.metadata["config"] = config.dump();
+  file.metadata["vocabulary"] = nlohmann::json(model.vocabulary).dump();
+  file.metadata["metadata"] = model.metadata.dump();
+  write_file_atomically((fs::path(dir) / kModelFileName).string(), serialize_safetensors(file));
+  nlohmann::ordered_json mapping = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < model.vocabulary.size(); ++i) mapping[model.vocabulary[i]] = i;
+  write_file_atomically((fs::path(dir) / "mapping.json").string(), mapping.dump(4) + "\n");
+}
+
+Model load_model(const std::string& dir_or_file) {
+  namespace fs = std::filesystem;
+  std::string path = dir_or_file;
+  if (fs::is_directory(path)) path = (fs::path(path) / kModelFileName).string();
+  if (!fs::exists(path)) throw file_error(path, 0, "no model here (expected a directory holding " + std::string(kModelFileName) + ")");
+  SafeTensorsFile file = parse_safetensors(read_file(path), path);
+  auto meta = [&](const std::string& key) -> const std::string& {
+    auto it = file.metadata.find(key);
+    if (it == file.metadata.end()) throw file_error(path, 0, "not a melodist model (metadata has no \"" + key + "\")");
+    return it->second;
+  };
+  if (meta("format") != kModelFormat) throw file_error(path, 0, "not a melodist model (format \"" + meta("format") + "\")");
+  if (meta("format_version") != std::to_string(kModelFormatVersion))
+    throw file_error(path, 0, "model format version " + meta("format_version") + " is not the version this melodist reads (" +
+                                  std::to_string(kModelFormatVersion) + ")");
+  Model m;
+  try {
+    auto config = nlohmann::json::parse(meta("config"));
+    m.config.vocab_size = config.at("vocab_size").get<int>();
+    m.config.hidden_size = config.at("hidden_size").get<int>();
+    m.config.num_layers = config.at("num_layers").get<int>();
+    m.config.dropout = config.at("dropout").get<float>();
+    m.config.recurrent_activation = parse_recurrent_activation(config.at("recurrent_activation").get<std::string>());
+    m.vocabulary = nlohmann::json::parse(meta("vocabulary")).get<std::vector<std::string>>();
+    m.metadata = nlohmann::json::parse(meta("metadata"));
+  } catch (const nlohmann::json::exception& e) {
+    throw file_error(path, 0, std::string("malformed model metadata: ") + e.what());
+  }
+  if (m.config.vocab_size <= 0 || m.config.vocab_size > 100000 || m.config.hidden_size <= 0 || m.config.hidden_size > 65536 ||
+      m.config.num_layers <= 0 || m.config.num_layers > 64 || static_cast<int>(m.vocabulary.size()) != m.config.vocab_size)
+    throw file_error(path, 0, "model configuration is inconsistent (vocabulary, hidden size or layers)");
+  auto layout = parameter_layout(m.config);
+  if (layout.size() != file.tensors.size()) throw file_error(path, 0, "model holds " + std::to_string(file.tensors.size()) +
+                                                                         " tensors, its configuration needs " + std::to_string(layout.size()));
+  m.params.assign(parameter_count(m.config), 0.0f);
+  for (const auto& t : layout) {
+    const SafeTensor* found = nullptr;
+    for (const auto& s : file.tensors)
+      if (s.name == t.name) found = &s;
+    if (!found) throw file_error(path, 0, "model has no tensor " + t.name);
+    if (found->shape != t.shape) throw file_error(path, 0, "tensor " + t.name + " has the wrong shape");
+    std::copy(found->data.begin(), found->data.end(), m.params.begin() + t.offset);
+  }
+  return m;
+}
+
+std::string bundled_model_dir() {
+  // MELODIST_MODEL overrides; otherwise the models/ folder of the source tree this binary was built from.
+  if (const char* env = std::getenv("MELODIST_MODEL")) return env;
+  return std::string(MELODIST_SOURCE_DIR) + "/models/essen-german";
+}
+
+}  // namespace melodist

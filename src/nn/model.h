@@ -1,0 +1,103 @@
+#pragma once
+// The melodist network: N stacked LSTM layers -> dropout -> dense -> softmax over the vocabulary.
+//
+// Shape legend (used in every shape comment under src/nn, src/train, src/generate):
+//   B batch, T steps, H hidden units, V vocabulary size, L layers,
+//   E input width of a layer (V for layer 0, whose input is a symbol id; H for layers above).
+//
+// Weight layout (written down here, where weights live, as RTNeural does):
+//   * Gates are ordered i, f, g, o (input, forget, cell candidate, output) along the 4H axis,
+//     the order PyTorch and Keras both use (Keras calls g "c").
+//   * w_x is (E, 4H) row-major: row e holds the contribution of input e to all 4H gate
+//     pre-activations. For layer 0 the input is one-hot, so x_t @ w_x is row `symbol` of w_x:
+//     training and inference gather that row instead of multiplying. This is Keras's `kernel`
+//     layout as stored; PyTorch's weight_ih_l{k} is its transpose, (4H, E).
+//   * w_h is (H, 4H) row-major: Keras's `recurrent_kernel`; PyTorch's weight_hh_l{k} transposed.
+//   * b is (4H): ONE summed bias. PyTorch keeps two (bias_ih + bias_hh); loading from PyTorch sums
+//     them, saving for PyTorch puts the sum in bias_ih and zeros in bias_hh. Keras has one bias.
+//   * w_y is (H, V) (Keras Dense `kernel`; PyTorch Linear.weight transposed), b_y is (V).
+//   * The cell: i = act(a_i), f = act(a_f), g = tanh(a_g), o = act(a_o), c' = f*c + i*g,
+//     h' = o*tanh(c'), where act is the recurrent activation: sigmoid (PyTorch, tf.keras >= 2.0
+//     defaults) or hard_sigmoid(x) = clip(0.2 x + 0.5, 0, 1) (Keras 2.2.4's default).
+//
+// All parameters live in ONE contiguous float buffer, in the order
+//   lstm.0.w_x, lstm.0.w_h, lstm.0.b, lstm.1.w_x, ..., dense.w_y, dense.b_y
+// with named views into it; gradients and Adam moments mirror the same layout.
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace melodist {
+
+enum class RecurrentActivation { sigmoid, hard_sigmoid };
+std::string to_string(RecurrentActivation activation);            // "sigmoid" / "hard_sigmoid"
+RecurrentActivation parse_recurrent_activation(const std::string& text);  // throws melodist::Error
+
+struct ModelConfig {
+  int vocab_size = 0;     // V
+  int hidden_size = 256;  // H
+  int num_layers = 1;     // L
+  float dropout = 0.2f;   // inverted dropout on each LSTM output, training only
+  RecurrentActivation recurrent_activation = RecurrentActivation::sigmoid;
+};
+
+struct LstmLayerView {
+  float* w_x;  // (E, 4H)
+  float* w_h;  // (H, 4H)
+  float* b;    // (4H)
+  int input_size;  // E
+};
+
+struct ParameterViews {
+  std::vector<LstmLayerView> lstm;  // L layers, bottom first
+  float* w_y;  // (H, V)
+  float* b_y;  // (V)
+};
+
+// Named tensors of the layout above, in buffer order: name, shape, offset (floats).
+struct TensorInfo {
+  std::string name;           // "lstm.0.w_x", "lstm.0.w_h", "lstm.0.b", ..., "dense.w_y", "dense.b_y"
+  std::vector<size_t> shape;
+  size_t offset;
+  size_t size() const;
+};
+std::vector<TensorInfo> parameter_layout(const ModelConfig& config);
+size_t parameter_count(const ModelConfig& config);
+// Views into any buffer of parameter_count floats (parameters, gradients, Adam moments).
+ParameterViews parameter_views(const ModelConfig& config, float* base);
+
+struct Model {
+  ModelConfig config;
+  std::vector<std::string> vocabulary;  // id -> symbol; mapping.json is its inverse
+  std::vector<float> params;            // (parameter_count(config)) in the layout above
+  // Everything else a model carries: training options ("training"), the validation rule
+  // ("validation": {"every": 10}), preprocessing options ("preprocessing"), the command that made it
+  // ("command"), metrics ("metrics"), its origin ("source": "melodist train" / "keras import").
+  nlohmann::json metadata = nlohmann::json::object();
+
+  int symbol_id(const std::string& symbol) const;  // -1 when not in the vocabulary
+};
+
+// Xavier-uniform weights, zero biases except forget-gate bias 1 (the Keras unit_forget_bias default);
+// deterministic for a seed.
+Model make_model(const ModelConfig& config, std::vector<std::string> vocabulary, uint64_t seed);
+
+// A model directory holds model.safetensors (weights + metadata) and mapping.json (symbol -> id).
+inline constexpr const char* kModelFileName = "model.safetensors";
+inline constexpr const char* kModelFormat = "melodist-model";
+inline constexpr int kModelFormatVersion = 1;
+
+// Writes DIR/model.safetensors and DIR/mapping.json atomically (creates DIR if missing).
+void save_model(const Model& model, const std::string& dir);
+// Reads DIR (or a .safetensors file path). Throws melodist::Error naming the file on a missing file,
+// a file that is not a melodist model, a format version mismatch, a checksum mismatch (truncated or
+// corrupted data), or tensors whose shapes disagree with the stored configuration.
+Model load_model(const std::string& dir_or_file);
+
+// The bundled model committed under models/ (used when --model is not given).
+std::string bundled_model_dir();
+
+}  // namespace melodist

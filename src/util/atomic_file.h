@@ -1,0 +1,16 @@
+#pragma once
+// Every output file is written whole or not at all: the bytes go to "<path>.tmp-<pid>" beside the
+// target, are fsync'ed, and the temporary is renamed over the target (rename is atomic on POSIX).
+// A crash at any moment leaves either the old file or the new one, never half of one.
+#include <string>
+#include <string_view>
+
+namespace melodist {
+
+// Throws melodist::Error naming the path (e.g. a missing folder) and removes the temporary on failure.
+void write_file_atomically(const std::string& path, std::string_view bytes);
+
+// Reads a whole file; throws melodist::Error naming the path when it cannot be opened or read.
+std::string read_file(const std::string& path);
+
+}  // namespace melodist
