@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "formats/kern_reader.h"
+#include "formats/midi_reader.h"
 #include "util/error.h"
 
 namespace melodist {
@@ -18,14 +19,14 @@ std::string lower_extension(const std::string& path) {
 
 bool is_song_file(const std::string& path) {
   std::string ext = lower_extension(path);
-  return ext == ".krn";
+  return ext == ".krn" || ext == ".mid" || ext == ".midi";
 }
 
 Melody read_song_file(const std::string& path, const SongReadOptions& options) {
-  (void)options;
   std::string ext = lower_extension(path);
   if (ext == ".krn") return read_kern_file(path);
-  throw file_error(path, 0, "unknown song format \"" + ext + "\" (melodist reads .krn)");
+  if (ext == ".mid" || ext == ".midi") return read_midi_file(path, {options.midi_track, options.midi_channel, options.step});
+  throw file_error(path, 0, "unknown song format \"" + ext + "\" (melodist reads .krn, .mid and .midi)");
 }
 
 }  // namespace melodist

@@ -21,6 +21,10 @@ struct MelodyEvent {
 struct Key {
   int tonic_pitch_class = 0;     // 0 = C, 1 = C#/Db, ... 11 = B
   bool minor = false;
+  // The tonic as spelled in the source ("C-", "f#"; kern spelling, case gives the mode), empty when
+  // unknown (estimated keys, MIDI). The reference (music21) transposes by the SPELLED tonic in octave
+  // 4, so C-flat major moves by +1, not -11; see reference_transposition in music/key_estimate.h.
+  std::string spelling;
   std::string name() const;      // "G major", "e minor" style: "G" / "e" as in kern designations
 };
 
@@ -38,6 +42,7 @@ struct Melody {
   std::optional<int> key_signature_fifths;  // kern *k[f#] = 1, *k[b-e-] = -2; MIDI key signature sf
   std::optional<TimeSignature> time_signature;  // first meter
   std::optional<double> tempo_bpm;        // MIDI tempo meta event, kern *MM
+  std::vector<std::string> warnings;      // things read leniently, "line 44: ..." (reported in manifests)
 };
 
 }  // namespace melodist

@@ -1,0 +1,186 @@
+// melodist decode INPUT --out melody.mid: the text encoding (a file, or "-" for standard input) -> a type-1
+// Standard MIDI File (formats/midi_writer.h). INPUT may hold several songs, one per line (songs.txt) or
+// separated by "/" delimiters (file_dataset, generated output); --song picks one.
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "command.h"
+#include "formats/midi_writer.h"
+#include "formats/text_encoding.h"
+#include "music/key_estimate.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/rational.h"
+
+namespace {
+
+struct DecodeArgs {
+  std::string input;
+  std::string out;
+  double bpm = 120.0;
+  int program = 0;
+  int velocity = 80;
+  std::string time_signature = "4/4";
+  std::string step = "1/4";
+  std::string key = "auto";
+  int song = 1;
+};
+
+struct SongText {
+  std::vector<std::string> symbols;
+  int line = 0;  // where the song starts
+};
+
+// Songs: split at line breaks and at runs of "/".
+std::vector<SongText> split_songs(const std::string& text) {
+  std::vector<SongText> songs;
+  std::istringstream in(text);
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    SongText current{{}, line_number};
+    for (std::string& s : melodist::split_symbols(line)) {
+      if (s == melodist::kDelimiterSymbol) {
+        if (!current.symbols.empty()) songs.push_back(std::move(current));
+        current = SongText{{}, line_number};
+      } else {
+        current.symbols.push_back(std::move(s));
+      }
+    }
+    if (!current.symbols.empty()) songs.push_back(std::move(current));
+  }
+  return songs;
+}
+
+melodist::TimeSignature parse_time_signature(const std::string& text) {
+  const auto fail = [&] {
+    return melodist::Error("--time-signature: cannot read \"" + text + "\" (write N/D, e.g. 3/4 or 6/8)");
+  };
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 >= text.size() || text.size() > 9) throw fail();
+  for (size_t i = 0; i < text.size(); ++i)
+    if (i != slash && !std::isdigit(static_cast<unsigned char>(text[i]))) throw fail();
+  return {std::stoi(text.substr(0, slash)), std::stoi(text.substr(slash + 1))};
+}
+
+// Kern key spelling: "G" G major, "e" E minor, "B-" B-flat major, "f#" F-sharp minor.
+melodist::Key parse_key(const std::string& text) {
+  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // a b c d e f g
+  const char c = text.empty() ? 0 : static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  if (c < 'a' || c > 'g' || text.size() > 3)
+    throw melodist::Error("--key: cannot read \"" + text + "\" (auto, estimate, none, or a key: C, a, G, e, B-, f#)");
+  melodist::Key key;
+  key.minor = std::islower(static_cast<unsigned char>(text[0])) != 0;
+  int pc = kLetter[c - 'a'];
+  for (size_t i = 1; i < text.size(); ++i) {
+    if (text[i] == '#') ++pc;
+    else if (text[i] == '-') --pc;
+    else throw melodist::Error("--key: cannot read \"" + text + "\" (accidentals are # and -)");
+  }
+  key.tonic_pitch_class = ((pc % 12) + 12) % 12;
+  key.spelling = text;
+  return key;
+}
+
+void run(const DecodeArgs& a) {
+  using namespace melodist;
+  Rational step;
+  try {
+    step = parse_rational(a.step);
+  } catch (const Error& e) {
+    throw Error(std::string("--step: ") + e.what());
+  }
+  if (step <= Rational(0)) throw Error("--step must be positive");
+  MidiWriteOptions options;
+  options.bpm = a.bpm;
+  options.program = a.program;
+  options.velocity = a.velocity;
+  options.time_signature = parse_time_signature(a.time_signature);
+  options.use_melody_time_signature = false;
+  std::optional<Key> fixed_key;
+  if (a.key != "auto" && a.key != "estimate" && a.key != "none") fixed_key = parse_key(a.key);
+
+  // Refuse early, before reading anything, when the output cannot be written.
+  const std::filesystem::path out(a.out);
+  const std::filesystem::path folder = out.parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
+    throw Error(a.out + ": output folder \"" + folder.string() + "\" does not exist");
+  if (std::filesystem::is_directory(out, ec)) throw Error(a.out + ": is a folder; give a file name such as melody.mid");
+
+  const std::string name = a.input == "-" ? "<stdin>" : a.input;
+  std::string text;
+  if (a.input == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    text = read_file(a.input);
+  }
+  const std::vector<SongText> songs = split_songs(text);
+  if (songs.empty()) throw file_error(name, 0, "no song in the input (expected symbols such as \"60 _ _ _ r _ 62\")");
+  if (a.song > static_cast<int>(songs.size()))
+    throw file_error(name, 0, "--song " + std::to_string(a.song) + ": the input holds " + std::to_string(songs.size()) +
+                                  " song" + (songs.size() == 1 ? "" : "s"));
+  const SongText& chosen = songs[static_cast<size_t>(a.song - 1)];
+  Melody melody;
+  try {
+    melody = decode_symbols(chosen.symbols, step);
+  } catch (const Error& e) {
+    throw file_error(name, chosen.line, e.what());
+  }
+  bool any_note = false;
+  for (const MelodyEvent& e : melody.events) any_note |= e.pitch != kRest;
+  if (!any_note) throw file_error(name, chosen.line, "the song holds no note");
+
+  if (fixed_key) {
+    melody.key = *fixed_key;
+  } else if (a.key == "estimate") {
+    melody.key = estimate_key(melody);
+  } else if (a.key == "auto") {
+    // Reference-transposed encodings (and what a model trained on them generates) are in C major or A
+    // minor: no sharps or flats; the mode is the estimate's.
+    Key key;
+    key.minor = estimate_key(melody).minor;
+    key.tonic_pitch_class = key.minor ? 9 : 0;
+    key.spelling = key.minor ? "a" : "C";
+    melody.key = key;
+  }
+  try {
+    write_midi_file(a.out, melody, options);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    throw Error(what.rfind(a.out, 0) == 0 ? what : a.out + ": " + what);
+  }
+}
+
+void setup(CLI::App& root) {
+  auto args = std::make_shared<DecodeArgs>();
+  CLI::App* app = root.add_subcommand(
+      "decode", "Turn the text encoding (a file, or - for standard input) into a Standard MIDI File (type 1, 480 ticks per quarter)");
+  app->add_option("INPUT", args->input, "text encoding: a file (one song per line, or songs separated by /), or - for stdin")
+      ->required();
+  app->add_option("--out,-o", args->out, "the MIDI file to write (its folder must exist)")->required();
+  app->add_option("--bpm", args->bpm, "tempo in quarter notes per minute")->check(CLI::Range(4.0, 1000.0))->capture_default_str();
+  app->add_option("--program", args->program, "General MIDI program 0..127 (0: acoustic grand piano)")
+      ->check(CLI::Range(0, 127))
+      ->capture_default_str();
+  app->add_option("--velocity", args->velocity, "note-on velocity of every note, 1..127")->check(CLI::Range(1, 127))->capture_default_str();
+  app->add_option("--time-signature", args->time_signature, "N/D, D a power of two")->capture_default_str();
+  app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal)")->capture_default_str();
+  app->add_option("--key", args->key,
+                  "key signature: auto (no sharps or flats, C major or A minor as the reference transposes; mode "
+                  "estimated), estimate (estimated from the notes), none, or a kern key such as G, e, B-, f#")
+      ->capture_default_str();
+  app->add_option("--song", args->song, "which song of the input to decode, from 1")->check(CLI::PositiveNumber)->capture_default_str();
+  app->callback([args]() { run(*args); });
+}
+
+melodist::cli::Command decode_command{"decode", 30, setup};
+
+}  // namespace

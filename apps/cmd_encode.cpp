@@ -1,0 +1,103 @@
+// melodist encode FILE: prints the text encoding of one **kern or MIDI song (one line, symbols separated
+// by single spaces), with the same reading, filtering and transposition as `melodist preprocess`.
+// A rejected song is an error (exit 1) that gives the reason.
+#include <cstdio>
+#include <memory>
+
+#include "command.h"
+#include "formats/song_file.h"
+#include "formats/text_encoding.h"
+#include "util/error.h"
+#include "util/rational.h"
+
+namespace {
+
+struct EncodeArgs {
+  std::string file;
+  std::string step = "1/4";
+  std::string durations = "1/4,1/2,3/4,1,3/2,2,3,4";
+  std::string transpose = "reference";
+  std::string ties = "reattack";
+  int track = -1;
+  int channel = -1;
+  bool info = false;
+};
+
+// "1/4,1/2,0.75" -> lengths; "any" -> empty (every whole number of steps), as in `preprocess`.
+std::vector<melodist::Rational> parse_durations(const std::string& text) {
+  std::vector<melodist::Rational> out;
+  if (text == "any") return out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    melodist::Rational value;
+    try {
+      value = melodist::parse_rational(item);
+    } catch (const melodist::Error& e) {
+      throw melodist::Error(std::string("--durations: ") + e.what());
+    }
+    if (value <= melodist::Rational(0)) throw melodist::Error("--durations: \"" + item + "\" is not a positive length");
+    out.push_back(value);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+void run(const EncodeArgs& a) {
+  using namespace melodist;
+  EncodeOptions options;
+  try {
+    options.step = parse_rational(a.step);
+  } catch (const Error& e) {
+    throw Error(std::string("--step: ") + e.what());
+  }
+  if (options.step <= Rational(0)) throw Error("--step must be positive");
+  options.durations = parse_durations(a.durations);
+  options.transpose = a.transpose == "none" ? TransposeMode::none : TransposeMode::reference;
+  options.ties = a.ties == "merge" ? TieMode::merge : TieMode::reattack;
+  SongReadOptions read;
+  read.midi_track = a.track;
+  read.midi_channel = a.channel;
+  read.step = options.step;
+  if (!is_song_file(a.file))
+    throw file_error(a.file, 0, "not a song file (melodist reads .krn, .mid and .midi)");
+  const Melody melody = read_song_file(a.file, read);
+  const EncodedSong song = encode_melody(melody, options);
+  if (!song.accepted) throw file_error(a.file, 0, "song rejected: " + song.reason);
+  if (a.info)
+    std::fprintf(stderr, "%s: key %s (%s), transposed by %+d semitones, %zu steps, %d notes\n", a.file.c_str(),
+                 song.key.name().c_str(), to_string(song.key_source).c_str(), song.transposition, song.symbols.size(),
+                 song.notes);
+  std::printf("%s\n", join_symbols(song.symbols).c_str());
+}
+
+void setup(CLI::App& root) {
+  auto args = std::make_shared<EncodeArgs>();
+  CLI::App* app = root.add_subcommand(
+      "encode", "Print the text encoding of one **kern (.krn) or MIDI (.mid, .midi) song, as `preprocess` encodes it");
+  app->add_option("FILE", args->file, "a .krn, .mid or .midi file")->required();
+  app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
+      ->capture_default_str();
+  app->add_option("--durations", args->durations,
+                  "allowed note/rest lengths in quarters, comma-separated, or \"any\" (every whole number of steps)")
+      ->capture_default_str();
+  app->add_option("--transpose", args->transpose, "reference: major keys to C, minor to A; none: written pitches")
+      ->check(CLI::IsMember({"reference", "none"}))
+      ->capture_default_str();
+  app->add_option("--ties", args->ties, "reattack: every tied part is its own note (reference); merge: one held note")
+      ->check(CLI::IsMember({"reattack", "merge"}))
+      ->capture_default_str();
+  app->add_option("--track", args->track,
+                  "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
+      ->check(CLI::Range(0, 65535));
+  app->add_option("--channel", args->channel, "MIDI: read this channel (0..15; 9 is drums, read only when asked for)")
+      ->check(CLI::Range(0, 15));
+  app->add_flag("--info", args->info, "also print the key, its source and the transposition on standard error");
+  app->callback([args]() { run(*args); });
+}
+
+melodist::cli::Command encode_command{"encode", 20, setup};
+
+}  // namespace

@@ -1,0 +1,78 @@
+// melodist evaluate --model MODEL_DIR --data DATASET_DIR [--split val|all] [--json]
+// Held-out figures of a model on the songs of a dataset; see src/evaluate/metrics.h for definitions.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "command.h"
+#include "evaluate/dataset_songs.h"
+#include "evaluate/metrics.h"
+#include "nn/model.h"
+#include "util/error.h"
+
+namespace {
+
+struct EvaluateOptions {
+  std::string model_dir, data_dir, split = "val";
+  bool json = false;
+};
+
+std::string format_figure(double value, int precision) {
+  if (!(value == value)) return "n/a";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", precision, value);
+  return buffer;
+}
+
+void run_evaluate(const EvaluateOptions& opt) {
+  using namespace melodist;
+  const Model model = load_model(opt.model_dir);
+  const DatasetSongs data = read_dataset_songs(opt.data_dir);
+  std::vector<size_t> chosen;
+  if (opt.split == "all") {
+    for (size_t i = 0; i < data.songs.size(); ++i) chosen.push_back(i);
+  } else {
+    const int every = validation_every(model);
+    if (every <= 0)
+      throw Error(opt.model_dir + ": the model records no validation rule (metadata \"validation\".\"every\"); use --split all");
+    chosen = validation_indices(data.songs.size(), every);
+    if (chosen.empty())
+      throw Error(opt.data_dir + ": no validation song (every " + std::to_string(every) + "-th of " +
+                  std::to_string(data.songs.size()) + " songs); use --split all");
+  }
+  const std::string songs_path = data.dir + "/songs.txt";
+  std::vector<std::vector<int>> songs;
+  for (size_t i : chosen) songs.push_back(song_ids(model, data.songs[i], songs_path, data.lines[i]));
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
+  const EvaluationMetrics m = evaluate_songs(model, songs, threads);
+  if (opt.json) {
+    std::cout << to_json(m).dump(2) << "\n";
+    return;
+  }
+  std::printf("evaluated %zu songs (%s split), %zu steps, %zu notes\n", m.songs, opt.split.c_str(), m.steps, m.notes);
+  std::printf("  loss                %s nats/step (perplexity %s)\n", format_figure(m.loss_nats_per_step, 4).c_str(),
+              format_figure(m.perplexity, 3).c_str());
+  std::printf("  accuracy            %s\n", format_figure(m.accuracy, 4).c_str());
+  std::printf("  onset accuracy      %s (%zu steps)\n", format_figure(m.onset_accuracy, 4).c_str(), m.onset_steps);
+  std::printf("  hold accuracy       %s (%zu steps)\n", format_figure(m.hold_accuracy, 4).c_str(), m.hold_steps);
+  std::printf("  bits per note       %s\n", format_figure(m.bits_per_note, 3).c_str());
+  std::printf("  pitch bits per note %s (song mean %s)\n", format_figure(m.pitch_bits_per_note, 3).c_str(),
+              format_figure(m.pitch_bits_per_note_song_mean, 3).c_str());
+}
+
+void setup_evaluate(CLI::App& root) {
+  auto opt = std::make_shared<EvaluateOptions>();
+  auto* app = root.add_subcommand("evaluate", "Held-out figures of a model: loss, accuracy, bits per note, pitch bits per note");
+  app->add_option("--model", opt->model_dir, "Model directory (or .safetensors file)")->required();
+  app->add_option("--data", opt->data_dir, "Dataset directory written by `melodist preprocess`")->required();
+  app->add_option("--split", opt->split, "val: the model's validation songs (every k-th); all: every song")
+      ->check(CLI::IsMember({"val", "all"}))
+      ->capture_default_str();
+  app->add_flag("--json", opt->json, "Print one JSON object");
+  app->callback([opt] { run_evaluate(*opt); });
+}
+
+melodist::cli::Command evaluate_command{"evaluate", 70, setup_evaluate};
+
+}  // namespace

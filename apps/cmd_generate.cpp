@@ -1,0 +1,180 @@
+// melodist generate: compose melodies with a model (generate/generator.h), written as MIDI or text.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "command.h"
+#include "formats/midi_writer.h"
+#include "formats/song_file.h"
+#include "formats/text_encoding.h"
+#include "generate/generator.h"
+#include "nn/model.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace {
+
+struct GenerateArgs {
+  std::string model;
+  std::string primer;
+  std::string primer_file;
+  int steps = 500;
+  double temperature = 1.0;
+  int top_k = 0;
+  double top_p = 1.0;
+  int beam_size = 1;
+  int branch_factor = 1;
+  int num_outputs = 1;
+  uint64_t seed = 1;
+  double bpm = 120.0;
+  std::string time_signature;  // empty: 4/4, or the primer file's
+  std::string out = "melody.mid";
+  bool primer_given = false;
+};
+
+melodist::TimeSignature parse_time_signature(const std::string& text) {
+  int num = 0, den = 0;
+  char slash = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%d %c %d %c", &num, &slash, &den, &extra) != 3 || slash != '/' || num < 1 || num > 255 ||
+      den < 1 || den > 64 || (den & (den - 1)) != 0)
+    throw melodist::Error("--time-signature \"" + text + "\" is not N/D with N 1..255 and D a power of two up to 64");
+  return {num, den};
+}
+
+enum class OutputKind { midi, text };
+
+OutputKind output_kind(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".mid" || ext == ".midi") return OutputKind::midi;
+  if (ext == ".txt") return OutputKind::text;
+  throw melodist::Error("--out " + path + ": unknown extension (use .mid or .midi for MIDI, .txt for the text encoding)");
+}
+
+// melody.mid, N = 3 -> melody-001.mid, melody-002.mid, melody-003.mid
+std::vector<std::string> output_paths(const std::string& out, int n) {
+  if (n == 1) return {out};
+  namespace fs = std::filesystem;
+  const fs::path p(out);
+  std::vector<std::string> paths;
+  for (int i = 1; i <= n; ++i) {
+    char num[16];
+    std::snprintf(num, sizeof num, "-%03d", i);
+    paths.push_back((p.parent_path() / (p.stem().string() + num + p.extension().string())).string());
+  }
+  return paths;
+}
+
+void run(const GenerateArgs& a) {
+  namespace fs = std::filesystem;
+  // Everything is checked before anything is computed or written.
+  melodist::GenerateOptions options;
+  options.beam.sampler.temperature = a.temperature;
+  options.beam.sampler.top_k = a.top_k;
+  options.beam.sampler.top_p = a.top_p;
+  melodist::validate_sampler_options(options.beam.sampler);
+  if (a.steps < 0) throw melodist::Error("--steps must be 0 or more");
+  if (a.num_outputs < 1 || a.num_outputs > 100000) throw melodist::Error("--num-outputs must be between 1 and 100000");
+  if (a.beam_size < 1 || a.beam_size > 1024) throw melodist::Error("--beam-size must be between 1 and 1024");
+  if (a.branch_factor < 1 || a.branch_factor > 1024) throw melodist::Error("--branch-factor must be between 1 and 1024");
+  if (!(a.bpm > 0.0 && a.bpm <= 1000.0)) throw melodist::Error("--bpm must be in (0, 1000]");
+  if (!a.primer.empty() && !a.primer_file.empty()) throw melodist::Error("give --primer or --primer-file, not both");
+  options.beam.max_steps = a.steps;
+  options.beam.beam_size = a.beam_size;
+  options.beam.branch_factor = a.branch_factor;
+  options.beam.seed = a.seed;
+  options.num_outputs = a.num_outputs;
+
+  const bool to_stdout = a.out == "-";
+  const OutputKind kind = to_stdout ? OutputKind::text : output_kind(a.out);
+  if (to_stdout && a.num_outputs != 1) throw melodist::Error("--out - (standard output) takes one melody; give a file name for --num-outputs");
+  const std::vector<std::string> paths = to_stdout ? std::vector<std::string>{"-"} : output_paths(a.out, a.num_outputs);
+  if (!to_stdout) {
+    fs::path parent = fs::path(a.out).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent)) throw melodist::Error("--out " + a.out + ": the folder " + parent.string() + " does not exist");
+    if (fs::is_directory(a.out)) throw melodist::Error("--out " + a.out + " is a folder; give a file name such as melody.mid");
+  }
+  std::optional<melodist::TimeSignature> time_signature;
+  if (!a.time_signature.empty()) time_signature = parse_time_signature(a.time_signature);
+
+  const std::string model_dir = a.model.empty() ? melodist::bundled_model_dir() : a.model;
+  if (a.model.empty() && !fs::exists(model_dir))
+    throw melodist::Error("the bundled model is missing (" + model_dir + "); give --model MODEL_DIR");
+  const melodist::Model model = melodist::load_model(model_dir);
+
+  if (a.primer_given) {
+    options.primer = melodist::split_symbols(a.primer);
+    if (options.primer.empty()) throw melodist::Error("--primer is empty; give at least one symbol, e.g. --primer \"60 _ 62 _\"");
+  } else if (!a.primer_file.empty()) {
+    options.primer = melodist::primer_from_song_file(model, a.primer_file);
+    if (options.primer.empty()) throw melodist::file_error(a.primer_file, 0, "the song is empty and cannot be a primer");
+    if (!time_signature) {
+      melodist::SongReadOptions read;
+      read.step = melodist::model_encode_options(model).step;
+      time_signature = melodist::read_song_file(a.primer_file, read).time_signature;
+    }
+  }
+  melodist::primer_ids(model, options.primer);  // unknown symbols, "/" and length: before any work
+  const melodist::Rational step = melodist::model_encode_options(model).step;
+  melodist::decode_symbols(options.primer, step);  // a primer that does not decode fails now
+
+  const std::vector<melodist::GeneratedMelody> melodies = melodist::generate_melodies(model, options);
+
+  // Render every output before writing any, so an error leaves nothing half-done.
+  melodist::MidiWriteOptions midi;
+  midi.bpm = a.bpm;
+  if (time_signature) midi.time_signature = *time_signature;
+  std::vector<std::string> bytes;
+  for (const auto& m : melodies) {
+    if (kind == OutputKind::text) {
+      bytes.push_back(melodist::join_symbols(m.symbols) + "\n");
+    } else {
+      melodist::Melody melody = melodist::decode_symbols(m.symbols, step);
+      if (melody.events.empty()) melody.events.push_back({melodist::kRest, step, false, 0});  // an empty song is one rest
+      bytes.push_back(melodist::write_midi(melody, midi));
+    }
+  }
+  FILE* log = to_stdout ? stderr : stdout;
+  for (size_t i = 0; i < melodies.size(); ++i) {
+    if (to_stdout) std::fwrite(bytes[i].data(), 1, bytes[i].size(), stdout);
+    else melodist::write_file_atomically(paths[i], bytes[i]);
+    const auto& m = melodies[i];
+    const double per_step = m.generated_steps + (m.ended ? 1 : 0) > 0 ? m.log_likelihood / double(m.generated_steps + (m.ended ? 1 : 0)) : 0.0;
+    std::fprintf(log, "%s: %zu steps (%zu generated), %d notes, log-likelihood %.3f nats (%.3f per step), %s\n", paths[i].c_str(),
+                 m.symbols.size(), m.generated_steps, m.notes, m.log_likelihood, per_step,
+                 m.ended ? "ended by the model" : "stopped at --steps");
+  }
+}
+
+void setup(CLI::App& root) {
+  auto args = std::make_shared<GenerateArgs>();
+  CLI::App* app = root.add_subcommand(
+      "generate",
+      "Compose melodies: the model reads 64 \"/\" start symbols and the primer, then adds one symbol per step until it "
+      "chooses \"/\" (end of song) or --steps is reached");
+  app->add_option("--model,-m", args->model, "model folder (default: the bundled model, models/essen-german)");
+  CLI::Option* primer = app->add_option("--primer", args->primer, "start of the melody in the text encoding, e.g. \"67 _ 67 _ 67 _ _ 65 64 _\"");
+  app->add_option("--primer-file", args->primer_file, "start of the melody from a .krn or .mid song, preprocessed as for training");
+  app->add_option("--steps", args->steps, "symbols to generate at most (a symbol is a 16th note by default)")->capture_default_str();
+  app->add_option("--temperature,-t", args->temperature, "probabilities raised to 1/T and renormalised; 0 = greedy")->capture_default_str();
+  app->add_option("--top-k", args->top_k, "sample only among the K most likely symbols (0 = off)")->capture_default_str();
+  app->add_option("--top-p", args->top_p, "nucleus sampling: the most likely symbols holding probability P, in (0, 1]")->capture_default_str();
+  app->add_option("--beam-size", args->beam_size, "beams kept (Magenta-style beam search; 1 = plain sampling)")->capture_default_str();
+  app->add_option("--branch-factor", args->branch_factor, "sampled continuations per beam and step")->capture_default_str();
+  app->add_option("--num-outputs,-n", args->num_outputs, "melodies to write (run as one batch): NAME-001.EXT, NAME-002.EXT, ...")
+      ->capture_default_str();
+  app->add_option("--seed", args->seed, "random seed; the same seed gives the same files")->capture_default_str();
+  app->add_option("--bpm", args->bpm, "tempo of the MIDI file")->capture_default_str();
+  app->add_option("--time-signature", args->time_signature, "time signature of the MIDI file (default 4/4, or the primer file's)");
+  app->add_option("--out,-o", args->out, "output file: .mid/.midi (MIDI) or .txt (text encoding); - prints the encoding")
+      ->capture_default_str();
+  app->callback([args, primer] {
+    args->primer_given = primer->count() > 0;
+    run(*args);
+  });
+}
+
+melodist::cli::Command generate_command{"generate", 50, setup};
+
+}  // namespace

@@ -1,0 +1,97 @@
+// melodist preprocess INPUT... --out DIR: Essen **kern songs -> an encoded dataset (preprocess/preprocess.h).
+#include <cstdio>
+#include <memory>
+
+#include "command.h"
+#include "preprocess/preprocess.h"
+#include "util/error.h"
+#include "util/rational.h"
+
+namespace {
+
+struct PreprocessArgs {
+  std::vector<std::string> inputs;
+  std::string out;
+  std::string step = "1/4";
+  std::string durations = "1/4,1/2,3/4,1,3/2,2,3,4";
+  std::string transpose = "reference";
+  std::string ties = "reattack";
+  int delimiter_length = melodist::kDefaultDelimiterLength;
+  int jobs = 0;
+  bool strict = false;
+  bool quiet = false;
+};
+
+std::vector<melodist::Rational> parse_durations(const std::string& text) {
+  std::vector<melodist::Rational> out;
+  if (text == "any") return out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    melodist::Rational value;
+    try {
+      value = melodist::parse_rational(item);
+    } catch (const melodist::Error& e) {
+      throw melodist::Error(std::string("--durations: ") + e.what());
+    }
+    if (value <= melodist::Rational(0)) throw melodist::Error("--durations: \"" + item + "\" is not a positive length");
+    out.push_back(value);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+void run(const PreprocessArgs& a) {
+  melodist::PreprocessOptions options;
+  try {
+    options.encode.step = melodist::parse_rational(a.step);
+  } catch (const melodist::Error& e) {
+    throw melodist::Error(std::string("--step: ") + e.what());
+  }
+  if (options.encode.step <= melodist::Rational(0)) throw melodist::Error("--step must be positive");
+  options.encode.durations = parse_durations(a.durations);
+  options.encode.transpose = a.transpose == "none" ? melodist::TransposeMode::none : melodist::TransposeMode::reference;
+  options.encode.ties = a.ties == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
+  options.read.step = options.encode.step;
+  options.delimiter_length = a.delimiter_length;
+  options.jobs = a.jobs;
+  options.strict = a.strict;
+  options.progress = !a.quiet;
+  melodist::Dataset dataset = melodist::run_preprocess(a.inputs, a.out, options);
+  std::printf("%s\n", melodist::summary_line(dataset).c_str());
+}
+
+void setup(CLI::App& root) {
+  auto args = std::make_shared<PreprocessArgs>();
+  CLI::App* app = root.add_subcommand(
+      "preprocess",
+      "Encode **kern songs (files or folders, searched recursively) into a dataset folder: songs.txt, "
+      "mapping.json, file_dataset, manifest.json (the reference's text encoding: one symbol per step)");
+  app->add_option("INPUT", args->inputs, "song files or folders")->required();
+  app->add_option("--out,-o", args->out, "output folder (created if missing)")->required();
+  app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal)")->capture_default_str();
+  app->add_option("--durations", args->durations,
+                  "allowed note/rest lengths in quarters, comma-separated, or \"any\" (every whole number of steps)")
+      ->capture_default_str();
+  app->add_option("--transpose", args->transpose, "reference: major keys to C, minor to A; none: written pitches")
+      ->check(CLI::IsMember({"reference", "none"}))
+      ->capture_default_str();
+  app->add_option("--ties", args->ties, "reattack: every tied part is its own note (reference); merge: one held note")
+      ->check(CLI::IsMember({"reattack", "merge"}))
+      ->capture_default_str();
+  app->add_option("--delimiter-length", args->delimiter_length, "\"/\" symbols after each song in file_dataset")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--jobs,-j", args->jobs, "threads (0: one per hardware thread); the output does not depend on it")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_flag("--strict", args->strict, "a malformed file is fatal (default: reported in the manifest and skipped)");
+  app->add_flag("--quiet,-q", args->quiet, "no progress line");
+  app->callback([args]() { run(*args); });
+}
+
+melodist::cli::Command preprocess_command{"preprocess", 10, setup};
+
+}  // namespace

@@ -1,0 +1,83 @@
+// melodist train --data DATASET_DIR --out MODEL_DIR [...]: trains the LSTM on a dataset written by
+// `melodist preprocess` (train/train.h). Prints progress and one line per epoch; MODEL_DIR receives the
+// best model (model.safetensors + mapping.json), metrics.csv and checkpoint.safetensors.
+#include <cstdio>
+#include <memory>
+
+#include "command.h"
+#include "train/train.h"
+#include "util/error.h"
+
+namespace {
+
+struct TrainArgs {
+  melodist::TrainOptions options;
+  std::string objective = "all";
+  std::string windows = "shuffled";
+};
+
+// The command line as typed (Linux: /proc/self/cmdline), recorded in the model's metadata.
+std::string command_line() {
+  std::string raw;
+  if (FILE* f = std::fopen("/proc/self/cmdline", "rb")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) raw.append(buf, n);
+    std::fclose(f);
+  }
+  std::string out;
+  size_t start = 0;
+  bool first = true;
+  while (start < raw.size()) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    std::string arg = raw.substr(start, end - start);
+    if (first) arg = "melodist";  // not the build path
+    out += (out.empty() ? "" : " ") + arg;
+    first = false;
+    start = end + 1;
+  }
+  return out;
+}
+
+void run_train(TrainArgs& a) {
+  a.options.objective = melodist::parse_objective(a.objective);
+  a.options.windows = melodist::parse_window_mode(a.windows);
+  a.options.command_line = command_line();
+  auto r = melodist::train_model(a.options);
+  std::fprintf(stderr, "stopped after epoch %d (%s): best val loss %.4f nats/step at epoch %d; model in %s\n", r.epochs_run,
+               r.stop_reason.c_str(), r.best_val_loss, r.best_epoch, a.options.out_dir.c_str());
+}
+
+void setup_train(CLI::App& root) {
+  auto args = std::make_shared<TrainArgs>();
+  auto* app = root.add_subcommand("train", "train the LSTM on a preprocessed dataset; keeps the best model by validation loss");
+  auto& o = args->options;
+  app->add_option("--data", o.data_dir, "dataset folder written by `melodist preprocess`")->required();
+  app->add_option("--out", o.out_dir, "model folder to write (model.safetensors, mapping.json, metrics.csv, checkpoint)")->required();
+  app->add_option("--hidden", o.hidden, "LSTM units per layer")->capture_default_str();
+  app->add_option("--layers", o.layers, "stacked LSTM layers")->capture_default_str();
+  app->add_option("--dropout", o.dropout, "dropout rate on each LSTM output")->capture_default_str();
+  app->add_option("--seq-len", o.seq_len, "steps per training window (truncated backpropagation length)")->capture_default_str();
+  app->add_option("--batch", o.batch, "windows per batch")->capture_default_str();
+  app->add_option("--lr", o.lr, "Adam learning rate")->capture_default_str();
+  app->add_option("--clip", o.clip, "clip gradients to this global norm (0: off)")->capture_default_str();
+  app->add_option("--epochs", o.epochs, "passes over the training songs")->capture_default_str();
+  app->add_option("--time-limit", o.time_limit, "stop after the step that crosses this many seconds (0: none)")->capture_default_str();
+  app->add_option("--patience", o.patience, "stop after N epochs without a better validation loss (0: never)")->capture_default_str();
+  app->add_option("--val-every", o.val_every, "every N-th song of songs.txt is a validation song")->capture_default_str();
+  app->add_option("--seed", o.seed, "random seed (initial weights, batch order, dropout)")->capture_default_str();
+  app->add_option("--threads", o.threads, "worker threads (0: every core)")->capture_default_str();
+  app->add_flag("--resume", o.resume, "continue the run checkpointed in --out");
+  app->add_option("--objective", args->objective,
+                  "all: predict every next symbol of each window; last: only the symbol after it (the reference)")
+      ->capture_default_str();
+  app->add_option("--windows", args->windows,
+                  "shuffled: independent windows in random order; stateful: lanes read in order, state carried")
+      ->capture_default_str();
+  app->callback([args]() { run_train(*args); });
+}
+
+melodist::cli::Command train_command{"train", 40, setup_train};
+
+}  // namespace

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds (if needed) and runs every test. Usage: bash scripts/test.sh [BUILD_DIR] [extra cmake args...]
+# Tests that need ../shared (the Essen corpus, the Keras reference) skip with a message when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir="${1:-build}"
+shift || true
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$build_dir"
+ctest --test-dir "$build_dir" --output-on-failure -j2

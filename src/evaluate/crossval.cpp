@@ -1,0 +1,147 @@
+#include "evaluate/crossval.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "formats/text_encoding.h"
+#include "evaluate/dataset_songs.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace melodist {
+
+std::vector<size_t> fold_indices(size_t n, int folds, int fold) {
+  std::vector<size_t> out;
+  for (size_t i = static_cast<size_t>(fold - 1); i < n; i += static_cast<size_t>(folds)) out.push_back(i);
+  return out;
+}
+
+CrossvalResult run_crossval(const CrossvalOptions& options) {
+  if (options.folds < 2) throw Error("crossval: --folds must be at least 2 (got " + std::to_string(options.folds) + ")");
+  // Not train/dataset.h's load_dataset: see dataset_songs.h.
+  const DatasetSongs text = read_dataset_songs(options.data_dir);
+  Model vocab_model;  // only for symbol ids
+  vocab_model.vocabulary = read_dataset_vocabulary(options.data_dir);
+  struct {
+    std::vector<std::string> vocabulary;
+    std::vector<std::vector<int>> songs;
+    nlohmann::json preprocessing;
+    int delimiter_length;
+  } data{vocab_model.vocabulary, {}, text.options, text.delimiter_length};
+  for (size_t i = 0; i < text.songs.size(); ++i)
+    data.songs.push_back(song_ids(vocab_model, text.songs[i], text.dir + "/songs.txt", text.lines[i]));
+  const size_t n = data.songs.size();
+  if (static_cast<size_t>(options.folds) > n)
+    throw Error(options.data_dir + ": " + std::to_string(n) + " songs cannot make " + std::to_string(options.folds) +
+                " folds");
+  if (options.train.val_every < 2) throw Error("crossval: --val-every must be at least 2");
+  if (!options.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_dir, ec);
+    if (ec) throw Error(options.out_dir + ": cannot create the output folder (" + ec.message() + ")");
+  }
+  CrossvalResult result;
+  MetricSums pooled;
+  for (int fold = 1; fold <= options.folds; ++fold) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<bool> held(n, false);
+    for (size_t i : fold_indices(n, options.folds, fold)) held[i] = true;
+    TrainOptions t = options.train;
+    t.data_dir.clear();
+    t.vocabulary = data.vocabulary;
+    t.preprocessing = data.preprocessing;
+    t.delimiter_length = data.delimiter_length;
+    t.train_songs.clear();
+    t.validation_songs.clear();
+    std::vector<std::vector<int>> test_songs;
+    size_t remaining = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (held[i]) {
+        test_songs.push_back(data.songs[i]);
+        continue;
+      }
+      ++remaining;  // 1-based position among the training folds' songs
+      if (remaining % static_cast<size_t>(t.val_every) == 0) t.validation_songs.push_back(data.songs[i]);
+      else t.train_songs.push_back(data.songs[i]);
+    }
+    if (t.validation_songs.empty()) t.validation_songs.push_back(t.train_songs.back()), t.train_songs.pop_back();
+    t.validation_rule = {{"crossval", {{"folds", options.folds}, {"fold", fold}, {"inner_every", t.val_every}}}};
+    char name[32];
+    std::snprintf(name, sizeof name, "fold-%02d", fold);
+    t.out_dir = options.out_dir.empty() ? "" : (std::filesystem::path(options.out_dir) / name).string();
+    t.resume = false;
+    if (t.verbose)
+      std::fprintf(stderr, "fold %d of %d: training on %zu songs (validation %zu), %zu held out\n", fold,
+                   options.folds, t.train_songs.size(), t.validation_songs.size(), test_songs.size());
+    TrainResult trained = train_model(t);
+    FoldResult f;
+    f.fold = fold;
+    f.train_songs = t.train_songs.size();
+    f.validation_songs = t.validation_songs.size();
+    f.test_songs = test_songs.size();
+    f.epochs_run = trained.epochs_run;
+    f.best_epoch = trained.best_epoch;
+    f.best_val_loss = trained.best_val_loss;
+    f.stop_reason = trained.stop_reason;
+    const Model& model = trained.best_model;
+    MetricSums sums;
+    const auto scores = score_songs(model, test_songs, true, true, kDefaultDelimiterLength, options.eval_threads);
+    for (const auto& s : scores) {
+      add_song(sums, model, s);
+      add_song(pooled, model, s);
+    }
+    f.test = finish_metrics(sums);
+    f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (t.verbose)
+      std::fprintf(stderr, "fold %d: held-out loss %.4f nats/step, pitch %.3f bits/note, %.3f bits/note (%.0f s)\n",
+                   fold, f.test.loss_nats_per_step, f.test.pitch_bits_per_note, f.test.bits_per_note, f.seconds);
+    result.folds.push_back(f);
+  }
+  result.pooled = finish_metrics(pooled);
+  if (!options.out_dir.empty())
+    write_file_atomically((std::filesystem::path(options.out_dir) / "crossval.json").string(),
+                          to_json(result).dump(2) + "\n");
+  return result;
+}
+
+nlohmann::json to_json(const CrossvalResult& r) {
+  nlohmann::json j;
+  j["folds"] = nlohmann::json::array();
+  for (const auto& f : r.folds)
+    j["folds"].push_back({{"fold", f.fold},
+                          {"train_songs", f.train_songs},
+                          {"validation_songs", f.validation_songs},
+                          {"test_songs", f.test_songs},
+                          {"epochs_run", f.epochs_run},
+                          {"best_epoch", f.best_epoch},
+                          {"best_val_loss", f.best_val_loss},
+                          {"stop_reason", f.stop_reason},
+                          {"seconds", f.seconds},
+                          {"test", to_json(f.test)}});
+  nlohmann::json summary = nlohmann::json::object();
+  for (const auto& name : metric_names()) {
+    std::vector<double> values;
+    for (const auto& f : r.folds) {
+      const double v = metric_value(f.test, name);
+      if (std::isfinite(v)) values.push_back(v);
+    }
+    if (values.empty()) {
+      summary[name] = nullptr;
+      continue;
+    }
+    double mean = 0, lo = values[0], hi = values[0];
+    for (double v : values) mean += v, lo = std::min(lo, v), hi = std::max(hi, v);
+    mean /= static_cast<double>(values.size());
+    double sq = 0;
+    for (double v : values) sq += (v - mean) * (v - mean);
+    const double sd = values.size() > 1 ? std::sqrt(sq / static_cast<double>(values.size() - 1)) : 0.0;
+    summary[name] = {{"mean", mean}, {"std", sd}, {"min", lo}, {"max", hi}};
+  }
+  j["summary"] = summary;
+  j["pooled"] = to_json(r.pooled);
+  return j;
+}
+
+}  // namespace melodist

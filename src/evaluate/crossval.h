@@ -1,0 +1,53 @@
+#pragma once
+// k-fold cross-validation over the songs of one dataset (`melodist crossval`).
+//
+// Fold f (1-based) holds out the songs f, f+k, f+2k, ... of songs.txt (1-based). Each fold trains a
+// model FROM SCRATCH (train/train.h) on the other folds only: of those training songs, every
+// val_every-th (in songs.txt order) is set aside as the fold's inner validation set, which picks the best
+// epoch (and drives --patience); the held-out fold is never seen before it is scored. The held-out fold
+// is then scored with evaluate_songs (evaluate/metrics.h).
+// Summary per figure: mean, sample standard deviation (n - 1), min and max over the folds; and the
+// figures pooled over every held-out song of every fold (each song is held out exactly once, so the
+// pooled pitch_bits_per_note is the mean over every note of the corpus, the figure IDyOM reports).
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluate/metrics.h"
+#include "train/train.h"
+
+namespace melodist {
+
+struct CrossvalOptions {
+  std::string data_dir;
+  int folds = 10;
+  TrainOptions train;      // model and optimiser options; data fields are filled per fold
+  std::string out_dir;     // when set: OUT/fold-01 ... (model, metrics.csv) and OUT/crossval.json
+  int eval_threads = 1;
+};
+
+struct FoldResult {
+  int fold = 0;            // 1-based
+  size_t train_songs = 0, validation_songs = 0, test_songs = 0;
+  int epochs_run = 0, best_epoch = 0;
+  double best_val_loss = 0;
+  std::string stop_reason;
+  double seconds = 0;
+  EvaluationMetrics test;
+};
+
+struct CrossvalResult {
+  std::vector<FoldResult> folds;
+  EvaluationMetrics pooled;
+};
+
+// 0-based song indices of fold f (1-based) among n songs.
+std::vector<size_t> fold_indices(size_t n, int folds, int fold);
+
+// Throws melodist::Error for folds < 2, more folds than songs, or training failures.
+CrossvalResult run_crossval(const CrossvalOptions& options);
+
+nlohmann::json to_json(const CrossvalResult& result);
+
+}  // namespace melodist

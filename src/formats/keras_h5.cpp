@@ -1,0 +1,420 @@
+#include "formats/keras_h5.h"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "formats/text_encoding.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace melodist {
+
+namespace {
+
+// ---- HDF5 C API, owned handles -------------------------------------------------------------------
+
+// Closes an hid_t with its matching H5?close on scope exit.
+struct Handle {
+  hid_t id = -1;
+  herr_t (*close)(hid_t) = nullptr;
+  Handle(hid_t id_, herr_t (*close_)(hid_t)) : id(id_), close(close_) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() {
+    if (id >= 0 && close) close(id);
+  }
+  bool ok() const { return id >= 0; }
+};
+
+// True when every component of the slash-separated path exists below `loc` (H5Lexists needs the
+// intermediate links to exist, so test them one by one).
+bool path_exists(hid_t loc, const std::string& path) {
+  size_t pos = 0;
+  while (true) {
+    size_t next = path.find('/', pos);
+    std::string prefix = path.substr(0, next);
+    if (H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (next == std::string::npos) return true;
+    pos = next + 1;
+  }
+}
+
+// Reads a string attribute (scalar or 1-element; fixed or variable length). nullopt when absent.
+std::optional<std::string> read_string_attribute(hid_t object, const char* name, const std::string& file) {
+  if (H5Aexists(object, name) <= 0) return std::nullopt;
+  Handle attr(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attr.id), H5Tclose);
+  Handle space(H5Aget_space(attr.id), H5Sclose);
+  if (!attr.ok() || !type.ok() || !space.ok()) throw file_error(file, 0, std::string("cannot read the attribute ") + name);
+  if (H5Tget_class(type.id) != H5T_STRING || H5Sget_simple_extent_npoints(space.id) != 1)
+    throw file_error(file, 0, std::string("attribute ") + name + " is not a string");
+  if (H5Tis_variable_str(type.id) > 0) {
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.id, H5T_VARIABLE);
+    H5Tset_cset(mem.id, H5Tget_cset(type.id));
+    char* text = nullptr;
+    if (H5Aread(attr.id, mem.id, &text) < 0 || !text) throw file_error(file, 0, std::string("cannot read the attribute ") + name);
+    std::string out(text);
+    H5free_memory(text);
+    return out;
+  }
+  // One byte more than stored: a null-padded string of exactly `size` bytes (np.bytes_, as Keras 2.2.4
+  // wrote) would lose its last character converting to a null-terminated one of the same size.
+  const size_t size = H5Tget_size(type.id) + 1;
+  Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem.id, size);
+  std::string out(size, '\0');
+  if (H5Aread(attr.id, mem.id, out.data()) < 0) throw file_error(file, 0, std::string("cannot read the attribute ") + name);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+// Reads an attribute that is an array of strings (Keras's weight_names / layer_names). A layer without
+// weights stores an empty float array: returns {} for any non-string or empty attribute.
+std::optional<std::vector<std::string>> read_string_list_attribute(hid_t object, const char* name, const std::string& file) {
+  if (H5Aexists(object, name) <= 0) return std::nullopt;
+  Handle attr(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attr.id), H5Tclose);
+  Handle space(H5Aget_space(attr.id), H5Sclose);
+  if (!attr.ok() || !type.ok() || !space.ok()) throw file_error(file, 0, std::string("cannot read the attribute ") + name);
+  std::vector<std::string> out;
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id);
+  if (H5Tget_class(type.id) != H5T_STRING || n <= 0) return out;
+  if (H5Tis_variable_str(type.id) > 0) {
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.id, H5T_VARIABLE);
+    std::vector<char*> texts(n, nullptr);
+    if (H5Aread(attr.id, mem.id, texts.data()) < 0) throw file_error(file, 0, std::string("cannot read the attribute ") + name);
+    for (char* t : texts) {
+      out.emplace_back(t ? t : "");
+      if (t) H5free_memory(t);
+    }
+    return out;
+  }
+  const size_t size = H5Tget_size(type.id) + 1;  // + 1: see read_string_attribute
+  Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem.id, size);
+  std::string buffer(size * n, '\0');
+  if (H5Aread(attr.id, mem.id, buffer.data()) < 0) throw file_error(file, 0, std::string("cannot read the attribute ") + name);
+  for (hssize_t i = 0; i < n; ++i) {
+    std::string s = buffer.substr(i * size, size);
+    s.resize(std::strlen(s.c_str()));
+    out.push_back(s);
+  }
+  return out;
+}
+
+// ---- model_config ---------------------------------------------------------------------------------
+
+struct LayerSpec {
+  std::string name;
+  std::string class_name;
+  nlohmann::json config;
+};
+
+std::string describe(const nlohmann::json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+
+// The layer list of a Sequential or functional Model config; a functional model must be a chain
+// (each layer fed by the one before it), which is what a Sequential model is.
+std::vector<LayerSpec> model_layers(const nlohmann::json& model_config, const std::string& file) {
+  if (!model_config.is_object() || !model_config.contains("class_name") || !model_config["class_name"].is_string())
+    throw file_error(file, 0, "model_config has no class_name");
+  const std::string cls = model_config["class_name"];
+  const nlohmann::json& config = model_config.contains("config") ? model_config["config"] : nlohmann::json();
+  const bool sequential = cls == "Sequential";
+  if (!sequential && cls != "Model" && cls != "Functional")
+    throw file_error(file, 0, "model class \"" + cls + "\" is not supported (melodist imports Sequential and functional Model files)");
+  // Keras <= 2.2.2 wrote a Sequential's config as the bare layer list.
+  const nlohmann::json& list = config.is_array() ? config : (config.is_object() && config.contains("layers") ? config["layers"] : nlohmann::json());
+  if (!list.is_array() || list.empty()) throw file_error(file, 0, "model_config lists no layers");
+  std::vector<LayerSpec> layers;
+  for (const auto& layer : list) {
+    if (!layer.is_object() || !layer.contains("class_name") || !layer["class_name"].is_string() || !layer.contains("config") ||
+        !layer["config"].is_object())
+      throw file_error(file, 0, "model_config has a malformed layer entry");
+    LayerSpec spec;
+    spec.class_name = layer["class_name"];
+    spec.config = layer["config"];
+    if (spec.config.contains("name") && spec.config["name"].is_string()) spec.name = spec.config["name"];
+    else if (layer.contains("name") && layer["name"].is_string()) spec.name = layer["name"];
+    else throw file_error(file, 0, "model_config has a " + spec.class_name + " layer without a name");
+    layers.push_back(std::move(spec));
+  }
+  if (!sequential) {
+    // inbound_nodes: [[[inbound_layer, node_index, tensor_index, kwargs], ...], ...] (one node, one input).
+    for (size_t i = 0; i < list.size(); ++i) {
+      const nlohmann::json nodes = list[i].value("inbound_nodes", nlohmann::json::array());
+      if (i == 0) {
+        if (!nodes.empty() || layers[0].class_name != "InputLayer")
+          throw file_error(file, 0, "model is not a simple chain of layers (the first layer \"" + layers[0].name + "\" is not its input)");
+        continue;
+      }
+      const bool chain = nodes.is_array() && nodes.size() == 1 && nodes[0].is_array() && nodes[0].size() == 1 &&
+                         nodes[0][0].is_array() && !nodes[0][0].empty() && nodes[0][0][0] == layers[i - 1].name;
+      if (!chain)
+        throw file_error(file, 0, "model is not a simple chain of layers (layer \"" + layers[i].name + "\" is not fed by \"" +
+                                      layers[i - 1].name + "\" alone)");
+    }
+  }
+  return layers;
+}
+
+// The option values a layer must have, checked with a message naming layer and option.
+void require_option(const LayerSpec& layer, const char* key, const nlohmann::json& wanted, const std::string& file) {
+  if (!layer.config.contains(key)) return;  // absent = Keras default, which is the wanted value
+  if (layer.config[key] != wanted)
+    throw file_error(file, 0, layer.class_name + " layer \"" + layer.name + "\" has " + key + "=" + describe(layer.config[key]) +
+                                  ", which melodist does not support (it needs " + key + "=" + describe(wanted) + ")");
+}
+
+int positive_units(const LayerSpec& layer, const std::string& file) {
+  if (!layer.config.contains("units") || !layer.config["units"].is_number_integer())
+    throw file_error(file, 0, layer.class_name + " layer \"" + layer.name + "\" has no units");
+  const int units = layer.config["units"];
+  if (units <= 0 || units > 65536) throw file_error(file, 0, layer.class_name + " layer \"" + layer.name + "\" has " + std::to_string(units) + " units");
+  return units;
+}
+
+// Last dimension of a batch_input_shape ([null, null, V]), or -1 when not stated.
+int input_width(const LayerSpec& layer) {
+  for (const char* key : {"batch_input_shape", "batch_shape"}) {
+    if (layer.config.contains(key) && layer.config[key].is_array() && !layer.config[key].empty() &&
+        layer.config[key].back().is_number_integer())
+      return layer.config[key].back();
+  }
+  return -1;
+}
+
+// ---- weights --------------------------------------------------------------------------------------
+
+// Finds the dataset of weight `short_name` ("kernel", "recurrent_kernel", "bias") of a layer: through
+// the group's weight_names attribute (names like "lstm/kernel:0", relative to the group), or at the
+// conventional path model_weights/<layer>/<layer>/<short_name>:0.
+std::string weight_path(hid_t file_id, const std::string& layer, const std::string& short_name, const std::string& file) {
+  const std::string group = "model_weights/" + layer;
+  if (!path_exists(file_id, group)) throw file_error(file, 0, "layer \"" + layer + "\" has no weights (no group " + group + ")");
+  Handle g(H5Gopen2(file_id, group.c_str(), H5P_DEFAULT), H5Gclose);
+  if (!g.ok()) throw file_error(file, 0, "cannot open " + group);
+  auto names = read_string_list_attribute(g.id, "weight_names", file);
+  std::string path = group + "/" + layer + "/" + short_name + ":0";
+  if (names) {
+    for (const auto& n : *names) {
+      std::string base = n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1);
+      if (base == short_name + ":0" || base == short_name) path = group + "/" + n;
+    }
+  }
+  if (!path_exists(file_id, path))
+    throw file_error(file, 0, "layer \"" + layer + "\" has no weight \"" + short_name + "\" (" + path + " is missing)");
+  return path;
+}
+
+// Reads a float dataset and checks its shape against `shape`.
+void read_weight(hid_t file_id, const std::string& layer, const std::string& short_name, const std::vector<size_t>& shape,
+                 float* out, const std::string& file) {
+  const std::string path = weight_path(file_id, layer, short_name, file);
+  auto shape_text = [](const std::vector<size_t>& s) {
+    std::string t = "(";
+    for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+    return t + (s.size() == 1 ? ",)" : ")");
+  };
+  Handle dataset(H5Dopen2(file_id, path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dataset.ok()) throw file_error(file, 0, "layer \"" + layer + "\": " + path + " is not a dataset");
+  Handle space(H5Dget_space(dataset.id), H5Sclose);
+  Handle type(H5Dget_type(dataset.id), H5Tclose);
+  const int rank = H5Sget_simple_extent_ndims(space.id);
+  if (rank < 0 || rank > 8) throw file_error(file, 0, "layer \"" + layer + "\": cannot read the shape of " + path);
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  std::vector<size_t> found(dims.begin(), dims.end());
+  if (found != shape)
+    throw file_error(file, 0, "layer \"" + layer + "\": weight \"" + short_name + "\" has shape " + shape_text(found) + ", expected " +
+                                  shape_text(shape));
+  if (H5Tget_class(type.id) != H5T_FLOAT) throw file_error(file, 0, "layer \"" + layer + "\": weight \"" + short_name + "\" is not floating point");
+  if (H5Dread(dataset.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+    throw file_error(file, 0, "layer \"" + layer + "\": cannot read " + path + " (damaged file?)");
+}
+
+bool valid_symbol(const std::string& s) {
+  if (s == kDelimiterSymbol || s == "_" || s == "r") return true;
+  if (s.empty() || s.size() > 3 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+  if (s.size() > 1 && s[0] == '0') return false;
+  return std::stoi(s) <= 127;
+}
+
+}  // namespace
+
+std::vector<std::string> read_keras_mapping(const std::string& mapping_path) {
+  nlohmann::json mapping;
+  try {
+    mapping = nlohmann::json::parse(read_file(mapping_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw file_error(mapping_path, 0, std::string("not a JSON mapping: ") + e.what());
+  }
+  if (!mapping.is_object() || mapping.empty()) throw file_error(mapping_path, 0, "expected a JSON object {\"symbol\": id, ...}");
+  const size_t n = mapping.size();
+  std::vector<std::string> vocabulary(n);
+  std::vector<bool> seen(n, false);
+  for (const auto& [symbol, id] : mapping.items()) {
+    if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() >= static_cast<long long>(n))
+      throw file_error(mapping_path, 0, "symbol \"" + symbol + "\" has id " + id.dump() + " (ids must be 0.." + std::to_string(n - 1) + ")");
+    const size_t i = id.get<size_t>();
+    if (seen[i]) throw file_error(mapping_path, 0, "id " + std::to_string(i) + " is given to two symbols (\"" + vocabulary[i] + "\", \"" + symbol + "\")");
+    if (!valid_symbol(symbol))
+      throw file_error(mapping_path, 0, "symbol \"" + symbol + "\" is not a symbol of the text encoding (MIDI 0..127, \"r\", \"_\", \"/\")");
+    seen[i] = true;
+    vocabulary[i] = symbol;
+  }
+  if (std::find(vocabulary.begin(), vocabulary.end(), kDelimiterSymbol) == vocabulary.end())
+    throw file_error(mapping_path, 0, "has no \"/\" symbol (the song delimiter that generation starts from)");
+  return vocabulary;
+}
+
+KerasImport import_keras_model(const std::string& h5_path, const std::string& mapping_path) {
+  namespace fs = std::filesystem;
+  const std::string& file = h5_path;
+  std::error_code ec;
+  if (!fs::exists(h5_path, ec)) throw file_error(file, 0, "no such file");
+  if (!fs::is_regular_file(h5_path, ec)) throw file_error(file, 0, "not a regular file");
+  if (!fs::exists(mapping_path, ec)) throw file_error(mapping_path, 0, "no such file");
+
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become melodist::Error lines, not HDF5 stack dumps
+  if (H5Fis_hdf5(h5_path.c_str()) <= 0) throw file_error(file, 0, "not an HDF5 file (expected a Keras model saved with model.save(\"model.h5\"))");
+  Handle h5(H5Fopen(h5_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!h5.ok()) throw file_error(file, 0, "cannot open the HDF5 file (truncated or damaged?)");
+
+  KerasImport result;
+  auto model_config_text = read_string_attribute(h5.id, "model_config", file);
+  if (!model_config_text)
+    throw file_error(file, 0, "has no model_config attribute (a weights-only file? save the model with model.save(\"model.h5\"))");
+  result.keras_version = read_string_attribute(h5.id, "keras_version", file).value_or("unknown");
+  result.backend = read_string_attribute(h5.id, "backend", file).value_or("unknown");
+  nlohmann::json model_config;
+  try {
+    model_config = nlohmann::json::parse(*model_config_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw file_error(file, 0, std::string("model_config is not valid JSON: ") + e.what());
+  }
+
+  // ---- architecture: [InputLayer] (LSTM Dropout*)+ Dense(softmax) ----
+  const std::vector<LayerSpec> layers = model_layers(model_config, file);
+  std::vector<const LayerSpec*> lstms;
+  const LayerSpec* dense = nullptr;
+  std::optional<RecurrentActivation> activation;
+  float dropout = 0.0f;
+  int declared_input = -1;  // V as the input layer states it
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerSpec& layer = layers[i];
+    const std::string where = layer.class_name + " layer \"" + layer.name + "\"";
+    KerasLayer summary{layer.name, layer.class_name, 0, ""};
+    if (dense) throw file_error(file, 0, where + " follows the Dense output layer (melodist needs Dense softmax to be the last layer)");
+    if (layer.class_name == "InputLayer") {
+      if (i != 0) throw file_error(file, 0, where + " is not the first layer");
+      declared_input = input_width(layer);
+      summary.detail = "input width " + (declared_input > 0 ? std::to_string(declared_input) : std::string("unknown"));
+    } else if (layer.class_name == "LSTM") {
+      if (lstms.empty() && input_width(layer) > 0) declared_input = input_width(layer);
+      summary.units = positive_units(layer, file);
+      require_option(layer, "activation", "tanh", file);
+      require_option(layer, "use_bias", true, file);
+      require_option(layer, "go_backwards", false, file);
+      require_option(layer, "return_state", false, file);
+      require_option(layer, "time_major", false, file);
+      if (!layer.config.contains("recurrent_activation") || !layer.config["recurrent_activation"].is_string())
+        throw file_error(file, 0, where + " has no recurrent_activation");
+      const std::string ra = layer.config["recurrent_activation"];
+      if (ra != "sigmoid" && ra != "hard_sigmoid")
+        throw file_error(file, 0, where + " has recurrent_activation=" + ra + ", which melodist does not support (sigmoid or hard_sigmoid)");
+      const RecurrentActivation this_activation = parse_recurrent_activation(ra);
+      if (activation && *activation != this_activation)
+        throw file_error(file, 0, where + " has recurrent_activation=" + ra + " unlike the LSTM layer below it (melodist needs one for all layers)");
+      activation = this_activation;
+      if (!lstms.empty() && positive_units(*lstms.back(), file) != summary.units)
+        throw file_error(file, 0, where + " has " + std::to_string(summary.units) + " units, the LSTM layer below it " +
+                                      std::to_string(positive_units(*lstms.back(), file)) + " (melodist needs equal units in all LSTM layers)");
+      if (!lstms.empty() && !lstms.back()->config.value("return_sequences", false))
+        throw file_error(file, 0, "LSTM layer \"" + lstms.back()->name + "\" has return_sequences=false but feeds another LSTM layer");
+      lstms.push_back(&layer);
+      summary.detail = "activation tanh, recurrent_activation " + ra +
+                       ", return_sequences " + (layer.config.value("return_sequences", false) ? "true" : "false");
+    } else if (layer.class_name == "Dropout") {
+      if (lstms.empty()) throw file_error(file, 0, where + " comes before the first LSTM layer (melodist applies dropout to LSTM outputs only)");
+      if (!layer.config.contains("rate") || !layer.config["rate"].is_number())
+        throw file_error(file, 0, where + " has no rate");
+      dropout = layer.config["rate"].get<float>();
+      if (!(dropout >= 0.0f && dropout < 1.0f)) throw file_error(file, 0, where + " has rate " + describe(layer.config["rate"]));
+      summary.detail = "rate " + describe(layer.config["rate"]) + " (training only)";
+    } else if (layer.class_name == "Dense") {
+      if (lstms.empty()) throw file_error(file, 0, where + " comes before any LSTM layer");
+      summary.units = positive_units(layer, file);
+      require_option(layer, "activation", "softmax", file);
+      require_option(layer, "use_bias", true, file);
+      if (!layer.config.contains("activation")) throw file_error(file, 0, where + " has no activation (melodist needs softmax)");
+      dense = &layer;
+      summary.detail = "activation softmax";
+    } else {
+      throw file_error(file, 0, "layer \"" + layer.name + "\" of type " + layer.class_name +
+                                    " is not supported (melodist imports LSTM, Dropout and one Dense softmax layer)");
+    }
+    result.layers.push_back(std::move(summary));
+  }
+  if (lstms.empty()) throw file_error(file, 0, "model has no LSTM layer");
+  if (!dense) throw file_error(file, 0, "model has no Dense softmax output layer");
+
+  // ---- vocabulary: the file's own ids ----
+  const int V = positive_units(*dense, file);
+  std::vector<std::string> vocabulary = read_keras_mapping(mapping_path);
+  if (static_cast<int>(vocabulary.size()) != V)
+    throw file_error(mapping_path, 0, std::to_string(vocabulary.size()) + " symbols, but the model's output layer \"" + dense->name + "\" has " +
+                                          std::to_string(V) + " units (a mapping.json from another model?)");
+  if (declared_input > 0 && declared_input != V)
+    throw file_error(file, 0, "model input has width " + std::to_string(declared_input) + " but its output has " + std::to_string(V) +
+                                  " units (melodist needs one-hot symbol inputs over the output vocabulary)");
+
+  // ---- weights: Keras's layout is melodist's layout (nn/model.h), copied as stored ----
+  Model& model = result.model;
+  model.config.vocab_size = V;
+  model.config.hidden_size = positive_units(*lstms[0], file);
+  model.config.num_layers = static_cast<int>(lstms.size());
+  model.config.dropout = dropout;
+  model.config.recurrent_activation = *activation;
+  model.vocabulary = std::move(vocabulary);
+  model.params.assign(parameter_count(model.config), 0.0f);
+  const size_t H = model.config.hidden_size;
+  ParameterViews views = parameter_views(model.config, model.params.data());
+  for (size_t l = 0; l < lstms.size(); ++l) {
+    const size_t E = views.lstm[l].input_size;
+    read_weight(h5.id, lstms[l]->name, "kernel", {E, 4 * H}, views.lstm[l].w_x, file);
+    read_weight(h5.id, lstms[l]->name, "recurrent_kernel", {H, 4 * H}, views.lstm[l].w_h, file);
+    read_weight(h5.id, lstms[l]->name, "bias", {4 * H}, views.lstm[l].b, file);
+  }
+  read_weight(h5.id, dense->name, "kernel", {H, static_cast<size_t>(V)}, views.w_y, file);
+  read_weight(h5.id, dense->name, "bias", {static_cast<size_t>(V)}, views.b_y, file);
+  for (float x : model.params)
+    if (!std::isfinite(x)) throw file_error(file, 0, "weights contain NaN or infinity");
+
+  // ---- metadata ----
+  nlohmann::json keras_layers = nlohmann::json::array();
+  for (const auto& l : result.layers) keras_layers.push_back({{"name", l.name}, {"class_name", l.class_name}, {"units", l.units}, {"detail", l.detail}});
+  model.metadata = {{"source", "keras import"},
+                    {"keras_version", result.keras_version},
+                    {"backend", result.backend},
+                    {"h5", fs::absolute(h5_path, ec).lexically_normal().string()},
+                    {"mapping", fs::absolute(mapping_path, ec).lexically_normal().string()},
+                    {"keras_layers", keras_layers}};
+  if (auto training = read_string_attribute(h5.id, "training_config", file)) {
+    try {
+      model.metadata["keras_training_config"] = nlohmann::json::parse(*training);
+    } catch (const nlohmann::json::exception&) {
+      // informational only; a malformed training_config does not affect the network
+    }
+  }
+  return result;
+}
+
+}  // namespace melodist

@@ -1,0 +1,75 @@
+#pragma once
+// Standard MIDI File reader: types 0 and 1 (type 2 is refused with its reason), then melody extraction
+// (choose one part, reduce it to one line, quantize to the step grid) into a Melody.
+//
+// Timing: only ticks-per-quarter-note division is read. SMPTE division (frames per second × ticks per
+// frame) is REFUSED with its reason: such files count wall-clock time, not beats, so the step grid of the
+// text encoding has nothing to hold on to.
+//
+// Malformed input (truncated chunks, a wrong header length, a variable-length quantity longer than 4 bytes,
+// running status with no earlier status byte, lengths past the end of the file, 0 tracks, not MIDI at all)
+// throws melodist::Error "path: byte N: reason". Nothing here crashes or allocates more than a small multiple
+// of the input size.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "music/melody.h"
+#include "util/rational.h"
+
+namespace melodist {
+
+struct MidiNote {
+  int track = 0;          // index of the MTrk chunk, from 0
+  int channel = 0;        // 0..15 (9 is General MIDI drums)
+  int pitch = 0;          // 0..127
+  int velocity = 0;       // note-on velocity 1..127
+  int64_t start = 0;      // ticks
+  int64_t end = 0;        // ticks, > start
+};
+
+struct MidiFile {
+  int format = 1;                    // 0 or 1
+  int ticks_per_quarter = 480;
+  int tracks = 0;                    // MTrk chunks read
+  std::vector<MidiNote> notes;       // every note with length > 0, sorted by (start, track, channel, pitch)
+  std::vector<int64_t> track_end;    // per track: tick of its End of Track event (or of its last event)
+  std::vector<std::string> track_names;  // per track: first FF 03 text, "" when none
+  // The first (earliest tick, then lowest track) of each kind of meta event.
+  std::optional<double> tempo_bpm;
+  std::optional<TimeSignature> time_signature;
+  std::optional<int> key_fifths;     // -7..7 (sharps > 0)
+  std::optional<bool> key_minor;     // mode flag of that key signature
+};
+
+// Parses the bytes of a file; `path` names the file in messages.
+MidiFile parse_midi(std::string_view bytes, const std::string& path);
+
+struct MidiExtractOptions {
+  int track = -1;          // -1: any track; else the index of the MTrk chunk, from 0
+  int channel = -1;        // -1: any non-drum channel; else 0..15 (9 = drums, only when asked for)
+  Rational step{1, 4};     // the grid, in quarter notes
+};
+
+// The melody of one part:
+//  - part: the (track, channel) pair with the most notes among those the options allow; channel 9 (drums)
+//    only when --channel 9 is asked for; ties go to the lower track, then the lower channel;
+//  - quantize every note's start and end to the nearest step (notes that shrink to nothing are dropped);
+//  - skyline: at every moment the highest sounding note wins (equal pitches: the later onset); a note that
+//    was covered and sounds on after the higher note ends comes back as a new onset;
+//  - gaps become rests; silence before the first note is dropped; silence after the last note up to the
+//    track's End of Track event is kept as a final rest;
+//  - key: from the first key-signature meta event (tonic from sf and the mode flag, kern spelling), else
+//    none (the encoder estimates it as it does for kern files without a designation);
+//    time signature and tempo from the first meta events.
+Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, const std::string& path);
+
+// read_file + parse_midi + extract_melody.
+Melody read_midi_file(const std::string& path, const MidiExtractOptions& options = {});
+
+// The key that a key-signature meta event names: sf -7..7, minor from the mode flag.
+Key key_from_signature(int fifths, bool minor);
+
+}  // namespace melodist

@@ -1,0 +1,178 @@
+// The reference's text encoding. encode_melody mirrors the reference pipeline step by step:
+//   1. has_acceptable_durations: every note and rest length must be one of `durations` (else rejected);
+//   2. transpose: by the first key designation, or the estimated key, major -> C, minor -> A;
+//   3. encode_song: per event, MIDI number (or "r") at its first step, "_" for every further step.
+// Ties: music21 (and so the reference) keeps every tied part as its own note (reattack); merge joins a
+// tied chain of one pitch into one held note, and the length filter then applies to the joined length.
+#include "formats/text_encoding.h"
+
+#include <charconv>
+
+#include "music/key_estimate.h"
+#include "util/error.h"
+
+namespace melodist {
+
+std::vector<Rational> reference_durations() {
+  return {Rational(1, 4), Rational(1, 2), Rational(3, 4), Rational(1), Rational(3, 2), Rational(2), Rational(3), Rational(4)};
+}
+
+namespace {
+
+struct Span {
+  int pitch;          // MIDI or kRest
+  Rational duration;  // quarters
+  int line;
+};
+
+std::string describe(const Span& s, const std::string& what) {
+  std::string out = (s.pitch == kRest ? "rest" : "note") + std::string(" of ") + s.duration.to_string() + " quarter";
+  if (!what.empty()) out += " " + what;
+  if (s.line > 0) out += " at line " + std::to_string(s.line);
+  return out;
+}
+
+}  // namespace
+
+EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
+  EncodedSong song;
+  if (options.step <= Rational(0)) {
+    song.reason = "step must be positive";
+    return song;
+  }
+
+  // The key is found first so that the manifest records it for rejected songs too.
+  if (melody.key) {
+    song.key = *melody.key;
+    song.key_source = KeySource::designation;
+  } else {
+    song.key = estimate_key(melody);
+    song.key_source = KeySource::estimate;
+  }
+  song.transposition = options.transpose == TransposeMode::reference ? reference_transposition(song.key) : 0;
+
+  // Spans to encode: every event (reattack) or tied chains of one pitch joined (merge).
+  std::vector<Span> spans;
+  spans.reserve(melody.events.size());
+  bool joining = false;
+  for (const MelodyEvent& e : melody.events) {
+    if (options.ties == TieMode::merge && joining && !spans.empty() && spans.back().pitch == e.pitch && e.pitch != kRest &&
+        e.duration > Rational(0)) {
+      spans.back().duration += e.duration;
+    } else {
+      spans.push_back(Span{e.pitch, e.duration, e.line});
+    }
+    joining = e.tied_to_next && e.pitch != kRest;
+  }
+  if (spans.empty()) {
+    song.reason = "no notes or rests";
+    return song;
+  }
+
+  // 1. Length filter (exact rational comparison).
+  for (const Span& s : spans) {
+    if (options.durations.empty()) {
+      if (s.duration <= Rational(0)) {
+        song.reason = describe(s, s.pitch == kRest ? "" : "(grace note)");
+        return song;
+      }
+      Rational steps = s.duration / options.step;
+      if (steps.den != 1) {
+        song.reason = describe(s, "(not a whole number of " + options.step.to_string() + "-quarter steps)");
+        return song;
+      }
+    } else {
+      bool allowed = false;
+      for (const Rational& d : options.durations) allowed = allowed || d == s.duration;
+      if (!allowed) {
+        song.reason = describe(s, s.duration == Rational(0) && s.pitch != kRest ? "(grace note)" : "");
+        return song;
+      }
+      if ((s.duration / options.step).den != 1) {
+        song.reason = describe(s, "(not a whole number of " + options.step.to_string() + "-quarter steps)");
+        return song;
+      }
+    }
+  }
+
+  // 2. Transposition, 3. encoding.
+  size_t total_steps = 0;
+  for (const Span& s : spans) total_steps += static_cast<size_t>((s.duration / options.step).num);
+  song.symbols.reserve(total_steps);
+  for (const Span& s : spans) {
+    int64_t steps = (s.duration / options.step).num;
+    if (s.pitch == kRest) {
+      song.symbols.emplace_back(kRestSymbol);
+    } else {
+      int pitch = s.pitch + song.transposition;
+      if (pitch < 0 || pitch > 127) {
+        song.symbols.clear();
+        song.reason = "note at line " + std::to_string(s.line) + " is MIDI " + std::to_string(pitch) +
+                      " after transposing by " + std::to_string(song.transposition) + " semitones, outside 0..127";
+        return song;
+      }
+      song.symbols.push_back(std::to_string(pitch));
+      ++song.notes;
+    }
+    for (int64_t i = 1; i < steps; ++i) song.symbols.emplace_back(kHoldSymbol);
+  }
+  song.accepted = true;
+  return song;
+}
+
+std::vector<std::string> split_symbols(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  while (i < text.size()) {
+    while (i < text.size() && space(text[i])) ++i;
+    size_t start = i;
+    while (i < text.size() && !space(text[i])) ++i;
+    if (i > start) out.emplace_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
+std::string join_symbols(const std::vector<std::string>& symbols) {
+  size_t size = 0;
+  for (const auto& s : symbols) size += s.size() + 1;
+  std::string out;
+  out.reserve(size);
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    if (i) out += ' ';
+    out += symbols[i];
+  }
+  return out;
+}
+
+Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
+  if (step <= Rational(0)) throw Error("decode: step must be positive");
+  Melody melody;
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    const std::string& s = symbols[i];
+    if (s == kDelimiterSymbol) {
+      if (!melody.events.empty()) break;  // the reference's end of song
+      continue;                           // delimiters before the song
+    }
+    if (s == kHoldSymbol) {
+      if (!melody.events.empty()) melody.events.back().duration += step;
+      continue;  // a hold before any note holds nothing
+    }
+    if (s == kRestSymbol) {
+      melody.events.push_back(MelodyEvent{kRest, step, false, 0});
+      continue;
+    }
+    int pitch = -1;
+    bool digits = !s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos;
+    if (digits) std::from_chars(s.data(), s.data() + s.size(), pitch);
+    if (!digits || pitch < 0 || pitch > 127) {
+      std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
+      throw Error("symbol \"" + shown + "\" at position " + std::to_string(i + 1) +
+                  " is not a MIDI number 0..127, \"r\", \"_\" or \"/\"");
+    }
+    melody.events.push_back(MelodyEvent{pitch, step, false, 0});
+  }
+  return melody;
+}
+
+}  // namespace melodist

@@ -1,0 +1,114 @@
+// Batched beam search (see beam_search.h). Rows of the batch: (N outputs, B beams), output-major.
+#include "generate/beam_search.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "formats/text_encoding.h"
+#include "util/error.h"
+
+namespace melodist {
+
+namespace {
+
+struct Beam {
+  std::vector<int> symbols;
+  double log_likelihood = 0;
+  bool ended = false;
+};
+
+struct Candidate {
+  int parent;      // beam index 0..B-1
+  int symbol;      // -1: a finished beam carried over unchanged
+  double log_likelihood;
+};
+
+// Copies row `from` of every layer of src into row `to` of dst (both (L, rows, H)).
+void copy_row(const StepState& src, int from, StepState& dst, int to, int L, int H) {
+  for (int l = 0; l < L; ++l) {
+    const size_t s = (static_cast<size_t>(l) * src.batch + from) * H, d = (static_cast<size_t>(l) * dst.batch + to) * H;
+    std::copy_n(src.h.begin() + s, H, dst.h.begin() + d);
+    std::copy_n(src.c.begin() + s, H, dst.c.begin() + d);
+  }
+}
+
+}  // namespace
+
+std::vector<BeamResult> beam_search(const Model& model, const StepState& start, const std::vector<float>& start_logits,
+                                    int num_outputs, const BeamOptions& o) {
+  validate_sampler_options(o.sampler);
+  if (o.beam_size < 1) throw Error("--beam-size must be 1 or more");
+  if (o.branch_factor < 1) throw Error("--branch-factor must be 1 or more");
+  if (num_outputs < 1) throw Error("--num-outputs must be 1 or more");
+  if (o.max_steps < 0) throw Error("--steps must be 0 or more");
+  const int V = model.config.vocab_size, H = model.config.hidden_size, L = model.config.num_layers;
+  const int N = num_outputs, B = o.beam_size, F = o.branch_factor, rows = N * B;
+  const int delimiter = model.symbol_id(kDelimiterSymbol);
+  if (delimiter < 0) throw Error("the model's vocabulary has no \"/\" delimiter symbol");
+
+  StepState state = make_step_state(model, rows);  // (L, N*B, H)
+  for (int r = 0; r < rows; ++r) copy_row(start, 0, state, r, L, H);
+  StepState next_state = state;
+  std::vector<float> logits(static_cast<size_t>(rows) * V);  // (N*B, V)
+  for (int r = 0; r < rows; ++r) std::copy(start_logits.begin(), start_logits.end(), logits.begin() + static_cast<size_t>(r) * V);
+  std::vector<std::vector<Beam>> beams(N, std::vector<Beam>(B));
+  std::vector<Rng> rngs;
+  for (int n = 0; n < N; ++n) rngs.emplace_back(o.seed, static_cast<uint64_t>(n));
+  std::vector<double> probs(V);
+  std::vector<int> tokens(rows, delimiter);  // (N*B) inputs of the next model_step
+
+  for (int step = 0; step < o.max_steps; ++step) {
+    bool any_growing = false;
+    for (int n = 0; n < N; ++n) {
+      std::vector<Beam>& bs = beams[n];
+      std::vector<Candidate> cands;
+      // At the first step all B beams are the same start; expand only beam 0 then, like a fresh search.
+      const int live = step == 0 ? 1 : B;
+      for (int b = 0; b < live; ++b) {
+        if (bs[b].ended) {
+          cands.push_back({b, -1, bs[b].log_likelihood});
+          continue;
+        }
+        const float* row = logits.data() + static_cast<size_t>(n * B + b) * V;
+        sampling_distribution(row, V, o.sampler, probs.data());
+        for (int f = 0; f < F; ++f) {
+          const int s = draw(probs.data(), V, rngs[n]);
+          cands.push_back({b, s, bs[b].log_likelihood + log_probability(row, V, s)});
+        }
+      }
+      // Keep the B best (ties: earlier candidate); with fewer candidates than B, repeat the best ones.
+      std::vector<int> order(cands.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return cands[a].log_likelihood > cands[b].log_likelihood; });
+      std::vector<Beam> kept(B);
+      for (int b = 0; b < B; ++b) {
+        const Candidate& c = cands[order[b % order.size()]];
+        Beam nb = bs[c.parent];
+        nb.log_likelihood = c.log_likelihood;
+        if (c.symbol == delimiter) nb.ended = true;
+        else if (c.symbol >= 0) nb.symbols.push_back(c.symbol);
+        copy_row(state, n * B + c.parent, next_state, n * B + b, L, H);
+        tokens[n * B + b] = nb.ended ? delimiter : c.symbol;  // finished rows step on "/", ignored after
+        if (!nb.ended) any_growing = true;
+        kept[b] = std::move(nb);
+      }
+      bs = std::move(kept);
+    }
+    std::swap(state, next_state);
+    if (!any_growing || step + 1 == o.max_steps) break;
+    model_step(model, tokens.data(), state, logits.data());
+  }
+
+  std::vector<BeamResult> out(N);
+  for (int n = 0; n < N; ++n) {
+    int best = 0;
+    for (int b = 1; b < B; ++b)
+      if (beams[n][b].log_likelihood > beams[n][best].log_likelihood) best = b;
+    out[n].symbols = beams[n][best].symbols;
+    out[n].ended = beams[n][best].ended;
+    out[n].log_likelihood = beams[n][best].log_likelihood;
+  }
+  return out;
+}
+
+}  // namespace melodist

@@ -1,0 +1,38 @@
+#pragma once
+// Beam search in the manner of Magenta's Melody RNN: every beam is extended by `branch_factor`
+// SAMPLED continuations (drawn with the sampler's temperature/top-k/top-p), and the `beam_size`
+// candidates with the best log-likelihood under the model are kept. Beam size 1 with branch factor 1
+// is plain ancestral sampling; with temperature 0 every branch is the argmax, so beam size 1 is greedy
+// decoding. N outputs run as one batch of N * beam_size rows through model_step.
+//
+// A beam that samples "/" is finished: it stops growing and competes with its final log-likelihood
+// (so, as with any total-log-likelihood beam, a search prefers melodies that end earlier).
+#include <cstdint>
+#include <vector>
+
+#include "generate/sampler.h"
+#include "nn/lstm_step.h"
+#include "nn/model.h"
+
+namespace melodist {
+
+struct BeamOptions {
+  int beam_size = 1;      // B >= 1
+  int branch_factor = 1;  // F >= 1
+  int max_steps = 500;    // generated symbols at most (not counting the closing "/")
+  SamplerOptions sampler;
+  uint64_t seed = 1;      // output n uses Rng(seed, n): a melody does not depend on how many run beside it
+};
+
+struct BeamResult {
+  std::vector<int> symbols;   // generated symbol ids, without the closing "/"
+  bool ended = false;         // true when the model chose "/" (the song ended); false: stopped at max_steps
+  double log_likelihood = 0;  // nats: sum of ln p(symbol) under the model, closing "/" included when ended
+};
+
+// start: the state after the start symbols and primer (batch 1); start_logits (V): the distribution it
+// gives for the first generated symbol. Returns `num_outputs` results.
+std::vector<BeamResult> beam_search(const Model& model, const StepState& start, const std::vector<float>& start_logits,
+                                    int num_outputs, const BeamOptions& options);
+
+}  // namespace melodist

@@ -1,0 +1,152 @@
+// The one definition of a melody's log-likelihood (see song_score.h).
+//
+// Input sequence: "/" x D, s_1 .. s_n. The distribution after the D-th "/" predicts s_1, the one after
+// s_k predicts s_{k+1}, and (score_end) the one after s_n predicts the closing "/". So S = n (+1) scored
+// steps. The state after the D start symbols is the same for every song: score_songs computes it once
+// and copies it into every row (bit-identical to running it per song, since rows never interact).
+#include "generate/song_score.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <thread>
+
+#include "formats/text_encoding.h"
+#include "nn/lstm_step.h"
+#include "util/error.h"
+
+namespace melodist {
+
+double SongScore::total_nats() const {
+  double t = 0.0;
+  for (double n : nats) t += n;
+  return t;
+}
+
+namespace {
+
+struct Prefix {
+  int delimiter = -1;
+  std::vector<float> h, c;     // (L, 1, H) state after the D start symbols
+  std::vector<float> logits;   // (V) distribution over the first symbol of a song
+};
+
+Prefix run_prefix(const Model& model, int delimiter_length) {
+  Prefix p;
+  p.delimiter = model.symbol_id(kDelimiterSymbol);
+  if (p.delimiter < 0) throw Error("the model's vocabulary has no \"/\" delimiter symbol");
+  if (delimiter_length < 1) throw Error("the start-symbol count must be at least 1");
+  StepState s = make_step_state(model, 1);
+  p.logits.resize(model.config.vocab_size);
+  for (int t = 0; t < delimiter_length; ++t) model_step(model, &p.delimiter, s, p.logits.data());
+  p.h = std::move(s.h);
+  p.c = std::move(s.c);
+  return p;
+}
+
+// Adds one scored step: logits (V) of the distribution, target id.
+void score_step(const float* logits, int V, int target, bool keep, SongScore& out) {
+  // log-softmax in double: nats = logsumexp(logits) - logits[target]
+  float m = logits[0];
+  int arg = 0;
+  for (int j = 1; j < V; ++j)
+    if (logits[j] > m) m = logits[j], arg = j;
+  double sum = 0.0;
+  for (int j = 0; j < V; ++j) sum += std::exp(static_cast<double>(logits[j]) - m);
+  const double lse = m + std::log(sum);
+  out.targets.push_back(target);
+  out.nats.push_back(lse - static_cast<double>(logits[target]));
+  out.argmax.push_back(arg);
+  if (keep)
+    for (int j = 0; j < V; ++j) out.probabilities.push_back(static_cast<float>(std::exp(static_cast<double>(logits[j]) - lse)));
+}
+
+void check_ids(const Model& model, const std::vector<int>& ids) {
+  for (int id : ids)
+    if (id < 0 || id >= model.config.vocab_size)
+      throw Error("symbol id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(model.config.vocab_size));
+}
+
+// Scores songs[order[0..n)] as one batch starting from the shared prefix state.
+void score_group(const Model& model, const Prefix& prefix, const std::vector<std::vector<int>>& songs, const int* order, int n,
+                 bool score_end, bool keep, std::vector<SongScore>& results) {
+  const int V = model.config.vocab_size, H = model.config.hidden_size, L = model.config.num_layers;
+  StepState s = make_step_state(model, n);
+  for (int l = 0; l < L; ++l)
+    for (int b = 0; b < n; ++b) {
+      std::copy_n(prefix.h.begin() + static_cast<size_t>(l) * H, H, s.h.begin() + (static_cast<size_t>(l) * n + b) * H);
+      std::copy_n(prefix.c.begin() + static_cast<size_t>(l) * H, H, s.c.begin() + (static_cast<size_t>(l) * n + b) * H);
+    }
+  size_t longest = 0;
+  for (int b = 0; b < n; ++b) longest = std::max(longest, songs[order[b]].size());
+  std::vector<int> tokens(n, prefix.delimiter);  // (B)
+  std::vector<float> logits(static_cast<size_t>(n) * V);  // (B, V)
+  for (int b = 0; b < n; ++b) std::copy(prefix.logits.begin(), prefix.logits.end(), logits.begin() + static_cast<size_t>(b) * V);
+  // Step t: logits predict symbol t of each song (t == size: the closing "/").
+  for (size_t t = 0;; ++t) {
+    bool any_left = false;
+    for (int b = 0; b < n; ++b) {
+      const std::vector<int>& song = songs[order[b]];
+      SongScore& r = results[order[b]];
+      if (t < song.size()) {
+        score_step(logits.data() + static_cast<size_t>(b) * V, V, song[t], keep, r);
+        tokens[b] = song[t];
+        if (t + 1 < song.size() || score_end) any_left = true;
+      } else {
+        if (t == song.size() && score_end) score_step(logits.data() + static_cast<size_t>(b) * V, V, prefix.delimiter, keep, r);
+        tokens[b] = prefix.delimiter;  // padding: finished rows keep stepping, their outputs are ignored
+      }
+    }
+    if (!any_left || t >= longest) break;
+    model_step(model, tokens.data(), s, logits.data());
+  }
+}
+
+}  // namespace
+
+SongScore score_song(const Model& model, const std::vector<int>& song_ids, bool score_end, bool keep_probabilities,
+                     int delimiter_length) {
+  return score_songs(model, {song_ids}, score_end, keep_probabilities, delimiter_length, 1).front();
+}
+
+std::vector<SongScore> score_songs(const Model& model, const std::vector<std::vector<int>>& songs, bool score_end,
+                                   bool keep_probabilities, int delimiter_length, int threads) {
+  for (const auto& s : songs) check_ids(model, s);
+  std::vector<SongScore> results(songs.size());
+  if (songs.empty()) return results;
+  const Prefix prefix = run_prefix(model, delimiter_length);
+  // Songs of similar length share a batch (less padding); groups of up to 32 rows.
+  std::vector<int> order(songs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return songs[a].size() < songs[b].size(); });
+  constexpr int kGroup = 32;
+  const int groups = static_cast<int>((order.size() + kGroup - 1) / kGroup);
+  auto run = [&](int first_group, int step) {
+    for (int g = first_group; g < groups; g += step) {
+      const int begin = g * kGroup;
+      const int n = std::min<int>(kGroup, static_cast<int>(order.size()) - begin);
+      score_group(model, prefix, songs, order.data() + begin, n, score_end, keep_probabilities, results);
+    }
+  };
+  threads = std::max(1, std::min(threads, groups));
+  if (threads == 1) {
+    run(0, 1);
+  } else {
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(threads);
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        try {
+          run(t, threads);
+        } catch (...) {
+          errors[t] = std::current_exception();
+        }
+      });
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+  return results;
+}
+
+}  // namespace melodist

@@ -1,0 +1,42 @@
+#include "preprocess/input_files.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "formats/song_file.h"
+#include "util/error.h"
+
+namespace melodist {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> collect_input_files(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    fs::file_status status = fs::status(input, ec);
+    if (ec || !fs::exists(status)) throw Error(input + ": no such file or folder");
+    if (fs::is_directory(status)) {
+      fs::recursive_directory_iterator it(input, fs::directory_options::skip_permission_denied, ec), end;
+      if (ec) throw Error(input + ": cannot read the folder (" + ec.message() + ")");
+      for (; it != end; it.increment(ec)) {
+        if (ec) throw Error(input + ": cannot read the folder (" + ec.message() + ")");
+        std::error_code fec;
+        if (it->is_regular_file(fec) && is_song_file(it->path().string())) files.push_back(it->path().generic_string());
+      }
+    } else {
+      files.push_back(input);  // a file named explicitly is read whatever its extension (and rejected if unknown)
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  if (files.empty()) {
+    std::string list;
+    for (const auto& i : inputs) list += (list.empty() ? "" : ", ") + i;
+    throw Error("no song files found in " + list);
+  }
+  return files;
+}
+
+}  // namespace melodist

@@ -1,0 +1,229 @@
+#include "preprocess/preprocess.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "melodist/version.h"
+#include "preprocess/input_files.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace melodist {
+
+namespace {
+
+// "path:12: cannot read ..." -> "line 12: cannot read ...", "path: no **kern spine" -> "no **kern spine":
+// the manifest names the file already.
+std::string reason_without_path(const std::string& message, const std::string& path) {
+  if (message.compare(0, path.size() + 1, path + ":") != 0) return message;
+  std::string rest = message.substr(path.size() + 1);
+  size_t digits = 0;
+  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  if (digits > 0 && digits < rest.size() && rest[digits] == ':') return "line " + rest.substr(0, digits) + rest.substr(digits);
+  if (!rest.empty() && rest[0] == ' ') rest.erase(0, 1);
+  return rest;
+}
+
+SongOutcome process_file(const std::string& path, const PreprocessOptions& options) {
+  SongOutcome out;
+  out.path = path;
+  Melody melody;
+  try {
+    melody = read_song_file(path, options.read);
+  } catch (const Error& e) {
+    out.reason = reason_without_path(e.what(), path);
+    return out;
+  } catch (const std::bad_alloc&) {
+    out.reason = "out of memory while reading";
+    return out;
+  } catch (const std::exception& e) {
+    out.reason = e.what();
+    return out;
+  }
+  out.readable = true;
+  out.warnings = melody.warnings;
+  EncodedSong song = encode_melody(melody, options.encode);
+  out.key = song.key;
+  out.key_source = song.key_source;
+  out.transposition = song.transposition;
+  if (!song.accepted) {
+    out.reason = song.reason;
+    return out;
+  }
+  out.accepted = true;
+  out.steps = song.symbols.size();
+  out.notes = song.notes;
+  out.text = join_symbols(song.symbols);
+  for (const auto& s : song.symbols) out.symbols.add(s);
+  return out;
+}
+
+std::string rational_list(const std::vector<Rational>& values) {
+  std::string s;
+  for (const auto& v : values) s += (s.empty() ? "" : ",") + v.to_string();
+  return s;
+}
+
+}  // namespace
+
+std::string key_display_name(const Key& key) {
+  std::string tonic = key.spelling.empty() ? key.name() : key.spelling;
+  for (char& c : tonic) if (c == '-') c = 'b';
+  if (!tonic.empty() && tonic[0] >= 'a' && tonic[0] <= 'z') tonic[0] = static_cast<char>(tonic[0] - 'a' + 'A');
+  return tonic + (key.minor ? " minor" : " major");
+}
+
+Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  Dataset dataset;
+  dataset.inputs = inputs;
+  std::vector<std::string> paths = collect_input_files(inputs);
+  dataset.files.resize(paths.size());
+
+  int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  jobs = static_cast<int>(std::min<size_t>(static_cast<size_t>(jobs), paths.size()));
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex mutex;
+  std::condition_variable finished;
+  auto worker = [&]() {
+    for (size_t i = next++; i < paths.size(); i = next++) {
+      dataset.files[i] = process_file(paths[i], options);
+      if (++done == paths.size()) {
+        std::lock_guard<std::mutex> lock(mutex);
+        finished.notify_all();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
+  {
+    Progress progress("preprocess", static_cast<double>(paths.size()), "files");
+    std::unique_lock<std::mutex> lock(mutex);
+    while (done < paths.size()) {
+      finished.wait_for(lock, std::chrono::milliseconds(100));
+      if (options.progress) progress.update(static_cast<double>(done));
+    }
+    if (options.progress) progress.finish(static_cast<double>(done));
+  }
+  for (auto& t : threads) t.join();
+
+  SymbolSet symbols;
+  if (options.delimiter_length > 0) symbols.delimiter = true;
+  for (const SongOutcome& f : dataset.files) {
+    if (!f.readable) {
+      ++dataset.unreadable;
+      if (options.strict) throw file_error(f.path, 0, f.reason + " (--strict: a malformed file is fatal)");
+    }
+    if (!f.accepted) continue;
+    ++dataset.accepted;
+    dataset.steps += f.steps;
+    symbols.merge(f.symbols);
+  }
+  if (dataset.accepted == 0) symbols = SymbolSet{};
+  dataset.vocabulary = ordered_vocabulary(symbols);
+  dataset.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return dataset;
+}
+
+std::string songs_text(const Dataset& dataset) {
+  std::string out;
+  for (const auto& f : dataset.files)
+    if (f.accepted) out += f.text, out += '\n';
+  return out;
+}
+
+std::string file_dataset_text(const Dataset& dataset, int delimiter_length) {
+  // Reference: songs += song + " " + "/ " * L for every song, then the last character is dropped.
+  std::string delimiter;
+  for (int i = 0; i < delimiter_length; ++i) delimiter += i ? " /" : "/";
+  std::string out;
+  for (const auto& f : dataset.files) {
+    if (!f.accepted) continue;
+    if (!out.empty()) out += ' ';
+    out += f.text;
+    if (delimiter_length > 0) out += ' ', out += delimiter;
+  }
+  return out;
+}
+
+std::string manifest_json(const Dataset& dataset, const PreprocessOptions& options) {
+  using json = nlohmann::ordered_json;
+  json j;
+  j["format"] = "melodist-dataset-manifest";
+  j["format_version"] = kManifestFormatVersion;
+  j["melodist_version"] = MELODIST_VERSION;
+  json opts;
+  opts["inputs"] = dataset.inputs;
+  opts["step"] = options.encode.step.to_string();
+  opts["durations"] = options.encode.durations.empty() ? std::string("any") : rational_list(options.encode.durations);
+  opts["transpose"] = options.encode.transpose == TransposeMode::reference ? "reference" : "none";
+  opts["ties"] = options.encode.ties == TieMode::reattack ? "reattack" : "merge";
+  opts["delimiter_length"] = options.delimiter_length;
+  opts["strict"] = options.strict;
+  j["options"] = opts;
+  json totals;
+  totals["files"] = dataset.files.size();
+  totals["accepted"] = dataset.accepted;
+  totals["rejected"] = dataset.files.size() - dataset.accepted;
+  totals["unreadable"] = dataset.unreadable;
+  totals["symbols"] = dataset.vocabulary.size();
+  totals["steps"] = dataset.steps;
+  j["totals"] = totals;
+  json files = json::array();
+  for (const auto& f : dataset.files) {
+    json e;
+    e["path"] = f.path;
+    e["status"] = f.accepted ? "accepted" : "rejected";
+    e["reason"] = f.accepted ? json(nullptr) : json(f.reason);
+    e["stage"] = f.accepted ? json(nullptr) : json(f.readable ? "encode" : "read");
+    e["key"] = f.key ? json(key_display_name(*f.key)) : json(nullptr);
+    e["key_source"] = f.key ? json(to_string(f.key_source)) : json(nullptr);
+    e["transposition"] = f.key ? json(f.transposition) : json(nullptr);
+    e["steps"] = f.steps;
+    if (!f.warnings.empty()) e["warnings"] = f.warnings;
+    files.push_back(std::move(e));
+  }
+  j["files"] = std::move(files);
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+void write_dataset(const Dataset& dataset, const std::string& out_dir, const PreprocessOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) throw Error(out_dir + ": cannot create the output folder (" + ec.message() + ")");
+  auto path = [&](const char* name) { return (std::filesystem::path(out_dir) / name).string(); };
+  write_file_atomically(path("songs.txt"), songs_text(dataset));
+  write_file_atomically(path("mapping.json"), mapping_json(dataset.vocabulary));
+  write_file_atomically(path("file_dataset"), file_dataset_text(dataset, options.delimiter_length));
+  write_file_atomically(path("manifest.json"), manifest_json(dataset, options));  // last: the dataset is complete
+}
+
+Dataset run_preprocess(const std::vector<std::string>& inputs, const std::string& out_dir, const PreprocessOptions& options) {
+  if (options.delimiter_length < 0) throw Error("--delimiter-length must be 0 or more");
+  if (options.encode.step <= Rational(0)) throw Error("--step must be positive");
+  Dataset dataset = build_dataset(inputs, options);
+  if (dataset.accepted == 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    std::string manifest = (std::filesystem::path(out_dir) / "manifest.json").string();
+    if (!ec) write_file_atomically(manifest, manifest_json(dataset, options));
+    throw Error("no song accepted: all " + std::to_string(dataset.files.size()) + " file(s) were rejected" +
+                (ec ? std::string() : " (reasons in " + manifest + ")"));
+  }
+  write_dataset(dataset, out_dir, options);
+  return dataset;
+}
+
+std::string summary_line(const Dataset& dataset) {
+  return "accepted " + std::to_string(dataset.accepted) + " of " + std::to_string(dataset.files.size()) + " songs, " +
+         std::to_string(dataset.vocabulary.size()) + " symbols, " + format_count(static_cast<double>(dataset.steps)) + " steps";
+}
+
+}  // namespace melodist

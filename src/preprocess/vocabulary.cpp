@@ -1,0 +1,40 @@
+#include "preprocess/vocabulary.h"
+
+#include <nlohmann/json.hpp>
+
+namespace melodist {
+
+void SymbolSet::add(const std::string& s) {
+  if (s == "/") delimiter = true;
+  else if (s == "_") hold = true;
+  else if (s == "r") rest = true;
+  else if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos) {
+    int v = std::stoi(s);
+    if (v <= 127) pitches.set(static_cast<size_t>(v));
+  }
+}
+
+void SymbolSet::merge(const SymbolSet& o) {
+  delimiter = delimiter || o.delimiter;
+  hold = hold || o.hold;
+  rest = rest || o.rest;
+  pitches |= o.pitches;
+}
+
+std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
+  std::vector<std::string> out;
+  if (set.delimiter) out.emplace_back("/");
+  if (set.hold) out.emplace_back("_");
+  if (set.rest) out.emplace_back("r");
+  for (int p = 0; p < 128; ++p)
+    if (set.pitches.test(static_cast<size_t>(p))) out.push_back(std::to_string(p));
+  return out;
+}
+
+std::string mapping_json(const std::vector<std::string>& vocabulary) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < vocabulary.size(); ++i) j[vocabulary[i]] = i;
+  return j.dump(4) + "\n";
+}
+
+}  // namespace melodist

@@ -1,0 +1,87 @@
+#include "train/dataset.h"
+
+#include <filesystem>
+#include <map>
+
+#include "formats/text_encoding.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace melodist {
+
+Dataset load_dataset(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw file_error(dir, 0, "no dataset here (expected a folder written by `melodist preprocess`)");
+  Dataset d;
+  d.dir = dir;
+  const std::string mapping_path = (fs::path(dir) / "mapping.json").string();
+  const std::string songs_path = (fs::path(dir) / "songs.txt").string();
+  if (!fs::exists(mapping_path)) throw file_error(mapping_path, 0, "missing: the dataset has no vocabulary (run `melodist preprocess`)");
+  if (!fs::exists(songs_path)) throw file_error(songs_path, 0, "missing: the dataset has no songs (run `melodist preprocess`)");
+
+  std::map<std::string, int> mapping;
+  try {
+    auto j = nlohmann::json::parse(read_file(mapping_path));
+    if (!j.is_object() || j.empty()) throw file_error(mapping_path, 0, "expected a non-empty JSON object from symbol to id");
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (!it.value().is_number_integer()) throw file_error(mapping_path, 0, "the id of symbol \"" + it.key() + "\" is not an integer");
+      mapping[it.key()] = it.value().get<int>();
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw file_error(mapping_path, 0, std::string("not valid JSON: ") + e.what());
+  }
+  d.vocabulary.assign(mapping.size(), "");
+  for (const auto& [symbol, id] : mapping) {
+    if (id < 0 || id >= static_cast<int>(mapping.size()) || !d.vocabulary[id].empty())
+      throw file_error(mapping_path, 0, "ids must be distinct and run from 0 to " + std::to_string(mapping.size() - 1) +
+                                            " (symbol \"" + symbol + "\" has " + std::to_string(id) + ")");
+    d.vocabulary[id] = symbol;
+  }
+  if (!mapping.count(kDelimiterSymbol)) throw file_error(mapping_path, 0, "the vocabulary has no \"/\" delimiter symbol");
+
+  const std::string text = read_file(songs_path);
+  size_t line_start = 0;
+  int line = 0;
+  while (line_start < text.size()) {
+    size_t end = text.find('\n', line_start);
+    if (end == std::string::npos) end = text.size();
+    ++line;
+    auto symbols = split_symbols(std::string_view(text).substr(line_start, end - line_start));
+    line_start = end + 1;
+    if (symbols.empty()) continue;
+    std::vector<int> ids;
+    ids.reserve(symbols.size());
+    for (const auto& s : symbols) {
+      auto it = mapping.find(s);
+      if (it == mapping.end())
+        throw file_error(songs_path, line, "symbol \"" + s + "\" is not in " + mapping_path + " (the mapping does not match the songs)");
+      ids.push_back(it->second);
+    }
+    d.songs.push_back(std::move(ids));
+  }
+  if (d.songs.empty()) throw file_error(songs_path, 0, "the dataset holds no songs");
+
+  const std::string manifest_path = (fs::path(dir) / "manifest.json").string();
+  if (fs::exists(manifest_path)) {
+    try {
+      auto m = nlohmann::json::parse(read_file(manifest_path));
+      if (m.contains("options")) {
+        d.preprocessing = m["options"];
+        if (d.preprocessing.contains("delimiter_length")) d.delimiter_length = d.preprocessing["delimiter_length"].get<int>();
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw file_error(manifest_path, 0, std::string("not valid JSON: ") + e.what());
+    }
+    if (d.delimiter_length < 1 || d.delimiter_length > 100000)
+      throw file_error(manifest_path, 0, "delimiter_length " + std::to_string(d.delimiter_length) + " is out of range");
+  }
+  return d;
+}
+
+void split_validation(size_t song_count, int every, std::vector<size_t>& train, std::vector<size_t>& validation) {
+  train.clear();
+  validation.clear();
+  for (size_t i = 0; i < song_count; ++i) ((i + 1) % static_cast<size_t>(every) == 0 ? validation : train).push_back(i);
+}
+
+}  // namespace melodist

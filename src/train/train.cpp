@@ -1,0 +1,415 @@
+#include "train/train.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "formats/text_encoding.h"
+#include "generate/song_score.h"
+#include "melodist/version.h"
+#include "nn/adam.h"
+#include "nn/blas.h"
+#include "nn/engine.h"
+#include "nn/grad_clip.h"
+#include "train/checkpoint.h"
+#include "train/dataset.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace melodist {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+void check_options(const TrainOptions& o) {
+  auto bad = [](const std::string& m) { throw Error(m); };
+  if (o.seq_len < 1 || o.seq_len > 100000) bad("--seq-len " + std::to_string(o.seq_len) + " makes no sense (1 to 100000 steps)");
+  if (o.batch < 1 || o.batch > 100000) bad("--batch " + std::to_string(o.batch) + " makes no sense (1 to 100000 windows)");
+  if (static_cast<int64_t>(o.seq_len) * o.batch > 50'000'000) bad("--seq-len x --batch is too large for memory");
+  if (o.hidden < 1 || o.hidden > 8192) bad("--hidden " + std::to_string(o.hidden) + " makes no sense (1 to 8192)");
+  if (o.layers < 1 || o.layers > 16) bad("--layers " + std::to_string(o.layers) + " makes no sense (1 to 16)");
+  if (!(o.dropout >= 0 && o.dropout < 1)) bad("--dropout must be in [0, 1)");
+  if (!(o.lr > 0 && std::isfinite(o.lr))) bad("--lr must be a positive number");
+  if (!std::isfinite(o.clip)) bad("--clip must be a number (0 = no clipping)");
+  if (o.epochs < 1) bad("--epochs must be at least 1");
+  if (!(o.time_limit >= 0)) bad("--time-limit must be >= 0 seconds");
+  if (o.patience < 0) bad("--patience must be >= 0");
+  if (o.data_dir.empty() ? false : o.val_every < 2) bad("--val-every must be at least 2");
+  if (o.threads < 0 || o.threads > 256) bad("--threads must be between 0 (every core) and 256");
+}
+
+// The hyperparameters a resumed run must share with the checkpoint.
+nlohmann::json fixed_options(const TrainOptions& o) {
+  return {{"hidden", o.hidden},   {"layers", o.layers},     {"dropout", o.dropout},
+          {"seq_len", o.seq_len}, {"batch", o.batch},       {"lr", o.lr},
+          {"clip", o.clip},       {"val_every", o.val_every}, {"seed", o.seed},
+          {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)}};
+}
+
+// MODEL_DIR may hold only what training writes (and temporaries of interrupted atomic writes).
+void check_out_dir(const std::string& dir, bool resume) {
+  if (dir.empty()) return;
+  if (fs::exists(dir) && !fs::is_directory(dir)) throw file_error(dir, 0, "exists and is not a folder (--out names the model folder)");
+  if (!fs::exists(dir)) {
+    if (resume) throw file_error(dir, 0, "no such model folder to resume");
+    return;
+  }
+  bool has_ours = false;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".tmp-") != std::string::npos) continue;
+    if (name == kModelFileName || name == "mapping.json" || name == kMetricsFileName || name == kCheckpointFileName) {
+      has_ours = true;
+      continue;
+    }
+    throw file_error(dir, 0, "holds \"" + name + "\", which is not a melodist model file; choose an empty or new folder for --out");
+  }
+  const std::string model_path = (fs::path(dir) / kModelFileName).string();
+  if (fs::exists(model_path)) load_model(model_path);  // throws for a foreign or corrupted model file
+  if (has_ours && !resume)
+    throw file_error(dir, 0, "already holds a model or checkpoint; pass --resume to continue that run, or choose another folder");
+  if (resume && !fs::exists(fs::path(dir) / kCheckpointFileName))
+    throw file_error((fs::path(dir) / kCheckpointFileName).string(), 0, "no checkpoint to resume from");
+}
+
+std::string metrics_csv(const std::vector<EpochMetrics>& history) {
+  std::string out = std::string(kMetricsHeader) + "\n";
+  char line[512];
+  for (const auto& m : history) {
+    std::snprintf(line, sizeof line, "%d,%lld,%d,%.6f,%.6f,%.6f,%.6f,%.1f,%.2f\n", m.epoch, static_cast<long long>(m.step),
+                  m.partial ? 1 : 0, m.train_loss, m.val_loss, m.val_accuracy, std::exp(m.val_loss), m.tokens_per_second,
+                  m.elapsed);
+    out += line;
+  }
+  return out;
+}
+
+nlohmann::json to_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch}, {"step", m.step}, {"partial", m.partial}, {"train_loss", m.train_loss},
+          {"val_loss", m.val_loss}, {"val_accuracy", m.val_accuracy}, {"tokens_per_second", m.tokens_per_second},
+          {"elapsed", m.elapsed}};
+}
+EpochMetrics metrics_from_json(const nlohmann::json& j) {
+  EpochMetrics m;
+  m.epoch = j.at("epoch");
+  m.step = j.at("step");
+  m.partial = j.at("partial");
+  m.train_loss = j.at("train_loss");
+  m.val_loss = j.at("val_loss");
+  m.val_accuracy = j.at("val_accuracy");
+  m.tokens_per_second = j.at("tokens_per_second");
+  m.elapsed = j.at("elapsed");
+  return m;
+}
+
+// One worker's share of a batch: its own engine buffers and gradient buffer.
+struct Worker {
+  nn::Network net;
+  std::vector<float> grads;  // (P)
+  int row_begin = 0, row_end = 0;
+  nn::ForwardStats stats;
+};
+
+}  // namespace
+
+TrainResult train_model(const TrainOptions& o) {
+  check_options(o);
+  const auto run_start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - run_start).count(); };
+
+  // ---- data ----
+  std::vector<std::string> vocabulary;
+  std::vector<std::vector<int>> train_songs, val_songs;
+  nlohmann::json preprocessing = o.preprocessing, validation_rule = o.validation_rule;
+  int delimiter_length = o.delimiter_length;
+  if (!o.data_dir.empty()) {
+    Dataset d = load_dataset(o.data_dir);
+    std::vector<size_t> ti, vi;
+    split_validation(d.songs.size(), o.val_every, ti, vi);
+    if (vi.empty())
+      throw file_error(o.data_dir, 0, "holds " + std::to_string(d.songs.size()) + " songs; validation needs at least --val-every " +
+                                          std::to_string(o.val_every) + " of them");
+    for (size_t i : ti) train_songs.push_back(d.songs[i]);
+    for (size_t i : vi) val_songs.push_back(d.songs[i]);
+    vocabulary = d.vocabulary;
+    preprocessing = d.preprocessing;
+    delimiter_length = d.delimiter_length;
+    validation_rule = {{"every", o.val_every}, {"delimiter_length", delimiter_length}};
+  } else {
+    vocabulary = o.vocabulary;
+    train_songs = o.train_songs;
+    val_songs = o.validation_songs;
+    if (validation_rule.is_null()) validation_rule = {{"songs", "explicit"}, {"delimiter_length", delimiter_length}};
+    if (val_songs.empty()) throw Error("no validation songs");
+    if (train_songs.empty()) throw Error("no training songs");
+  }
+  int delimiter = -1;
+  for (size_t i = 0; i < vocabulary.size(); ++i)
+    if (vocabulary[i] == kDelimiterSymbol) delimiter = static_cast<int>(i);
+  if (delimiter < 0) throw Error("the vocabulary has no \"/\" delimiter symbol");
+  const int V = static_cast<int>(vocabulary.size());
+  for (const auto* set : {&train_songs, &val_songs})
+    for (const auto& s : *set)
+      for (int id : s)
+        if (id < 0 || id >= V) throw Error("a song holds symbol id " + std::to_string(id) + ", outside the vocabulary of " + std::to_string(V));
+  const std::vector<int> stream = training_stream(train_songs, delimiter, delimiter_length);
+  const int T = o.seq_len, B = o.batch;
+  plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, o.windows, o.seed, 0);  // throws when too short
+
+  check_out_dir(o.out_dir, o.resume);
+
+  // ---- model, optimizer, state ----
+  ModelConfig config;
+  config.vocab_size = V;
+  config.hidden_size = o.hidden;
+  config.num_layers = o.layers;
+  config.dropout = o.dropout;
+  Model model = make_model(config, vocabulary, o.seed);
+  const size_t P = model.params.size();
+  std::vector<float> adam_m(P, 0.0f), adam_v(P, 0.0f);
+  int start_epoch = 0;
+  int64_t start_step_in_epoch = 0, global_step = 0;
+  double best_val = INFINITY;
+  int best_epoch = 0, bad_epochs = 0;
+  double carried_loss_sum = 0;
+  int64_t carried_loss_count = 0;
+  std::vector<EpochMetrics> history;
+  Model best_model = model;
+  const std::string checkpoint_path = o.out_dir.empty() ? "" : (fs::path(o.out_dir) / kCheckpointFileName).string();
+  if (o.resume) {
+    if (checkpoint_path.empty()) throw Error("--resume needs --out");
+    Checkpoint c = load_checkpoint(checkpoint_path);
+    if (c.options != fixed_options(o))
+      throw file_error(checkpoint_path, 0, "was written with other options (" + c.options.dump() +
+                                               "); resume with the same hyperparameters");
+    if (c.vocabulary != vocabulary) throw file_error(checkpoint_path, 0, "was trained on another vocabulary than this dataset's");
+    model.params = c.params;
+    adam_m = c.adam_m;
+    adam_v = c.adam_v;
+    try {
+      const auto& s = c.state;
+      start_epoch = s.at("epoch");
+      start_step_in_epoch = s.at("step_in_epoch");
+      global_step = s.at("global_step");
+      best_val = s.at("best_val_loss").is_null() ? INFINITY : s.at("best_val_loss").get<double>();
+      best_epoch = s.at("best_epoch");
+      bad_epochs = s.at("bad_epochs");
+      carried_loss_sum = s.at("train_loss_sum");
+      carried_loss_count = s.at("train_loss_count");
+      for (const auto& m : s.at("history")) history.push_back(metrics_from_json(m));
+    } catch (const nlohmann::json::exception& e) {
+      throw file_error(checkpoint_path, 0, std::string("malformed checkpoint state: ") + e.what());
+    }
+    const std::string best_path = (fs::path(o.out_dir) / kModelFileName).string();
+    best_model = fs::exists(best_path) ? load_model(best_path) : model;
+  }
+
+  model.metadata = {{"source", "melodist train"},
+                    {"melodist_version", MELODIST_VERSION},
+                    {"training", {{"hidden", o.hidden}, {"layers", o.layers}, {"dropout", o.dropout}, {"seq_len", T},
+                                  {"batch", B}, {"lr", o.lr}, {"clip", o.clip}, {"epochs", o.epochs},
+                                  {"time_limit", o.time_limit}, {"patience", o.patience}, {"seed", o.seed},
+                                  {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)},
+                                  {"optimizer", {{"name", "adam"}, {"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-7}}},
+                                  {"train_songs", train_songs.size()}, {"train_symbols", stream.size()}}},
+                    {"validation", validation_rule},
+                    {"preprocessing", preprocessing},
+                    {"command", o.command_line}};
+
+  // ---- engine: the batch split over worker threads, BLAS single-threaded inside each ----
+  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::min(threads, B);
+  set_blas_threads(1);
+  std::vector<Worker> workers(threads);
+  for (int k = 0; k < threads; ++k) {
+    workers[k].row_begin = static_cast<int>(static_cast<int64_t>(B) * k / threads);
+    workers[k].row_end = static_cast<int>(static_cast<int64_t>(B) * (k + 1) / threads);
+    workers[k].net = nn::make_network(config, T, workers[k].row_end - workers[k].row_begin);
+    workers[k].grads.assign(P, 0.0f);
+  }
+  AdamConfig adam;
+  adam.lr = o.lr;
+
+  TrainResult result;
+  std::string stop_reason = "epochs";
+  const auto validate = [&](EpochMetrics& m) {
+    auto scores = score_songs(model, val_songs, true, false, delimiter_length, threads);
+    double nats = 0;
+    int64_t steps = 0, correct = 0;
+    for (const auto& s : scores) {
+      nats += s.total_nats();
+      steps += static_cast<int64_t>(s.steps());
+      for (size_t i = 0; i < s.steps(); ++i) correct += s.argmax[i] == s.targets[i];
+    }
+    m.val_loss = nats / static_cast<double>(steps);
+    m.val_accuracy = static_cast<double>(correct) / static_cast<double>(steps);
+  };
+  const auto save_checkpoint_now = [&](int epoch, int64_t step_in_epoch, double loss_sum, int64_t loss_count) {
+    if (checkpoint_path.empty()) return;
+    Checkpoint c;
+    c.config = config;
+    c.vocabulary = vocabulary;
+    c.params = model.params;
+    c.adam_m = adam_m;
+    c.adam_v = adam_v;
+    c.options = fixed_options(o);
+    nlohmann::json hist = nlohmann::json::array();
+    for (const auto& m : history) hist.push_back(to_json(m));
+    c.state = {{"epoch", epoch},
+               {"step_in_epoch", step_in_epoch},
+               {"global_step", global_step},
+               {"rng", {{"seed", o.seed}, {"generator", "mt19937_64(mix_seed(seed, epoch)) shuffles, splitmix64 dropout masks"}}},
+               {"best_val_loss", std::isfinite(best_val) ? nlohmann::json(best_val) : nlohmann::json(nullptr)},
+               {"best_epoch", best_epoch},
+               {"bad_epochs", bad_epochs},
+               {"train_loss_sum", loss_sum},
+               {"train_loss_count", loss_count},
+               {"history", hist}};
+    save_checkpoint(c, checkpoint_path);
+  };
+
+  bool stop = false;
+  for (int epoch = start_epoch; epoch < o.epochs && !stop; ++epoch) {
+    const EpochPlan plan = plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, o.windows, o.seed, epoch);
+    const bool stateful = o.objective == Objective::all && o.windows == WindowMode::stateful;
+    const int64_t first_step = epoch == start_epoch ? start_step_in_epoch : 0;
+    double loss_sum = epoch == start_epoch ? carried_loss_sum : 0;
+    int64_t loss_count = epoch == start_epoch ? carried_loss_count : 0;
+    for (auto& w : workers) nn::reset_state(w.net);
+    if (stateful && first_step > 0 && o.verbose)
+      std::fprintf(stderr, "note: resuming a stateful epoch mid-way starts its lanes from a zero state\n");
+    const auto epoch_start = Clock::now();
+    int64_t epoch_tokens = 0;
+    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
+                      static_cast<double>((plan.steps - first_step)) * T * B, "tokens", 30.0);
+    int64_t step_in_epoch = first_step;
+    bool partial = false;
+    for (; step_in_epoch < plan.steps; ++step_in_epoch) {
+      const int rows = batch_rows(plan, B, step_in_epoch, o.windows);
+      // Split rows over workers in proportion; every worker needs at least one row.
+      int active = std::min(threads, rows);
+      int64_t scored_total = 0;
+      for (int k = 0; k < active; ++k) {
+        Worker& w = workers[k];
+        w.row_begin = static_cast<int>(static_cast<int64_t>(rows) * k / active);
+        w.row_end = static_cast<int>(static_cast<int64_t>(rows) * (k + 1) / active);
+        const int r = w.row_end - w.row_begin;
+        fill_batch(stream, plan, T, B, step_in_epoch, o.objective, o.windows, w.row_begin, w.row_end, w.net.tokens.data(),
+                   w.net.targets.data());
+        for (int i = 0; i < T * r; ++i) scored_total += w.net.targets[i] >= 0;
+      }
+      const uint64_t mask_seed = mix_seed(o.seed, 0xd50u + static_cast<uint64_t>(global_step));
+      const float scale = 1.0f / static_cast<float>(std::max<int64_t>(1, scored_total));
+      auto work = [&](int k) {
+        Worker& w = workers[k];
+        const int r = w.row_end - w.row_begin;
+        std::fill(w.grads.begin(), w.grads.end(), 0.0f);
+        w.stats = nn::network_forward(w.net, model.params.data(), r, true, mask_seed, w.row_begin);
+        nn::network_backward(w.net, model.params.data(), r, scale, w.grads.data());
+        if (stateful) nn::carry_state(w.net, r);
+      };
+      {
+        std::vector<std::thread> pool;
+        for (int k = 1; k < active; ++k) pool.emplace_back(work, k);
+        work(0);
+        for (auto& t : pool) t.join();
+      }
+      float* grads = workers[0].grads.data();
+      double nats = workers[0].stats.nats;
+      for (int k = 1; k < active; ++k) {
+        const float* g = workers[k].grads.data();
+        for (size_t i = 0; i < P; ++i) grads[i] += g[i];
+        nats += workers[k].stats.nats;
+      }
+      const double norm = global_norm(grads, P);
+      if (!std::isfinite(nats) || !std::isfinite(norm)) {
+        throw Error("training diverged: non-finite " + std::string(std::isfinite(nats) ? "gradient" : "loss") + " at epoch " +
+                    std::to_string(epoch + 1) + ", step " + std::to_string(step_in_epoch + 1) + " (global step " +
+                    std::to_string(global_step + 1) + "); " +
+                    (checkpoint_path.empty() ? std::string("nothing was saved")
+                                             : "the last good checkpoint " + checkpoint_path + " and best model are kept") +
+                    " (try a lower --lr or --clip)");
+      }
+      clip_by_global_norm(grads, P, o.clip, norm);
+      ++global_step;
+      adam_update(model.params.data(), grads, adam_m.data(), adam_v.data(), P, adam, global_step);
+      loss_sum += nats;
+      loss_count += scored_total;
+      epoch_tokens += static_cast<int64_t>(rows) * T;
+      if (o.verbose) {
+        char extra[64];
+        std::snprintf(extra, sizeof extra, "train loss %.4f", loss_sum / std::max<int64_t>(1, loss_count));
+        progress.update(static_cast<double>(epoch_tokens), extra);
+      }
+      if (o.time_limit > 0 && elapsed() >= o.time_limit) {
+        stop = true;
+        stop_reason = "time limit";
+        partial = step_in_epoch + 1 < plan.steps;
+        ++step_in_epoch;
+        break;
+      }
+    }
+    const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    if (o.verbose) progress.finish(static_cast<double>(epoch_tokens));
+
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.step = global_step;
+    m.partial = partial;
+    m.train_loss = loss_sum / std::max<int64_t>(1, loss_count);
+    m.tokens_per_second = epoch_seconds > 0 ? epoch_tokens / epoch_seconds : 0;
+    validate(m);
+    m.elapsed = elapsed();
+    history.push_back(m);
+    const bool better = m.val_loss < best_val;
+    if (better) {
+      best_val = m.val_loss;
+      best_epoch = m.epoch;
+      bad_epochs = 0;
+      best_model = model;
+      best_model.metadata["metrics"] = {{"epoch", m.epoch}, {"step", m.step}, {"train_loss", m.train_loss},
+                                        {"val_loss", m.val_loss}, {"val_accuracy", m.val_accuracy},
+                                        {"val_perplexity", std::exp(m.val_loss)}, {"elapsed_seconds", m.elapsed},
+                                        {"unit", "nats per step"}};
+      if (!o.out_dir.empty()) save_model(best_model, o.out_dir);
+    } else if (!partial) {
+      ++bad_epochs;
+    }
+    if (!o.out_dir.empty()) {
+      write_file_atomically((fs::path(o.out_dir) / kMetricsFileName).string(), metrics_csv(history));
+      if (partial) save_checkpoint_now(epoch, step_in_epoch, loss_sum, loss_count);
+      else save_checkpoint_now(epoch + 1, 0, 0, 0);
+    }
+    if (o.verbose) {
+      double left = 0;
+      const double per_epoch = m.elapsed / std::max(1, epoch + 1 - start_epoch);
+      left = per_epoch * (o.epochs - epoch - 1);
+      if (o.time_limit > 0) left = std::min(left, std::max(0.0, o.time_limit - m.elapsed));
+      if (stop) left = 0;
+      std::fprintf(stderr,
+                   "epoch %d/%d%s: train loss %.4f, val loss %.4f nats/step, val accuracy %.1f%%, perplexity %.3f, %s tokens/s, "
+                   "%s elapsed, %s left%s\n",
+                   m.epoch, o.epochs, partial ? " (partial)" : "", m.train_loss, m.val_loss, 100 * m.val_accuracy,
+                   std::exp(m.val_loss), format_count(m.tokens_per_second).c_str(), format_duration(m.elapsed).c_str(),
+                   format_duration(left).c_str(), better ? " *best" : "");
+    }
+    if (!stop && o.patience > 0 && bad_epochs >= o.patience) {
+      stop = true;
+      stop_reason = "patience";
+    }
+  }
+  result.best_val_loss = best_val;
+  result.best_epoch = best_epoch;
+  result.epochs_run = history.empty() ? 0 : history.back().epoch;
+  result.steps = global_step;
+  result.stop_reason = stop_reason;
+  result.history = history;
+  result.best_model = std::move(best_model);
+  return result;
+}
+
+}  // namespace melodist

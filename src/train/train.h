@@ -1,0 +1,83 @@
+#pragma once
+// `melodist train` as a library call: trains the melodist network (nn/model.h) with the engine of
+// nn/engine.h, Adam (nn/adam.h) and clipping by global norm, validates every epoch with THE validation
+// loss (generate/song_score.h: each song from a fresh state after the start symbols, mean nats over its
+// symbols and the first "/" after it), keeps the best model, and checkpoints every epoch.
+//
+// Files in out_dir (when not empty): model.safetensors + mapping.json (the best model so far),
+// metrics.csv (one row per epoch), checkpoint.safetensors (params, Adam moments, step, epoch, RNG seed,
+// history; all written atomically: temporary file, fsync, rename).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/model.h"
+#include "train/batching.h"
+
+namespace melodist {
+
+struct TrainOptions {
+  // Data: either a dataset folder (validation = every val_every-th song of songs.txt) ...
+  std::string data_dir;
+  int val_every = 10;
+  // ... or, when data_dir is empty, songs and vocabulary in memory with an explicit split (crossval).
+  std::vector<std::string> vocabulary;           // (V) id -> symbol; must hold "/"
+  std::vector<std::vector<int>> train_songs;     // ids
+  std::vector<std::vector<int>> validation_songs;
+  nlohmann::json preprocessing;                  // stored in the model's metadata
+  nlohmann::json validation_rule;                // stored as metadata "validation" (default {"every": val_every})
+  int delimiter_length = 64;                     // "/" between training songs and before validation songs
+
+  std::string out_dir;        // empty: write nothing, return the best model in TrainResult
+  bool resume = false;
+
+  int hidden = 256, layers = 1;
+  float dropout = 0.2f;
+  int seq_len = 64, batch = 64;
+  float lr = 0.001f;
+  float clip = 5.0f;          // <= 0: no clipping
+  int epochs = 50;
+  double time_limit = 0;      // seconds, 0 = none; stops at the end of the step that crosses it
+  int patience = 0;           // epochs without a better validation loss before stopping; 0 = never
+  uint64_t seed = 1;
+  int threads = 0;            // 0 = every core
+  Objective objective = Objective::all;
+  WindowMode windows = WindowMode::shuffled;
+  std::string command_line;   // recorded in the model
+  bool verbose = true;        // progress and one line per epoch on stderr
+};
+
+struct EpochMetrics {
+  int epoch = 0;              // 1-based
+  int64_t step = 0;           // optimizer steps so far
+  bool partial = false;       // cut short by the time limit
+  double train_loss = 0;      // mean nats per scored training position in the epoch
+  double val_loss = 0;        // nats per step (validation loss)
+  double val_accuracy = 0;    // fraction of validation steps whose most likely symbol is right
+  double tokens_per_second = 0;
+  double elapsed = 0;         // seconds since the run (or the resumed part) began
+};
+
+struct TrainResult {
+  double best_val_loss = 0;
+  int best_epoch = 0;
+  int epochs_run = 0;
+  int64_t steps = 0;
+  std::string stop_reason;    // "epochs", "time limit", "patience"
+  std::vector<EpochMetrics> history;
+  Model best_model;
+};
+
+// Throws melodist::Error with one line for bad options, data or model folders.
+TrainResult train_model(const TrainOptions& options);
+
+// Training checkpoints (format "melodist-checkpoint").
+inline constexpr const char* kCheckpointFileName = "checkpoint.safetensors";
+inline constexpr const char* kMetricsFileName = "metrics.csv";
+inline constexpr const char* kMetricsHeader =
+    "epoch,step,partial,train_loss,val_loss,val_accuracy,val_perplexity,tokens_per_second,elapsed_seconds";
+
+}  // namespace melodist

@@ -1,0 +1,184 @@
+// The reference text encoding against the hand-written fixtures (tests/fixtures/kern/*.expected),
+// plus the encoder's rules one by one on small hand-built melodies.
+#include <gtest/gtest.h>
+
+#include "formats/kern_reader.h"
+#include "formats/text_encoding.h"
+#include "kern_fixture.h"
+#include "preprocess/preprocess.h"
+#include "util/error.h"
+
+using namespace melodist;
+
+namespace {
+
+void check_run(const kern_fixture::Fixture& f, const Melody& m, const std::string& suffix, int& checked) {
+  std::string opts = suffix.empty() ? f.get("options") : f.get("options" + suffix);
+  EncodedSong song = encode_melody(m, kern_fixture::parse_options(opts));
+  if (f.has("encoding" + suffix)) {
+    EXPECT_TRUE(song.accepted) << f.name << suffix << ": " << song.reason;
+    EXPECT_EQ(join_symbols(song.symbols), f.get("encoding" + suffix)) << f.name << suffix;
+    ++checked;
+  }
+  if (f.has("reason" + suffix)) {
+    EXPECT_FALSE(song.accepted) << f.name << suffix;
+    EXPECT_EQ(song.reason, f.get("reason" + suffix)) << f.name << suffix;
+    EXPECT_TRUE(song.symbols.empty());
+    ++checked;
+  }
+  if (suffix.empty() && f.has("key")) {
+    std::string k = f.get("key");
+    size_t b = k.rfind(' '), a = k.rfind(' ', b - 1);
+    EXPECT_EQ(key_display_name(song.key), k.substr(0, a)) << f.name;
+    EXPECT_EQ(to_string(song.key_source), k.substr(a + 1, b - a - 1)) << f.name;
+    EXPECT_EQ(song.transposition, std::stoi(k.substr(b + 1))) << f.name;
+    ++checked;
+  }
+}
+
+Melody melody(std::initializer_list<std::pair<int, Rational>> notes) {
+  Melody m;
+  int line = 1;
+  for (auto [p, d] : notes) m.events.push_back(MelodyEvent{p, d, false, line++});
+  return m;
+}
+
+EncodeOptions none_any() {
+  EncodeOptions o;
+  o.durations = reference_durations();
+  o.transpose = TransposeMode::none;
+  return o;
+}
+
+}  // namespace
+
+TEST(TextEncoding, HandWrittenFixtures) {
+  int checked = 0, files = 0;
+  for (const auto& f : kern_fixture::load_all()) {
+    if (f.has("error")) continue;
+    Melody m = read_kern_file(f.path);
+    check_run(f, m, "", checked);
+    check_run(f, m, "2", checked);
+    ++files;
+  }
+  EXPECT_GE(files, 28);
+  EXPECT_GE(checked, 60);
+}
+
+TEST(TextEncoding, KeyFixturesCoverSixTonicsInEachMode) {
+  int major = 0, minor = 0;
+  for (const auto& f : kern_fixture::load_all()) {
+    std::string k = f.get("key");
+    if (k.find("designation") == std::string::npos) continue;
+    if (k.find(" major ") != std::string::npos) ++major;
+    if (k.find(" minor ") != std::string::npos) ++minor;
+  }
+  EXPECT_GE(major, 6);
+  EXPECT_GE(minor, 6);
+}
+
+TEST(TextEncoding, ReferenceDurations) {
+  auto d = reference_durations();
+  std::vector<std::string> s;
+  for (auto r : d) s.push_back(r.to_string());
+  EXPECT_EQ(s, (std::vector<std::string>{"1/4", "1/2", "3/4", "1", "3/2", "2", "3", "4"}));
+}
+
+TEST(TextEncoding, StepsPerEvent) {
+  Melody m = melody({{60, Rational(1)}, {kRest, Rational(1, 2)}, {62, Rational(3, 4)}, {64, Rational(1, 4)}});
+  EncodedSong s = encode_melody(m, none_any());
+  ASSERT_TRUE(s.accepted);
+  EXPECT_EQ(join_symbols(s.symbols), "60 _ _ _ r _ 62 _ _ 64");
+  EXPECT_EQ(s.notes, 3);
+}
+
+TEST(TextEncoding, RejectionReasons) {
+  Melody m = melody({{60, Rational(1)}, {62, Rational(1, 3)}});
+  m.events[1].line = 17;
+  EncodedSong s = encode_melody(m, none_any());
+  EXPECT_FALSE(s.accepted);
+  EXPECT_EQ(s.reason, "note of 1/3 quarter at line 17");
+  Melody r = melody({{kRest, Rational(5, 4)}});
+  r.events[0].line = 9;
+  EXPECT_EQ(encode_melody(r, none_any()).reason, "rest of 5/4 quarter at line 9");
+  EXPECT_EQ(encode_melody(Melody{}, none_any()).reason, "no notes or rests");
+}
+
+TEST(TextEncoding, AnyDurationsAcceptsWholeStepsOnly) {
+  EncodeOptions o = none_any();
+  o.durations.clear();
+  Melody m = melody({{60, Rational(5, 4)}, {62, Rational(7)}});
+  EncodedSong s = encode_melody(m, o);
+  ASSERT_TRUE(s.accepted) << s.reason;
+  EXPECT_EQ(s.symbols.size(), 5u + 28u);
+  Melody bad = melody({{60, Rational(1, 3)}});
+  EXPECT_EQ(encode_melody(bad, o).reason, "note of 1/3 quarter (not a whole number of 1/4-quarter steps) at line 1");
+  // a listed length that is not a whole number of steps is refused too
+  o.durations = {Rational(1, 4)};
+  o.step = Rational(1, 2);
+  EXPECT_EQ(encode_melody(melody({{60, Rational(1, 4)}}), o).reason,
+            "note of 1/4 quarter (not a whole number of 1/2-quarter steps) at line 1");
+}
+
+TEST(TextEncoding, TranspositionUsesDesignationOrEstimate) {
+  Melody m = melody({{67, Rational(1)}, {71, Rational(1)}, {74, Rational(2)}});
+  m.key = Key{7, false, "G"};
+  EncodeOptions o;
+  EncodedSong s = encode_melody(m, o);
+  EXPECT_EQ(join_symbols(s.symbols), "60 _ _ _ 64 _ _ _ 67 _ _ _ _ _ _ _");
+  EXPECT_EQ(s.transposition, -7);
+  EXPECT_EQ(s.key_source, KeySource::designation);
+  o.transpose = TransposeMode::none;
+  s = encode_melody(m, o);
+  EXPECT_EQ(join_symbols(s.symbols), "67 _ _ _ 71 _ _ _ 74 _ _ _ _ _ _ _");
+  EXPECT_EQ(s.transposition, 0);
+}
+
+TEST(TextEncoding, MergeJoinsOnlySamePitchTies) {
+  Melody m = melody({{60, Rational(1)}, {62, Rational(1)}, {62, Rational(1)}});
+  m.events[0].tied_to_next = true;  // a tie to a different pitch is not joined
+  m.events[1].tied_to_next = true;
+  EncodeOptions o = none_any();
+  o.ties = TieMode::merge;
+  EXPECT_EQ(join_symbols(encode_melody(m, o).symbols), "60 _ _ _ 62 _ _ _ _ _ _ _");
+}
+
+TEST(TextEncoding, SplitAndJoin) {
+  EXPECT_EQ(split_symbols("  60 _\t_\nr  / "), (std::vector<std::string>{"60", "_", "_", "r", "/"}));
+  EXPECT_EQ(join_symbols({"60", "_", "r"}), "60 _ r");
+  EXPECT_EQ(join_symbols({}), "");
+  EXPECT_TRUE(split_symbols("   ").empty());
+}
+
+TEST(TextEncoding, DecodeSymbols) {
+  Melody m = decode_symbols(split_symbols("/ / _ 60 _ _ _ r _ 62 / 64 _"));
+  ASSERT_EQ(m.events.size(), 3u);
+  EXPECT_EQ(m.events[0].pitch, 60);
+  EXPECT_EQ(m.events[0].duration, Rational(1));
+  EXPECT_EQ(m.events[1].pitch, kRest);
+  EXPECT_EQ(m.events[1].duration, Rational(1, 2));
+  EXPECT_EQ(m.events[2].pitch, 62);
+  EXPECT_EQ(m.events[2].duration, Rational(1, 4));
+  Melody half = decode_symbols(split_symbols("60 _"), Rational(1, 2));
+  EXPECT_EQ(half.events[0].duration, Rational(1));
+  try {
+    decode_symbols(split_symbols("60 _ 128"));
+    ADD_FAILURE() << "128 accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\" or \"/\"");
+  }
+  EXPECT_THROW(decode_symbols({"60", "x"}), Error);
+  EXPECT_THROW(decode_symbols({"-1"}), Error);
+}
+
+TEST(TextEncoding, EncodeDecodeRoundTrip) {
+  Melody m = melody({{60, Rational(1)}, {kRest, Rational(1, 2)}, {62, Rational(3, 4)}, {127, Rational(4)}, {0, Rational(1, 4)}});
+  EncodedSong s = encode_melody(m, none_any());
+  ASSERT_TRUE(s.accepted);
+  Melody back = decode_symbols(s.symbols);
+  ASSERT_EQ(back.events.size(), m.events.size());
+  for (size_t i = 0; i < m.events.size(); ++i) {
+    EXPECT_EQ(back.events[i].pitch, m.events[i].pitch);
+    EXPECT_EQ(back.events[i].duration, m.events[i].duration);
+  }
+}
