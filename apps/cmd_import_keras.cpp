@@ -33,6 +33,11 @@ void run_import_keras(const ImportKerasOptions& o) {
   if (fs::exists(fs::path(o.out) / melodist::kModelFileName, ec) && !o.force)
     throw melodist::file_error(o.out, 0, "already holds a model (pass --force to overwrite it)");
   if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec)) throw melodist::file_error(o.out, 0, "exists and is not a directory");
+  // A training run's files would no longer match the imported weights (train --resume would pick up
+  // the old checkpoint), so never import over them, even with --force.
+  for (const char* name : {"checkpoint.safetensors", "metrics.csv"})
+    if (fs::exists(fs::path(o.out) / name, ec))
+      throw melodist::file_error(o.out, 0, std::string("holds a training run (") + name + "); import into a new folder");
 
   melodist::KerasImport imported = melodist::import_keras_model(o.h5, o.mapping);
   melodist::Model& model = imported.model;

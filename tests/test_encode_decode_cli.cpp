@@ -121,8 +121,10 @@ TEST_F(Cli, DecodeOptions) {
   ASSERT_EQ(f.notes.size(), 3u);
   EXPECT_EQ(f.notes[0].pitch, 67);
   EXPECT_EQ(f.notes[0].end, 240);  // 4 steps of 1/8 quarter = 1/2 quarter
-  EXPECT_EQ(f.notes[2].start, 480);
-  EXPECT_EQ(f.notes[2].end, 960);
+  EXPECT_EQ(f.notes[1].start, 240);
+  EXPECT_EQ(f.notes[1].end, 360);  // 2 steps
+  EXPECT_EQ(f.notes[2].start, 360);
+  EXPECT_EQ(f.notes[2].end, 720);  // 6 steps
   EXPECT_NEAR(*f.tempo_bpm, 90.0, 1e-3);
   EXPECT_EQ(f.time_signature->numerator, 3);
   EXPECT_EQ(*f.key_fifths, 1);

@@ -181,6 +181,9 @@ TEST(KernReader, TenMegabyteLines) {
   std::string junk = "**kern\n4c\n" + std::string(n, '=') + "x\n*-\n";
   junk[10] = '4';  // "4==...=x": a data token, not a barline
   EXPECT_EQ(error_of(junk, "junk.krn").substr(0, 35), "junk.krn:3: cannot read token \"4===");
+  // A 10 MB line of tabs: counted, not split.
+  EXPECT_EQ(error_of("**kern\n4c" + std::string(n, '\t') + "\n*-\n", "tabs.krn"),
+            "tabs.krn:2: expected 1 tab-separated field(s), one per spine, found " + std::to_string(n + 1));
   // A 10 MB comment is fine.
   std::string comment = "!! " + std::string(n, 'x') + "\n**kern\n4c\n*-\n";
   EXPECT_EQ(parse_kern(comment, "c.krn").events.size(), 1u);

@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "formats/midi_reader.h"
 #include "formats/midi_writer.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -338,5 +339,28 @@ TEST_F(MidiWriter, RefusesWhatMidiCannotHold) {
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), missing + ": cannot write: No such file or directory");
+  }
+}
+
+TEST_F(MidiWriter, RestFollowingARestIsMarkedAndReadBack) {
+  // "60 _ r _ r _ _ _ 62 _ r _ r _": MIDI silence alone would read back as one rest of 3/2 quarter.
+  Melody m;
+  m.events = {ev(60, Rational(1, 2)), ev(kRest, Rational(1, 2)), ev(kRest, Rational(1)), ev(62, Rational(1, 2)),
+              ev(kRest, Rational(1, 2)), ev(kRest, Rational(1, 2))};
+  const std::string bytes = write_midi(m);
+  // The marks: text events (FF 01 0D "melodist:rest") at 1/2 + 1/2 quarter and at the last rest.
+  const std::string mark = std::string("\xFF\x01\x0D", 3) + kMidiRestMark;
+  ASSERT_EQ(mark.size(), 16u);
+  size_t first = bytes.find(mark), second = bytes.find(mark, first + 1);
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_EQ(bytes.find(mark, second + 1), std::string::npos);
+  // The first mark sits where the second rest starts: 240 ticks (VLQ 81 70) after the note-off at 240.
+  EXPECT_EQ(bytes.substr(first - 2, 2), "\x81\x70");
+  const Melody back = extract_melody(parse_midi(bytes, "m.mid"), {}, "m.mid");
+  ASSERT_EQ(back.events.size(), m.events.size());
+  for (size_t i = 0; i < m.events.size(); ++i) {
+    EXPECT_EQ(back.events[i].pitch, m.events[i].pitch) << i;
+    EXPECT_EQ(back.events[i].duration, m.events[i].duration) << i;
   }
 }

@@ -122,13 +122,15 @@ TEST(Preprocess, MalformedFilesAreReportedAndSkippedStrictIsFatal) {
   Dataset d = build_dataset({t.in()}, quiet());
   EXPECT_EQ(d.accepted, 1u);
   EXPECT_EQ(d.unreadable, 2u);
-  EXPECT_EQ(d.files[1].path, bad);
-  EXPECT_EQ(d.files[1].reason, "line 12: cannot read token \"4x#\"");
-  EXPECT_EQ(d.files[0].reason, "empty file");
+  // sorted: key-D-major, malformed-empty, malformed-unknown-token
+  EXPECT_TRUE(d.files[0].accepted);
+  EXPECT_EQ(d.files[2].path, bad);
+  EXPECT_EQ(d.files[2].reason, "line 12: cannot read token \"4x#\"");
+  EXPECT_EQ(d.files[1].reason, "empty file");
   auto m = nlohmann::json::parse(manifest_json(d, quiet()));
-  EXPECT_EQ(m["files"][1]["reason"], "line 12: cannot read token \"4x#\"");
-  EXPECT_EQ(m["files"][1]["stage"], "read");
-  EXPECT_TRUE(m["files"][1]["key"].is_null());
+  EXPECT_EQ(m["files"][2]["reason"], "line 12: cannot read token \"4x#\"");
+  EXPECT_EQ(m["files"][2]["stage"], "read");
+  EXPECT_TRUE(m["files"][2]["key"].is_null());
   PreprocessOptions strict = quiet();
   strict.strict = true;
   EXPECT_THROW(build_dataset({t.in()}, strict), Error);

@@ -120,6 +120,15 @@ TEST(TextEncoding, AnyDurationsAcceptsWholeStepsOnly) {
             "note of 1/4 quarter (not a whole number of 1/2-quarter steps) at line 1");
 }
 
+TEST(TextEncoding, HugeLengthsAreRejectedNotAllocated) {
+  EncodeOptions o = none_any();
+  o.durations.clear();
+  Melody m = melody({{60, Rational(1)}, {62, Rational(4000000000LL, 1)}});  // e.g. kern "1%1000000000c"
+  EncodedSong s = encode_melody(m, o);
+  EXPECT_FALSE(s.accepted);
+  EXPECT_EQ(s.reason, "note of 4000000000 quarter (the song would exceed 16777216 steps) at line 2");
+}
+
 TEST(TextEncoding, TranspositionUsesDesignationOrEstimate) {
   Melody m = melody({{67, Rational(1)}, {71, Rational(1)}, {74, Rational(2)}});
   m.key = Key{7, false, "G"};

@@ -27,7 +27,7 @@ namespace {
 const std::string kTiny = std::string(MELODIST_FIXTURES_DIR) + "/train/tiny";
 const std::string kSmall = " --hidden 16 --seq-len 8 --batch 4 --threads 2 --val-every 5";
 
-struct Run {
+struct CliRun {
   int status;
   std::string err;
 };
@@ -39,7 +39,7 @@ fs::path scratch(const std::string& name) {
   return p;
 }
 
-Run run(const std::string& args) {
+CliRun run(const std::string& args) {
   fs::path err = scratch("stderr.txt");
   std::string cmd = std::string(MELODIST_BINARY) + " train " + args + " 2> " + err.string() + " > /dev/null";
   int rc = std::system(cmd.c_str());
@@ -49,7 +49,7 @@ Run run(const std::string& args) {
   return {WEXITSTATUS(rc), ss.str()};
 }
 
-void expect_error(const Run& r, const std::string& needle) {
+void expect_error(const CliRun& r, const std::string& needle) {
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("melodist: error: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(needle), std::string::npos) << "expected \"" << needle << "\" in: " << r.err;
@@ -94,7 +94,7 @@ TEST(Train, EmptyDatasetIsAClearError) {
 TEST(Train, MappingThatDoesNotMatchTheSongsIsAClearError) {
   fs::path d = copy_dataset("mismatch");
   std::ofstream(d / "mapping.json", std::ios::trunc) << "{\"/\": 0, \"_\": 1, \"60\": 2}\n";
-  Run r = run("--data " + d.string() + " --out " + scratch("m").string());
+  CliRun r = run("--data " + d.string() + " --out " + scratch("m").string());
   expect_error(r, "songs.txt:1: symbol \"62\" is not in");
 }
 
@@ -117,7 +117,7 @@ TEST(Train, ForeignModelFolderIsAClearError) {
 
 TEST(Train, WritesModelMetricsAndCheckpoint) {
   fs::path m = scratch("basic");
-  Run r = run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 3");
+  CliRun r = run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 3");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("val loss"), std::string::npos);
   EXPECT_NE(r.err.find("perplexity"), std::string::npos);
@@ -150,7 +150,7 @@ TEST(Train, ResumeReachesTheSameResultAsAnUninterruptedRun) {
   fs::path a = scratch("uninterrupted"), b = scratch("resumed");
   ASSERT_EQ(run("--data " + kTiny + " --out " + a.string() + kSmall + " --epochs 4").status, 0);
   ASSERT_EQ(run("--data " + kTiny + " --out " + b.string() + kSmall + " --epochs 2").status, 0);
-  Run r = run("--data " + kTiny + " --out " + b.string() + kSmall + " --epochs 4 --resume");
+  CliRun r = run("--data " + kTiny + " --out " + b.string() + kSmall + " --epochs 4 --resume");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(checkpoint_params(a), checkpoint_params(b));
   EXPECT_EQ(melodist::load_model(a.string()).params, melodist::load_model(b.string()).params);
@@ -163,7 +163,7 @@ TEST(Train, ResumeReachesTheSameResultAsAnUninterruptedRun) {
 TEST(Train, TimeLimitStopsAfterTheStepAndResumeContinuesMidEpoch) {
   fs::path a = scratch("full"), b = scratch("limited");
   ASSERT_EQ(run("--data " + kTiny + " --out " + a.string() + kSmall + " --epochs 2").status, 0);
-  Run r = run("--data " + kTiny + " --out " + b.string() + kSmall + " --epochs 2 --time-limit 0.000001");
+  CliRun r = run("--data " + kTiny + " --out " + b.string() + kSmall + " --epochs 2 --time-limit 0.000001");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("time limit"), std::string::npos) << r.err;
   auto c = melodist::load_checkpoint((b / melodist::kCheckpointFileName).string());
@@ -193,14 +193,14 @@ TEST(Train, CorruptedOrTruncatedCheckpointIsAClearError) {
 
 TEST(Train, NonFiniteLossStopsWithEpochAndStep) {
   fs::path m = scratch("diverge");
-  Run r = run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 50 --lr 1e38 --clip 0");
+  CliRun r = run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 50 --lr 1e38 --clip 0");
   expect_error(r, "non-finite");
   EXPECT_NE(r.err.find("at epoch "), std::string::npos);
   EXPECT_NE(r.err.find(", step "), std::string::npos);
 }
 
 TEST(TrainLibrary, InMemorySplitAndValidationLossIsTheSharedDefinition) {
-  melodist::Dataset d = melodist::load_dataset(kTiny);
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
   melodist::TrainOptions o;
   o.vocabulary = d.vocabulary;
   for (size_t i = 0; i < d.songs.size(); ++i) (i % 3 == 0 ? o.validation_songs : o.train_songs).push_back(d.songs[i]);

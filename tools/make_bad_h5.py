@@ -60,28 +60,38 @@ def dense_weights(rng, units_in, V):
     return [("kernel:0", rng.normal(0, 1.0, (units_in, V))), ("bias:0", rng.normal(0, 0.3, (V,)))]
 
 
+def create_group(parent, name):
+    """A group without modification times, so that rerunning the script gives the same bytes."""
+    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+    gcpl.set_obj_track_times(False)
+    return h5py.Group(h5py.h5g.create(parent.id, name.encode(), gcpl=gcpl))
+
+
 def write_model(path, model_config, weights, fixed_strings):
     """weights: list of (layer_name, [(weight_name, array), ...]) in layer order (layers without
     weights have an empty list)."""
     def s(text):  # Keras 2.2.4 standalone wrote np.string_ (fixed length); tf.keras a variable str
         return np.bytes_(text.encode()) if fixed_strings else text
 
-    with h5py.File(path, "w", track_order=True) as f:
+    with h5py.File(path, "w") as f:
         f.attrs["keras_version"] = s("2.2.4")
         f.attrs["backend"] = s("tensorflow")
         f.attrs["model_config"] = s(json.dumps(model_config))
-        g = f.create_group("model_weights")
+        g = create_group(f, "model_weights")
         g.attrs["layer_names"] = np.array([n.encode() for n, _ in weights])
         g.attrs["backend"] = s("tensorflow")
         g.attrs["keras_version"] = s("2.2.4")
         for layer, ws in weights:
-            lg = g.create_group(layer)
+            lg = create_group(g, layer)
             if ws:
                 lg.attrs["weight_names"] = np.array([f"{layer}/{n}".encode() for n, _ in ws])
             else:
                 lg.attrs["weight_names"] = np.array([], dtype=np.float64)
             for n, a in ws:
-                lg.create_dataset(f"{layer}/{n}", data=np.asarray(a, dtype=np.float32), track_times=False)
+                parent = lg
+                for part in f"{layer}/{n}".split("/")[:-1]:
+                    parent = parent[part] if part in parent else create_group(parent, part)
+                parent.create_dataset(n.split("/")[-1], data=np.asarray(a, dtype=np.float32), track_times=False)
 
 
 def tiny_model(rng, kernel_cols=4 * H):

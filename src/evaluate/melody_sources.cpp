@@ -52,7 +52,8 @@ std::vector<NamedMelody> read_melody_source(const std::string& path, Rational te
       if (symbols.empty()) continue;
       out.push_back({path + ":" + std::to_string(number), decode_line(symbols, text_step, path, number)});
     }
-    if (out.empty()) throw file_error(path, 0, "holds no melody");
+    // A file without symbols is one empty melody (a generator may end at once); it counts as 0 notes.
+    if (out.empty()) out.push_back({path, Melody{}});
     return out;
   }
   if (!is_song_file(path))

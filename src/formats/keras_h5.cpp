@@ -406,7 +406,16 @@ KerasImport import_keras_model(const std::string& h5_path, const std::string& ma
                     {"backend", result.backend},
                     {"h5", fs::absolute(h5_path, ec).lexically_normal().string()},
                     {"mapping", fs::absolute(mapping_path, ec).lexically_normal().string()},
-                    {"keras_layers", keras_layers}};
+                    {"keras_layers", keras_layers},
+                    // model.h5 does not record how songs were encoded; these are the Keras recipe's fixed
+                    // settings (16th-note steps, its 8 durations, major -> C / minor -> A, 64 "/"), which
+                    // `generate --primer-file` applies to a primer song.
+                    {"preprocessing", {{"step", "1/4"},
+                                       {"durations", "1/4,1/2,3/4,1,3/2,2,3,4"},
+                                       {"transpose", "reference"},
+                                       {"ties", "reattack"},
+                                       {"delimiter_length", kDefaultDelimiterLength},
+                                       {"assumed", "the Keras recipe's preprocessing (not recorded in model.h5)"}}}};
   if (auto training = read_string_attribute(h5.id, "training_config", file)) {
     try {
       model.metadata["keras_training_config"] = nlohmann::json::parse(*training);

@@ -296,9 +296,18 @@ Melody parse_kern(std::string_view text, const std::string& path) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank lines are tolerated
     if (starts_with(line, "!!")) continue;                                   // global comments, reference records
 
+    // Count the fields before splitting: a line of 10 million tabs must not build 10 million views.
+    size_t field_count = 1;
+    for (char c : line) field_count += c == '\t';
+    if (started && field_count != spines.size()) {
+      throw file_error(path, line_number, "expected " + std::to_string(spines.size()) +
+                                              " tab-separated field(s), one per spine, found " +
+                                              std::to_string(field_count));
+    }
     fields.clear();
     for (size_t start = 0;;) {
       size_t tab = line.find('\t', start);
+      if (!started && !starts_with(line.substr(start, 2), "**")) throw file_error(path, 0, "no **kern spine");
       fields.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
       if (tab == std::string_view::npos) break;
       start = tab + 1;
@@ -306,8 +315,6 @@ Melody parse_kern(std::string_view text, const std::string& path) {
 
     if (!started) {
       // The first record that is not a comment names the spines: **kern **text ...
-      for (auto f : fields)
-        if (!starts_with(f, "**")) throw file_error(path, 0, "no **kern spine");
       bool found = false;
       for (auto f : fields) {
         bool kern = f == "**kern" && !found;
@@ -319,11 +326,6 @@ Melody parse_kern(std::string_view text, const std::string& path) {
       continue;
     }
 
-    if (fields.size() != spines.size()) {
-      throw file_error(path, line_number, "expected " + std::to_string(spines.size()) +
-                                              " tab-separated field(s), one per spine, found " +
-                                              std::to_string(fields.size()));
-    }
     size_t melody_col = spines.size();
     for (size_t i = 0; i < spines.size(); ++i)
       if (spines[i] == kMelody) melody_col = i;

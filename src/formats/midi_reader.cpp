@@ -12,6 +12,7 @@
 #include <set>
 #include <tuple>
 
+#include "formats/midi_writer.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -20,7 +21,7 @@ namespace melodist {
 namespace {
 
 // Songs longer than this many steps are refused before anything of that size is allocated.
-constexpr int64_t kMaxSteps = 100'000'000;
+constexpr int64_t kMaxSteps = 1'000'000;  // 250,000 quarter notes at the default grid
 
 struct Parser {
   std::string_view b;
@@ -68,6 +69,7 @@ void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& ou
   std::vector<int> touched;  // keys that ever sounded, to release them at the end without scanning all 2048
   std::string name;
   bool has_name = false;
+  std::vector<int64_t> rest_marks;
   auto close = [&](int channel, int pitch, int64_t at) {
     auto& o = open[channel * 128 + pitch];
     if (o.first >= 0 && at > o.first) out.notes.push_back({track, channel, pitch, o.second, o.first, at});
@@ -112,6 +114,7 @@ void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& ou
       p += len;
       if (type == 0x2F) break;  // end of track: anything after it is ignored
       if (type == 0x03 && !has_name) name = std::string(data), has_name = true;
+      if (type == 0x01 && data == kMidiRestMark) rest_marks.push_back(tick);
       if (type == 0x51 && len >= 3 && !tempo_at.earlier_than(tick, track)) {
         const uint32_t us = (uint32_t(uint8_t(data[0])) << 16) | (uint32_t(uint8_t(data[1])) << 8) | uint8_t(data[2]);
         if (us > 0) out.tempo_bpm = 60'000'000.0 / us, tempo_at = {tick, track};
@@ -136,6 +139,7 @@ void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& ou
   for (int key : touched) close(key / 128, key % 128, tick);  // notes never released end with the track
   out.track_end.push_back(tick);
   out.track_names.push_back(name);
+  out.rest_marks.push_back(std::move(rest_marks));
 }
 
 }  // namespace
@@ -258,9 +262,23 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
     throw fail("every note of track " + std::to_string(part_track) + " channel " + std::to_string(part_channel) +
                " is shorter than half a step of " + options.step.to_string() + " quarter");
 
-  // Skyline sweep over the boundaries; active ordered by (pitch, start, index): the last one wins.
+  // Skyline sweep over the boundaries (note starts and ends, the track's end, rest marks after the first
+  // note); active ordered by (pitch, start, index): the last one wins.
   std::vector<int64_t> bounds;
-  for (const Span& s : spans) bounds.push_back(s.start), bounds.push_back(s.end);
+  int64_t first_start = spans.front().start, last_end = 0;
+  for (const Span& s : spans) {
+    bounds.push_back(s.start), bounds.push_back(s.end);
+    first_start = std::min(first_start, s.start), last_end = std::max(last_end, s.end);
+  }
+  const int64_t track_end = quantize(file.track_end[size_t(part_track)]);
+  if (track_end > last_end) bounds.push_back(track_end);  // silence after the last note
+  const int64_t end = std::max(track_end, last_end);
+  std::vector<int64_t> marks;
+  for (int64_t tick : file.rest_marks[size_t(part_track)]) {
+    const int64_t m = quantize(tick);
+    if (m > first_start && m < end) marks.push_back(m), bounds.push_back(m);
+  }
+  std::sort(marks.begin(), marks.end());
   std::sort(bounds.begin(), bounds.end());
   bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
   std::vector<size_t> by_start(spans.size()), by_end(spans.size());
@@ -293,20 +311,13 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
       ++next_start;
     }
     const long winner = active.empty() ? -1 : long(std::get<2>(*active.rbegin()));
-    if (winner != current) {
+    if (winner != current || (winner == -1 && std::binary_search(marks.begin(), marks.end(), t))) {
       emit(t);
       current = winner;
       current_start = t;
     }
   }
   emit(bounds.back());
-  // Silence after the last note up to the track's end.
-  const int64_t track_end = quantize(file.track_end[size_t(part_track)]);
-  if (track_end > bounds.back()) {
-    current = -1;
-    current_start = bounds.back();
-    emit(track_end);
-  }
 
   if (file.key_fifths) {
     melody.key_signature_fifths = *file.key_fifths;

@@ -37,6 +37,7 @@ struct MidiFile {
   std::vector<MidiNote> notes;       // every note with length > 0, sorted by (start, track, channel, pitch)
   std::vector<int64_t> track_end;    // per track: tick of its End of Track event (or of its last event)
   std::vector<std::string> track_names;  // per track: first FF 03 text, "" when none
+  std::vector<std::vector<int64_t>> rest_marks;  // per track: ticks of "melodist:rest" text events (midi_writer.h)
   // The first (earliest tick, then lowest track) of each kind of meta event.
   std::optional<double> tempo_bpm;
   std::optional<TimeSignature> time_signature;
@@ -59,8 +60,9 @@ struct MidiExtractOptions {
 //  - quantize every note's start and end to the nearest step (notes that shrink to nothing are dropped);
 //  - skyline: at every moment the highest sounding note wins (equal pitches: the later onset); a note that
 //    was covered and sounds on after the higher note ends comes back as a new onset;
-//  - gaps become rests; silence before the first note is dropped; silence after the last note up to the
-//    track's End of Track event is kept as a final rest;
+//  - gaps become rests (one per gap, split where melodist's writer marked a rest following a rest);
+//    silence before the first note is dropped; silence after the last note up to the track's End of Track
+//    event is kept as a final rest;
 //  - key: from the first key-signature meta event (tonic from sf and the mode flag, kern spelling), else
 //    none (the encoder estimates it as it does for kern files without a designation);
 //    time signature and tempo from the first meta events.

@@ -3,7 +3,8 @@
 //   MTrk 0 (conductor): tempo FF 51, time signature FF 58, key signature FF 59 (only when the melody knows
 //        its key), end of track at the melody's end
 //   MTrk 1 (melody): track name FF 03, program change Cn, then per note 9n pitch vel ... 8n pitch 64,
-//        end of track at the melody's end (so a trailing rest keeps its length)
+//        a text event "melodist:rest" where a rest follows a rest, end of track at the melody's end (so a
+//        trailing rest keeps its length)
 // No running status is used: every event carries its status byte, which every reader accepts.
 #include "formats/midi_writer.h"
 
@@ -127,6 +128,12 @@ std::string write_midi(const Melody& melody, const MidiWriteOptions& options) {
     const MelodyEvent& e = melody.events[i];
     if (e.duration < Rational(0)) throw Error("event " + std::to_string(i + 1) + " has a negative length");
     if (e.pitch == kRest) {
+      // MIDI silence has no parts; a text event marks where a rest follows a rest, so that melodist reads
+      // "r _ r _" back as two rests (every other program ignores it).
+      if (i > 0 && melody.events[i - 1].pitch == kRest) {
+        put_meta(track, static_cast<uint32_t>(std::min<int64_t>(now - last_event, 0x10000000)), 0x01, kMidiRestMark);
+        last_event = now;
+      }
       now += ticks_of(e.duration, i);
       continue;
     }

@@ -18,6 +18,9 @@ struct MidiWriteOptions {
 };
 
 inline constexpr int kMidiTicksPerQuarter = 480;
+// Text meta event (FF 01) written where a rest directly follows another rest: MIDI silence has no parts, and
+// the text encoding tells "r _ r _" from "r _ _ _". melodist's reader splits silence there.
+inline constexpr const char* kMidiRestMark = "melodist:rest";
 
 // Bytes of the file; throws melodist::Error when a duration is not a whole number of ticks.
 std::string write_midi(const Melody& melody, const MidiWriteOptions& options = {});

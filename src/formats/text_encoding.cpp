@@ -95,10 +95,19 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
     }
   }
 
+  // Bound the output: a hostile file ("1%999999999c" with --durations any) must not ask for billions of symbols.
+  constexpr int64_t kMaxSongSteps = int64_t{1} << 24;
+  int64_t total_steps = 0;
+  for (const Span& s : spans) {
+    total_steps += (s.duration / options.step).num;
+    if (total_steps > kMaxSongSteps) {
+      song.reason = describe(s, "(the song would exceed " + std::to_string(kMaxSongSteps) + " steps)");
+      return song;
+    }
+  }
+
   // 2. Transposition, 3. encoding.
-  size_t total_steps = 0;
-  for (const Span& s : spans) total_steps += static_cast<size_t>((s.duration / options.step).num);
-  song.symbols.reserve(total_steps);
+  song.symbols.reserve(static_cast<size_t>(total_steps));
   for (const Span& s : spans) {
     int64_t steps = (s.duration / options.step).num;
     if (s.pitch == kRest) {

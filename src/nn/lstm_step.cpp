@@ -24,6 +24,12 @@
 
 #include "util/error.h"
 
+// GCC does not vectorise the gate loop (exp with floor and an int conversion) under ISO C++'s default
+// -ftrapping-math; FP exceptions are never inspected here, so turn the assumption off for this file.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 namespace melodist {
 
 StepState make_step_state(const Model& model, int batch) {
@@ -41,13 +47,41 @@ namespace {
 // Rows processed together: their accumulators (kRowBlock x 4H floats = 256 KiB at H 256) stay in L2.
 constexpr int kRowBlock = 64;
 
-// The training engine's vectorisable exp/sigmoid/tanh (relative error ~1e-7; std::exp and std::tanh
-// are scalar libm calls, 5 per hidden unit, which took half of the batch-1 step and most of batch 64).
-using real = float;
-#include "nn/math.inc"
-
-inline float sigmoid(float x) { return sigmoid_fast(x); }
-inline float hard_sigmoid(float x) { return std::min(1.0f, std::max(0.0f, 0.2f * x + 0.5f)); }
+// Vectorisable exp / sigmoid / tanh (Cephes-style exp, relative error ~1e-7, the training engine's
+// polynomial). std::exp and std::tanh are scalar libm calls, 5 per hidden unit: they took half of the
+// batch-1 step and most of batch 64. Branch-free so the gate loop vectorises (see the pragma above).
+inline float exp_v(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  const float k = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+  const float r = x - k * 0.693359375f + k * 2.12194440e-4f;  // x - k ln2 in two parts (Cody-Waite)
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;  // 2^k
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+inline float sigmoid(float x) { return 1.0f / (1.0f + exp_v(-x)); }
+// tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}); a short series near 0 avoids the cancellation.
+inline float tanh_v(float x) {
+  const float ax = x < 0.0f ? -x : x;
+  const float e = exp_v(-2.0f * ax);
+  const float t = (1.0f - e) / (1.0f + e);
+  const float x2 = x * x;
+  const float small = ax * (1.0f - x2 * (0.333333333f - x2 * 0.133333333f));
+  const float m = ax < 0.04f ? small : t;
+  return x < 0.0f ? -m : m;
+}
+inline float hard_sigmoid(float x) {
+  const float y = 0.2f * x + 0.5f;
+  return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+}
 
 // Both kernels below compute, for every element, the same chain in the same order:
 //   acc[r][j] = (((acc + x[r][0]*w[0][j]) + x[r][1]*w[1][j]) + ...) + x[r][K-1]*w[K-1][j]
@@ -81,13 +115,15 @@ void accumulate_one(float* __restrict acc, const float* __restrict x, int K, int
 typedef float v8f __attribute__((vector_size(32)));
 constexpr int kTileRows = 4, kTileCols = 32, kVecs = kTileCols / 8;
 
+// acc (TR rows of stride N, columns j0..j0+kTileCols) += x (TR, K) @ strip (K, kTileCols), strip packed
+// contiguous (see accumulate_rows).
 template <int TR>
-void tile(float* acc, const float* x, int K, int N, const float* w, int j0) {
+void tile(float* acc, const float* x, int K, int N, const float* strip, int j0) {
   v8f a[TR][kVecs];
   for (int r = 0; r < TR; ++r)
     for (int v = 0; v < kVecs; ++v) std::memcpy(&a[r][v], acc + static_cast<size_t>(r) * N + j0 + 8 * v, sizeof(v8f));
   for (int k = 0; k < K; ++k) {
-    const float* wk = w + static_cast<size_t>(k) * N + j0;
+    const float* wk = strip + static_cast<size_t>(k) * kTileCols;
     v8f wv[kVecs];
     for (int v = 0; v < kVecs; ++v) std::memcpy(&wv[v], wk + 8 * v, sizeof(v8f));
     for (int r = 0; r < TR; ++r) {
@@ -103,50 +139,67 @@ void accumulate_rows(float* __restrict acc, const float* __restrict x, int R, in
   if (R == 1) return accumulate_one(acc, x, K, N, w);
   const int full = N - N % kTileCols;
   // Column strip outer, row tiles inner: a strip of w (K x kTileCols floats, 32 KiB at H 256) is read
-  // from memory once and then served from L1 to every row tile.
-  for (int j0 = 0; j0 < full; j0 += kTileCols)
+  // from memory once, packed contiguous, and then served from L1/L2 to every row tile. (Unpacked, the
+  // strip's rows are 4H floats = 4 KiB apart and all fall into the same L1 sets, so every row tile
+  // re-read it from L2: 3x slower at batch 64.)
+  thread_local std::vector<float> packed;  // (K, kTileCols)
+  packed.resize(static_cast<size_t>(K) * kTileCols);
+  for (int j0 = 0; j0 < full; j0 += kTileCols) {
+    for (int k = 0; k < K; ++k) std::memcpy(packed.data() + static_cast<size_t>(k) * kTileCols, w + static_cast<size_t>(k) * N + j0, kTileCols * sizeof(float));
+    const float* strip = packed.data();
     for (int r0 = 0; r0 < R; r0 += kTileRows) {
       const int tr = std::min(kTileRows, R - r0);
       float* ar = acc + static_cast<size_t>(r0) * N;
       const float* xr = x + static_cast<size_t>(r0) * K;
       switch (tr) {
-        case 4: tile<4>(ar, xr, K, N, w, j0); break;
-        case 3: tile<3>(ar, xr, K, N, w, j0); break;
-        case 2: tile<2>(ar, xr, K, N, w, j0); break;
-        default: tile<1>(ar, xr, K, N, w, j0); break;
+        case 4: tile<4>(ar, xr, K, N, strip, j0); break;
+        case 3: tile<3>(ar, xr, K, N, strip, j0); break;
+        case 2: tile<2>(ar, xr, K, N, strip, j0); break;
+        default: tile<1>(ar, xr, K, N, strip, j0); break;
       }
     }
+  }
+  if (full == N) return;
+  // Remaining columns (N not a multiple of kTileCols, e.g. the V = 38 logits): the same tiles on a
+  // zero-padded strip and a padded copy of the accumulators, copied back.
+  const int rest = N - full;
+  std::fill(packed.begin(), packed.end(), 0.0f);
+  for (int k = 0; k < K; ++k) std::memcpy(packed.data() + static_cast<size_t>(k) * kTileCols, w + static_cast<size_t>(k) * N + full, rest * sizeof(float));
+  float pad[kTileRows * kTileCols];  // (kTileRows, kTileCols)
   for (int r0 = 0; r0 < R; r0 += kTileRows) {
     const int tr = std::min(kTileRows, R - r0);
-    float* ar = acc + static_cast<size_t>(r0) * N;
+    for (int r = 0; r < tr; ++r) {
+      std::fill(pad + r * kTileCols, pad + (r + 1) * kTileCols, 0.0f);
+      std::memcpy(pad + r * kTileCols, acc + static_cast<size_t>(r0 + r) * N + full, rest * sizeof(float));
+    }
     const float* xr = x + static_cast<size_t>(r0) * K;
-    for (int r = 0; r < tr; ++r)  // remaining columns (N not a multiple of kTileCols, e.g. V)
-      for (int k = 0; k < K; ++k) {
-        const float xv = xr[static_cast<size_t>(r) * K + k];
-        const float* wk = w + static_cast<size_t>(k) * N;
-        float* a = ar + static_cast<size_t>(r) * N;
-        for (int j = full; j < N; ++j) a[j] = a[j] + xv * wk[j];
-      }
+    switch (tr) {
+      case 4: tile<4>(pad, xr, K, kTileCols, packed.data(), 0); break;
+      case 3: tile<3>(pad, xr, K, kTileCols, packed.data(), 0); break;
+      case 2: tile<2>(pad, xr, K, kTileCols, packed.data(), 0); break;
+      default: tile<1>(pad, xr, K, kTileCols, packed.data(), 0); break;
+    }
+    for (int r = 0; r < tr; ++r) std::memcpy(acc + static_cast<size_t>(r0 + r) * N + full, pad + r * kTileCols, rest * sizeof(float));
   }
 }
 
 // Gates for one sequence: a (4H) pre-activations -> updates c (H), h (H) in place.
-void cell_update(const float* a, float* c, float* h, int H, RecurrentActivation act) {
+void cell_update(const float* __restrict a, float* __restrict c, float* __restrict h, int H, RecurrentActivation act) {
   const float* ai = a;
   const float* af = a + H;
   const float* ag = a + 2 * H;
   const float* ao = a + 3 * H;
   if (act == RecurrentActivation::sigmoid) {
     for (int j = 0; j < H; ++j) {
-      const float i = sigmoid(ai[j]), f = sigmoid(af[j]), g = tanh_fast(ag[j]), o = sigmoid(ao[j]);
+      const float i = sigmoid(ai[j]), f = sigmoid(af[j]), g = tanh_v(ag[j]), o = sigmoid(ao[j]);
       c[j] = f * c[j] + i * g;
-      h[j] = o * tanh_fast(c[j]);
+      h[j] = o * tanh_v(c[j]);
     }
   } else {
     for (int j = 0; j < H; ++j) {
-      const float i = hard_sigmoid(ai[j]), f = hard_sigmoid(af[j]), g = tanh_fast(ag[j]), o = hard_sigmoid(ao[j]);
+      const float i = hard_sigmoid(ai[j]), f = hard_sigmoid(af[j]), g = tanh_v(ag[j]), o = hard_sigmoid(ao[j]);
       c[j] = f * c[j] + i * g;
-      h[j] = o * tanh_fast(c[j]);
+      h[j] = o * tanh_v(c[j]);
     }
   }
 }

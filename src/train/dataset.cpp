@@ -9,10 +9,10 @@
 
 namespace melodist {
 
-Dataset load_dataset(const std::string& dir) {
+TrainingData load_training_data(const std::string& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) throw file_error(dir, 0, "no dataset here (expected a folder written by `melodist preprocess`)");
-  Dataset d;
+  TrainingData d;
   d.dir = dir;
   const std::string mapping_path = (fs::path(dir) / "mapping.json").string();
   const std::string songs_path = (fs::path(dir) / "songs.txt").string();

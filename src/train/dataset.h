@@ -9,7 +9,7 @@
 
 namespace melodist {
 
-struct Dataset {
+struct TrainingData {
   std::string dir;
   std::vector<std::string> vocabulary;    // (V) id -> symbol, the inverse of mapping.json
   std::vector<std::vector<int>> songs;    // songs.txt, as ids
@@ -20,7 +20,7 @@ struct Dataset {
 // Throws melodist::Error naming the file for a missing folder/file, an empty songs.txt, a mapping.json
 // that is not an object of distinct ids 0..V-1, a symbol of songs.txt missing from mapping.json (with
 // its line), or a mapping without the "/" delimiter.
-Dataset load_dataset(const std::string& dir);
+TrainingData load_training_data(const std::string& dir);
 
 // Validation songs: every `every`-th song (1-based index % every == 0), never trained on.
 void split_validation(size_t song_count, int every, std::vector<size_t>& train, std::vector<size_t>& validation);

@@ -127,7 +127,7 @@ TrainResult train_model(const TrainOptions& o) {
   nlohmann::json preprocessing = o.preprocessing, validation_rule = o.validation_rule;
   int delimiter_length = o.delimiter_length;
   if (!o.data_dir.empty()) {
-    Dataset d = load_dataset(o.data_dir);
+    TrainingData d = load_training_data(o.data_dir);
     std::vector<size_t> ti, vi;
     split_validation(d.songs.size(), o.val_every, ti, vi);
     if (vi.empty())
