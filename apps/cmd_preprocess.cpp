@@ -20,6 +20,8 @@ struct PreprocessArgs {
   int jobs = 0;
   bool strict = false;
   bool quiet = false;
+  int track = -1;    // MIDI input: MTrk chunk from 0, -1 automatic
+  int channel = -1;  // MIDI input: 0..15, -1 automatic (non-drum)
 };
 
 std::vector<melodist::Rational> parse_durations(const std::string& text) {
@@ -55,6 +57,8 @@ void run(const PreprocessArgs& a) {
   options.encode.transpose = a.transpose == "none" ? melodist::TransposeMode::none : melodist::TransposeMode::reference;
   options.encode.ties = a.ties == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
   options.read.step = options.encode.step;
+  options.read.midi_track = a.track;
+  options.read.midi_channel = a.channel;
   options.delimiter_length = a.delimiter_length;
   options.jobs = a.jobs;
   options.strict = a.strict;
@@ -89,6 +93,11 @@ void setup(CLI::App& root) {
       ->capture_default_str();
   app->add_flag("--strict", args->strict, "a malformed file is fatal (default: reported in the manifest and skipped)");
   app->add_flag("--quiet,-q", args->quiet, "no progress line");
+  app->add_option("--track", args->track,
+                  "MIDI input: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
+      ->check(CLI::Range(0, 65535));
+  app->add_option("--channel", args->channel, "MIDI input: read this channel (0..15; 9 is drums, read only when asked for)")
+      ->check(CLI::Range(0, 15));
   app->callback([args]() { run(*args); });
 }
 

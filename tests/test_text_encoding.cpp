@@ -126,7 +126,7 @@ TEST(TextEncoding, HugeLengthsAreRejectedNotAllocated) {
   Melody m = melody({{60, Rational(1)}, {62, Rational(4000000000LL, 1)}});  // e.g. kern "1%1000000000c"
   EncodedSong s = encode_melody(m, o);
   EXPECT_FALSE(s.accepted);
-  EXPECT_EQ(s.reason, "note of 4000000000 quarter (the song would exceed 16777216 steps) at line 2");
+  EXPECT_EQ(s.reason, "note of 4000000000 quarter (the song would exceed 1048576 steps) at line 2");
 }
 
 TEST(TextEncoding, TranspositionUsesDesignationOrEstimate) {

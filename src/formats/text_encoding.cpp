@@ -96,7 +96,7 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
   }
 
   // Bound the output: a hostile file ("1%999999999c" with --durations any) must not ask for billions of symbols.
-  constexpr int64_t kMaxSongSteps = int64_t{1} << 24;
+  constexpr int64_t kMaxSongSteps = int64_t{1} << 20;
   int64_t total_steps = 0;
   for (const Span& s : spans) {
     total_steps += (s.duration / options.step).num;

@@ -32,6 +32,25 @@ void copy_row(const StepState& src, int from, StepState& dst, int to, int L, int
   }
 }
 
+// probs (V) without the `banned` symbols, renormalised; when nothing is left (greedy chose a banned
+// symbol, or top-k/top-p kept only banned ones), the allowed symbol with the largest logit.
+void exclude(const float* logits, int V, const std::vector<int>& banned, double* probs) {
+  for (int s : banned)
+    if (s >= 0 && s < V) probs[s] = 0.0;
+  double mass = 0.0;
+  for (int j = 0; j < V; ++j) mass += probs[j];
+  if (mass > 0.0) {
+    for (int j = 0; j < V; ++j) probs[j] /= mass;
+    return;
+  }
+  int best = -1;
+  for (int j = 0; j < V; ++j)
+    if (std::find(banned.begin(), banned.end(), j) == banned.end() && (best < 0 || logits[j] > logits[best])) best = j;
+  if (best < 0) throw Error("every symbol is excluded at the first step");
+  std::fill(probs, probs + V, 0.0);
+  probs[best] = 1.0;
+}
+
 }  // namespace
 
 std::vector<BeamResult> beam_search(const Model& model, const StepState& start, const std::vector<float>& start_logits,
@@ -71,6 +90,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
         }
         const float* row = logits.data() + static_cast<size_t>(n * B + b) * V;
         sampling_distribution(row, V, o.sampler, probs.data());
+        if (step == 0 && !o.banned_at_start.empty()) exclude(row, V, o.banned_at_start, probs.data());
         for (int f = 0; f < F; ++f) {
           const int s = draw(probs.data(), V, rngs[n]);
           cands.push_back({b, s, bs[b].log_likelihood + log_probability(row, V, s)});

@@ -22,6 +22,10 @@ struct BeamOptions {
   int max_steps = 500;    // generated symbols at most (not counting the closing "/")
   SamplerOptions sampler;
   uint64_t seed = 1;      // output n uses Rng(seed, n): a melody does not depend on how many run beside it
+  // Symbols never drawn at the first step (renormalised without them). Without a primer the melody
+  // starts right after the start symbols, where "/" (an empty song: after 64 "/" the network's most
+  // likely symbol is another "/") and "_" (holding nothing) make no melody.
+  std::vector<int> banned_at_start;
 };
 
 struct BeamResult {

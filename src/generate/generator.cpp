@@ -94,8 +94,13 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
   for (int t = 0; t < options.delimiter_length; ++t) model_step(model, &delimiter, start, logits.data());
   for (int id : primer) model_step(model, &id, start, logits.data());
 
-  // (2) all outputs as one batch.
-  std::vector<BeamResult> results = beam_search(model, start, logits, options.num_outputs, options.beam);
+  // (2) all outputs as one batch. Without a primer the first symbol must start a melody.
+  BeamOptions beam = options.beam;
+  if (primer.empty()) {
+    beam.banned_at_start.push_back(delimiter);
+    if (const int hold = model.symbol_id(kHoldSymbol); hold >= 0) beam.banned_at_start.push_back(hold);
+  }
+  std::vector<BeamResult> results = beam_search(model, start, logits, options.num_outputs, beam);
   std::vector<GeneratedMelody> out;
   for (const BeamResult& r : results) {
     GeneratedMelody g;

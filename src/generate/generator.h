@@ -2,6 +2,8 @@
 // Composing melodies with a trained model, as the reference does but with the state kept:
 // the network reads `delimiter_length` "/" start symbols and the primer once, then advances one step
 // per generated note; generation stops at the first "/" the model chooses or after max_steps symbols.
+// Without a primer, the first symbol is drawn without "/" and "_" (see BeamOptions::banned_at_start):
+// a model trained on songs separated by 64 "/" finds "/" the likeliest symbol after 64 "/".
 #include <cstdint>
 #include <string>
 #include <vector>
