@@ -13,7 +13,7 @@ namespace {
 struct TrainArgs {
   melodist::TrainOptions options;
   std::string objective = "all";
-  std::string windows = "shuffled";
+  std::string windows = "songs";
 };
 
 // The command line as typed (Linux: /proc/self/cmdline), recorded in the model's metadata.
@@ -73,7 +73,8 @@ void setup_train(CLI::App& root) {
                   "all: predict every next symbol of each window; last: only the symbol after it (the reference)")
       ->capture_default_str();
   app->add_option("--windows", args->windows,
-                  "shuffled: independent windows in random order; stateful: lanes read in order, state carried")
+                  "songs: each song from the start state validation uses, state carried within it; shuffled: "
+                  "independent zero-state windows of the joined songs; stateful: lanes of the joined songs, state carried")
       ->capture_default_str();
   app->callback([args]() { run_train(*args); });
 }

@@ -172,3 +172,14 @@ TEST_F(Cli, DecodeErrorsWriteNothing) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "melodist: error: " + path("absent.txt") + ": cannot open: No such file or directory\n");
 }
+
+TEST_F(Cli, PreprocessReadsMidiWithTrackOption) {
+  // preprocess passes --track / --channel to the MIDI reader; the bass of multitrack.mid, written pitches.
+  Result r = melodist("preprocess '" + kMidi + "multitrack.mid' --out '" + path("ds") + "' --quiet --track 1 --transpose none");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file(path("ds") + "/songs.txt"),
+            "40 _ _ _ _ _ _ _ 47 _ _ _ _ _ _ _ 40 _ _ _ _ _ _ _ 52 _ _ _ _ _ _ _\n");
+  r = melodist("preprocess '" + kMidi + "drums_only.mid' --out '" + path("ds2") + "' --quiet --channel 9 --transpose none");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file(path("ds2") + "/songs.txt"), "36 _ _ _ 38 _ _ _ 36 _ _ _ 38 _ _ _\n");
+}

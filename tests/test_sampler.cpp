@@ -105,7 +105,9 @@ TEST(Sampler, ChiSquareOf100000DrawsAtFixedSeed) {
     std::printf("T %.2f: chi-square %.2f (df 5, 0.1%% critical 20.515)\n", t, x2);
     EXPECT_LT(x2, 20.515) << "T " << t;
     // The test can fail: the same draws against the untempered distribution (when T != 1) are far off.
-    if (t != 1.0) EXPECT_GT(chi_square(reference_tempered(logits, 1.0), counts, n), 100.0);
+    if (t != 1.0) {
+      EXPECT_GT(chi_square(reference_tempered(logits, 1.0), counts, n), 100.0);
+    }
   }
 }
 
@@ -119,7 +121,9 @@ TEST(Sampler, TopKNeverEmitsFilteredSymbol) {
   const std::set<int> allowed = {1, 5, 3};  // the three largest logits 0.9, 0.85, 0.8
   double mass = 0.0;
   for (int j = 0; j < 10; ++j) {
-    if (!allowed.count(j)) EXPECT_EQ(probs[j], 0.0) << j;
+    if (!allowed.count(j)) {
+      EXPECT_EQ(probs[j], 0.0) << j;
+    }
     mass += probs[j];
   }
   EXPECT_NEAR(mass, 1.0, 1e-12);
@@ -288,4 +292,30 @@ TEST(Generator, PrimerErrors) {
   EXPECT_THROW(primer_ids(m, {"60", "/", "62"}), Error);
   EXPECT_THROW(primer_ids(m, std::vector<std::string>(kMaxPrimerSymbols + 1, "_")), Error);
   EXPECT_NO_THROW(primer_ids(m, std::vector<std::string>(kMaxPrimerSymbols, "_")));
+}
+
+TEST(Generator, WithoutPrimerTheFirstSymbolStartsAMelody) {
+  // A model that almost always says "/" (bias +20 on its logit): without a primer the first symbol is
+  // drawn without "/" and "_", then the model ends the song at once.
+  Model m = small_model(9);
+  ParameterViews p = parameter_views(m.config, m.params.data());
+  p.b_y[0] = 20.0f;
+  for (double t : {0.0, 0.8, 1.0}) {
+    GenerateOptions o;
+    o.beam.max_steps = 10;
+    o.beam.sampler.temperature = t;
+    o.num_outputs = 50;
+    for (const GeneratedMelody& g : generate_melodies(m, o)) {
+      ASSERT_EQ(g.symbols.size(), 1u);
+      EXPECT_NE(g.symbols[0], "/");
+      EXPECT_NE(g.symbols[0], "_");
+      EXPECT_TRUE(g.ended);
+    }
+  }
+  // With a primer nothing is excluded: the model ends the song right after it.
+  GenerateOptions o;
+  o.primer = {"60", "_"};
+  std::vector<GeneratedMelody> g = generate_melodies(m, o);
+  EXPECT_EQ(g[0].generated_steps, 0u);
+  EXPECT_TRUE(g[0].ended);
 }

@@ -14,6 +14,7 @@
 #include "formats/safetensors.h"
 #include "generate/song_score.h"
 #include "nn/model.h"
+#include "train/batching.h"
 #include "train/checkpoint.h"
 #include "train/dataset.h"
 #include "train/train.h"
@@ -216,6 +217,89 @@ TEST(TrainLibrary, InMemorySplitAndValidationLossIsTheSharedDefinition) {
   for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
   EXPECT_NEAR(nats / steps, r.best_val_loss, 1e-9);
   EXPECT_EQ(r.best_model.metadata["validation"]["songs"], "explicit");
+}
+
+// A stateful epoch cut by the time limit used to resume its lanes from a zero state, so the resumed
+// run drifted from the uninterrupted one; the carried state now travels in the checkpoint.
+TEST(Train, StatefulAndSongWindowsResumeMidEpochExactly) {
+  for (std::string mode : {"stateful", "songs"}) {
+    fs::path a = scratch("full-" + mode), b = scratch("limited-" + mode);
+    const std::string opts = kSmall + " --windows " + mode + " --epochs 2";
+    ASSERT_EQ(run("--data " + kTiny + " --out " + a.string() + opts).status, 0);
+    CliRun r = run("--data " + kTiny + " --out " + b.string() + opts + " --time-limit 0.000001");
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto c = melodist::load_checkpoint((b / melodist::kCheckpointFileName).string());
+    EXPECT_EQ(c.state["step_in_epoch"], 1) << mode;
+    EXPECT_EQ(c.carried.size(), 2u * 4 * 16) << mode;  // (L, 2, B, H)
+    r = run("--data " + kTiny + " --out " + b.string() + opts + " --resume");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(checkpoint_params(a), checkpoint_params(b)) << mode;
+    EXPECT_EQ(metrics_without_timing(a), metrics_without_timing(b)) << mode;
+  }
+}
+
+// The songs schedule: every song's windows ceil((n + 1) / T) appear exactly once, in order, in one row
+// on consecutive steps; a row takes a new song only when its current one has ended.
+TEST(TrainBatching, SongScheduleCoversEverySongOnceInOrder) {
+  std::vector<std::vector<int>> songs;
+  for (int i = 0; i < 23; ++i) songs.push_back(std::vector<int>(1 + (i * 7) % 19, 1 + i % 5));
+  const int T = 4, B = 3;
+  auto plan = melodist::plan_song_epoch(songs, T, B, 7, 2);
+  ASSERT_EQ(plan.row_song.size(), static_cast<size_t>(plan.steps) * B);
+  std::vector<int> seen(songs.size(), 0);
+  int64_t windows = 0;
+  for (size_t i = 0; i < songs.size(); ++i) windows += (songs[i].size() + 1 + T - 1) / T;
+  for (int b = 0; b < B; ++b) {
+    int cur = -1, next_window = 0;
+    for (int64_t k = 0; k < plan.steps; ++k) {
+      const int s = plan.row_song[k * B + b], w = plan.row_window[k * B + b];
+      if (s < 0) {
+        EXPECT_TRUE(cur < 0 || next_window == static_cast<int>((songs[cur].size() + T) / T)) << "song left unfinished";
+        cur = -1;
+        continue;
+      }
+      if (s != cur) {
+        if (cur >= 0) EXPECT_EQ(next_window, static_cast<int>((songs[cur].size() + T) / T)) << "song " << cur << " cut";
+        EXPECT_EQ(w, 0);
+        ++seen[s];
+        cur = s, next_window = 0;
+      }
+      EXPECT_EQ(w, next_window++);
+    }
+  }
+  for (size_t i = 0; i < songs.size(); ++i) EXPECT_EQ(seen[i], 1) << "song " << i;
+  EXPECT_LE(plan.steps * B, windows + 2 * B);  // rows idle only at the end of the epoch
+  // Same seed and epoch, same schedule; another epoch, another order.
+  EXPECT_EQ(melodist::plan_song_epoch(songs, T, B, 7, 2).row_song, plan.row_song);
+  EXPECT_NE(melodist::plan_song_epoch(songs, T, B, 7, 3).row_song, plan.row_song);
+}
+
+// The default training windows see exactly what validation scores: with dropout off and a learning
+// rate too small to move any weight, the training loss of an epoch over the training songs equals the
+// shared validation loss (score_songs: fresh state, delimiter_length "/", song + first "/") of those
+// songs. Zero-state windows of the joined stream (the previous default) score other positions from
+// other states and miss this by far.
+TEST(TrainLibrary, SongWindowsTrainOnExactlyTheValidationObjective) {
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
+  melodist::TrainOptions o;
+  o.vocabulary = d.vocabulary;
+  for (size_t i = 0; i < d.songs.size(); ++i) (i % 3 == 0 ? o.validation_songs : o.train_songs).push_back(d.songs[i]);
+  o.delimiter_length = 8;
+  o.hidden = 16, o.seq_len = 8, o.batch = 4, o.epochs = 1, o.threads = 2, o.verbose = false;
+  o.dropout = 0, o.lr = 1e-30f;
+  auto score = [&](const melodist::Model& m) {
+    auto scores = melodist::score_songs(m, o.train_songs, true, false, o.delimiter_length);
+    double nats = 0, steps = 0;
+    for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
+    return nats / steps;
+  };
+  ASSERT_EQ(o.windows, melodist::WindowMode::songs) << "songs is the default";
+  auto r = melodist::train_model(o);
+  const double expected = score(r.best_model);
+  EXPECT_NEAR(r.history[0].train_loss, expected, 1e-5 * expected);
+  o.windows = melodist::WindowMode::shuffled;
+  auto shuffled = melodist::train_model(o);
+  EXPECT_GT(std::abs(shuffled.history[0].train_loss - expected), 1e-3) << "the check must be able to tell the schemes apart";
 }
 
 }  // namespace

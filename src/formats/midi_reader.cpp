@@ -63,7 +63,9 @@ std::string hex(int v) {
 void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& out, FirstMeta& tempo_at,
                  FirstMeta& time_at, FirstMeta& key_at) {
   int64_t tick = 0;
-  int running = -1;  // last channel status byte, -1 before any
+  // Last channel status byte, -1 before any. It survives meta and SysEx events: the standard says they
+  // cancel it, but some writers rely on it and honouring it cannot misread a valid file.
+  int running = -1;
   // open[channel * 128 + pitch]: start tick and velocity of the sounding note, start -1 when silent.
   std::vector<std::pair<int64_t, int>> open(16 * 128, {-1, 0});
   std::vector<int> touched;  // keys that ever sounded, to release them at the end without scanning all 2048

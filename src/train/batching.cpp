@@ -14,10 +14,13 @@ Objective parse_objective(const std::string& text) {
 WindowMode parse_window_mode(const std::string& text) {
   if (text == "shuffled") return WindowMode::shuffled;
   if (text == "stateful") return WindowMode::stateful;
-  throw Error("unknown window mode \"" + text + "\" (use shuffled or stateful)");
+  if (text == "songs") return WindowMode::songs;
+  throw Error("unknown window mode \"" + text + "\" (use songs, shuffled or stateful)");
 }
 std::string to_string(Objective o) { return o == Objective::all ? "all" : "last"; }
-std::string to_string(WindowMode m) { return m == WindowMode::shuffled ? "shuffled" : "stateful"; }
+std::string to_string(WindowMode m) {
+  return m == WindowMode::shuffled ? "shuffled" : m == WindowMode::stateful ? "stateful" : "songs";
+}
 
 uint64_t mix_seed(uint64_t a, uint64_t b) {
   uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
@@ -62,7 +65,56 @@ EpochPlan plan_epoch(int64_t S, int T, int B, Objective objective, WindowMode mo
   return plan;
 }
 
+EpochPlan plan_song_epoch(const std::vector<std::vector<int>>& songs, int T, int B, uint64_t seed, int epoch) {
+  if (songs.empty()) throw Error("there are no training songs");
+  std::vector<int> order(songs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::mt19937_64 rng(mix_seed(seed, 0x5eed0000ULL + static_cast<uint64_t>(epoch)));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  EpochPlan plan;
+  // Row b works on cur_song[b], window cur_window[b] of its windows(song) = ceil((n + 1) / T).
+  std::vector<int> cur_song(B, -1), cur_window(B, 0);
+  size_t next = 0;
+  auto windows = [&](int s) { return static_cast<int>((songs[s].size() + 1 + T - 1) / T); };
+  for (;;) {
+    bool busy = false;
+    for (int b = 0; b < B; ++b) {
+      if (cur_song[b] >= 0 && ++cur_window[b] < windows(cur_song[b])) {
+        busy = true;
+        continue;
+      }
+      cur_song[b] = next < order.size() ? order[next++] : -1;
+      cur_window[b] = 0;
+      busy |= cur_song[b] >= 0;
+    }
+    if (!busy) break;
+    plan.row_song.insert(plan.row_song.end(), cur_song.begin(), cur_song.end());
+    plan.row_window.insert(plan.row_window.end(), cur_window.begin(), cur_window.end());
+    ++plan.steps;
+  }
+  return plan;
+}
+
+void fill_song_batch(const std::vector<std::vector<int>>& songs, const EpochPlan& plan, int T, int B, int64_t step,
+                     int delimiter_id, int row_begin, int row_end, int* tokens, int* targets, unsigned char* starts) {
+  const int rows = row_end - row_begin;
+  for (int r = 0; r < rows; ++r) {
+    const size_t at = static_cast<size_t>(step) * B + row_begin + r;
+    const int s = plan.row_song[at];
+    starts[r] = s < 0 || plan.row_window[at] == 0;
+    // Sample position p (0..n): input ("/" + song)[p], target (song + "/")[p].
+    const int64_t n = s < 0 ? -1 : static_cast<int64_t>(songs[s].size());
+    for (int t = 0; t < T; ++t) {
+      const int64_t p = static_cast<int64_t>(s < 0 ? 0 : plan.row_window[at]) * T + t;
+      const bool in = s >= 0 && p <= n;
+      tokens[t * rows + r] = in && p > 0 ? songs[s][p - 1] : delimiter_id;
+      targets[t * rows + r] = !in ? -1 : p < n ? songs[s][p] : delimiter_id;
+    }
+  }
+}
+
 int batch_rows(const EpochPlan& plan, int B, int64_t step, WindowMode mode) {
+  if (mode == WindowMode::songs && !plan.row_song.empty()) return B;
   if (mode == WindowMode::stateful && plan.lane_length > 0) return B;
   const int64_t left = static_cast<int64_t>(plan.starts.size()) - step * B;
   return static_cast<int>(left < B ? left : B);

@@ -14,6 +14,7 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   file.tensors.push_back({"params", {P}, c.params});
   file.tensors.push_back({"adam.m", {P}, c.adam_m});
   file.tensors.push_back({"adam.v", {P}, c.adam_v});
+  if (!c.carried.empty()) file.tensors.push_back({"carried", {c.carried.size()}, c.carried});
   nlohmann::json config = {{"vocab_size", c.config.vocab_size},
                            {"hidden_size", c.config.hidden_size},
                            {"num_layers", c.config.num_layers},
@@ -64,6 +65,10 @@ Checkpoint load_checkpoint(const std::string& path) {
     throw file_error(path, 0, "checkpoint configuration is inconsistent");
   const size_t P = parameter_count(c.config);
   for (const auto& t : file.tensors) {
+    if (t.name == "carried") {
+      c.carried = t.data;
+      continue;
+    }
     if (t.data.size() != P) throw file_error(path, 0, "checkpoint tensor " + t.name + " has the wrong size");
     if (t.name == "params") c.params = t.data;
     else if (t.name == "adam.m") c.adam_m = t.data;

@@ -2,6 +2,8 @@
 // A training checkpoint: everything `--resume` needs to continue a run to the result it would have
 // reached uninterrupted. One safetensors file (so its tensor data is covered by the container's CRC-32):
 //   tensors  params, adam.m, adam.v: (P) each, in the nn/model.h layout
+//            carried (L, 2, B, H), only when a stateful or songs epoch stopped mid-way: the h (then c)
+//            state of each layer and batch row that the next step continues from
 //   metadata format "melodist-checkpoint", format_version, config, vocabulary,
 //            options (the hyperparameters that must not change on resume),
 //            state (epoch, step_in_epoch, global_step, RNG seed, best loss, patience count, history ...)
@@ -23,6 +25,7 @@ struct Checkpoint {
   std::vector<float> params;  // (P)
   std::vector<float> adam_m;  // (P)
   std::vector<float> adam_v;  // (P)
+  std::vector<float> carried; // (L, 2, B, H) or empty
   nlohmann::json options;
   nlohmann::json state;
 };

@@ -110,6 +110,7 @@ EpochMetrics metrics_from_json(const nlohmann::json& j) {
 struct Worker {
   nn::Network net;
   std::vector<float> grads;  // (P)
+  std::vector<unsigned char> starts;  // (rows) windows songs: 1 where a row starts from the start state
   int row_begin = 0, row_end = 0;
   nn::ForwardStats stats;
 };
@@ -158,7 +159,13 @@ TrainResult train_model(const TrainOptions& o) {
         if (id < 0 || id >= V) throw Error("a song holds symbol id " + std::to_string(id) + ", outside the vocabulary of " + std::to_string(V));
   const std::vector<int> stream = training_stream(train_songs, delimiter, delimiter_length);
   const int T = o.seq_len, B = o.batch;
-  plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, o.windows, o.seed, 0);  // throws when too short
+  const bool song_windows = o.objective == Objective::all && o.windows == WindowMode::songs;
+  const bool stateful = o.objective == Objective::all && o.windows == WindowMode::stateful;
+  const auto make_plan = [&](int epoch) {
+    return song_windows ? plan_song_epoch(train_songs, T, B, o.seed, epoch)
+                        : plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, o.windows, o.seed, epoch);
+  };
+  make_plan(0);  // throws when the data is too short
 
   check_out_dir(o.out_dir, o.resume);
 
@@ -178,6 +185,7 @@ TrainResult train_model(const TrainOptions& o) {
   double carried_loss_sum = 0;
   int64_t carried_loss_count = 0;
   std::vector<EpochMetrics> history;
+  std::vector<float> resumed_state;  // (L, 2, B, H) from a mid-epoch checkpoint
   Model best_model = model;
   const std::string checkpoint_path = o.out_dir.empty() ? "" : (fs::path(o.out_dir) / kCheckpointFileName).string();
   if (o.resume) {
@@ -190,6 +198,7 @@ TrainResult train_model(const TrainOptions& o) {
     model.params = c.params;
     adam_m = c.adam_m;
     adam_v = c.adam_v;
+    resumed_state = c.carried;
     try {
       const auto& s = c.state;
       start_epoch = s.at("epoch");
@@ -230,7 +239,57 @@ TrainResult train_model(const TrainOptions& o) {
     workers[k].row_end = static_cast<int>(static_cast<int64_t>(B) * (k + 1) / threads);
     workers[k].net = nn::make_network(config, T, workers[k].row_end - workers[k].row_begin);
     workers[k].grads.assign(P, 0.0f);
+    workers[k].starts.assign(B, 0);
   }
+  // Rows of worker k when a batch has all B rows (stateful and songs batches always do).
+  const auto full_rows = [&](int k, int& begin, int& end) {
+    begin = static_cast<int>(static_cast<int64_t>(B) * k / threads);
+    end = static_cast<int>(static_cast<int64_t>(B) * (k + 1) / threads);
+  };
+  const size_t H = static_cast<size_t>(o.hidden);
+  // The carried state of every layer and row, (L, 2, B, H): h then c; saved with a mid-epoch checkpoint.
+  const auto gather_state = [&] {
+    std::vector<float> carried(static_cast<size_t>(o.layers) * 2 * B * H);
+    for (int k = 0; k < threads; ++k) {
+      int b0, b1;
+      full_rows(k, b0, b1);
+      for (int l = 0; l < o.layers; ++l) {
+        const auto& lb = workers[k].net.layers[l];
+        std::copy(lb.h0.begin(), lb.h0.begin() + (b1 - b0) * H, carried.begin() + ((2 * l) * B + b0) * H);
+        std::copy(lb.c0.begin(), lb.c0.begin() + (b1 - b0) * H, carried.begin() + ((2 * l + 1) * B + b0) * H);
+      }
+    }
+    return carried;
+  };
+  const auto scatter_state = [&](const std::vector<float>& carried) {
+    for (int k = 0; k < threads; ++k) {
+      int b0, b1;
+      full_rows(k, b0, b1);
+      for (int l = 0; l < o.layers; ++l) {
+        auto& lb = workers[k].net.layers[l];
+        std::copy(carried.begin() + ((2 * l) * B + b0) * H, carried.begin() + ((2 * l) * B + b1) * H, lb.h0.begin());
+        std::copy(carried.begin() + ((2 * l + 1) * B + b0) * H, carried.begin() + ((2 * l + 1) * B + b1) * H, lb.c0.begin());
+      }
+    }
+  };
+  // windows songs: the start state, after delimiter_length - 1 "/" from a zero state (the last "/"
+  // is the first input of every sample); the same for every song, computed once per batch, 1 row.
+  const int prefix_steps = delimiter_length - 1;
+  nn::Network prefix_net;
+  std::vector<float> start_h(static_cast<size_t>(o.layers) * H), start_c(static_cast<size_t>(o.layers) * H);  // (L, H)
+  if (song_windows && prefix_steps > 0) {
+    prefix_net = nn::make_network(config, prefix_steps, 1);
+    std::fill(prefix_net.tokens.begin(), prefix_net.tokens.end(), delimiter);
+  }
+  const auto compute_start_state = [&] {
+    if (prefix_steps <= 0) return;  // zero state
+    nn::network_forward(prefix_net, model.params.data(), 1, false, 0, 0);
+    for (int l = 0; l < o.layers; ++l) {
+      const auto& lb = prefix_net.layers[l];
+      std::copy(lb.h.begin() + (prefix_steps - 1) * H, lb.h.begin() + prefix_steps * H, start_h.begin() + l * H);
+      std::copy(lb.c.begin() + (prefix_steps - 1) * H, lb.c.begin() + prefix_steps * H, start_c.begin() + l * H);
+    }
+  };
   AdamConfig adam;
   adam.lr = o.lr;
 
@@ -251,6 +310,7 @@ TrainResult train_model(const TrainOptions& o) {
   const auto save_checkpoint_now = [&](int epoch, int64_t step_in_epoch, double loss_sum, int64_t loss_count) {
     if (checkpoint_path.empty()) return;
     Checkpoint c;
+    if (step_in_epoch > 0 && (stateful || song_windows)) c.carried = gather_state();
     c.config = config;
     c.vocabulary = vocabulary;
     c.params = model.params;
@@ -274,14 +334,16 @@ TrainResult train_model(const TrainOptions& o) {
 
   bool stop = false;
   for (int epoch = start_epoch; epoch < o.epochs && !stop; ++epoch) {
-    const EpochPlan plan = plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, o.windows, o.seed, epoch);
-    const bool stateful = o.objective == Objective::all && o.windows == WindowMode::stateful;
+    const EpochPlan plan = make_plan(epoch);
     const int64_t first_step = epoch == start_epoch ? start_step_in_epoch : 0;
     double loss_sum = epoch == start_epoch ? carried_loss_sum : 0;
     int64_t loss_count = epoch == start_epoch ? carried_loss_count : 0;
     for (auto& w : workers) nn::reset_state(w.net);
-    if (stateful && first_step > 0 && o.verbose)
-      std::fprintf(stderr, "note: resuming a stateful epoch mid-way starts its lanes from a zero state\n");
+    if ((stateful || song_windows) && first_step > 0) {
+      if (resumed_state.size() == static_cast<size_t>(o.layers) * 2 * B * H) scatter_state(resumed_state);
+      else if (o.verbose)
+        std::fprintf(stderr, "note: the checkpoint holds no carried state; this epoch's rows continue from a zero state\n");
+    }
     const auto epoch_start = Clock::now();
     int64_t epoch_tokens = 0;
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
@@ -298,9 +360,27 @@ TrainResult train_model(const TrainOptions& o) {
         w.row_begin = static_cast<int>(static_cast<int64_t>(rows) * k / active);
         w.row_end = static_cast<int>(static_cast<int64_t>(rows) * (k + 1) / active);
         const int r = w.row_end - w.row_begin;
-        fill_batch(stream, plan, T, B, step_in_epoch, o.objective, o.windows, w.row_begin, w.row_end, w.net.tokens.data(),
-                   w.net.targets.data());
+        if (song_windows)
+          fill_song_batch(train_songs, plan, T, B, step_in_epoch, delimiter, w.row_begin, w.row_end, w.net.tokens.data(),
+                          w.net.targets.data(), w.starts.data());
+        else
+          fill_batch(stream, plan, T, B, step_in_epoch, o.objective, o.windows, w.row_begin, w.row_end, w.net.tokens.data(),
+                     w.net.targets.data());
         for (int i = 0; i < T * r; ++i) scored_total += w.net.targets[i] >= 0;
+      }
+      if (song_windows) {
+        // Rows that begin a song (or idle) start from the start state; the others keep the carried one.
+        compute_start_state();
+        for (int k = 0; k < active; ++k) {
+          Worker& w = workers[k];
+          for (int r = 0; r < w.row_end - w.row_begin; ++r) {
+            if (!w.starts[r]) continue;
+            for (int l = 0; l < o.layers; ++l) {
+              std::copy(start_h.begin() + l * H, start_h.begin() + (l + 1) * H, w.net.layers[l].h0.begin() + r * H);
+              std::copy(start_c.begin() + l * H, start_c.begin() + (l + 1) * H, w.net.layers[l].c0.begin() + r * H);
+            }
+          }
+        }
       }
       const uint64_t mask_seed = mix_seed(o.seed, 0xd50u + static_cast<uint64_t>(global_step));
       const float scale = 1.0f / static_cast<float>(std::max<int64_t>(1, scored_total));
@@ -310,7 +390,7 @@ TrainResult train_model(const TrainOptions& o) {
         std::fill(w.grads.begin(), w.grads.end(), 0.0f);
         w.stats = nn::network_forward(w.net, model.params.data(), r, true, mask_seed, w.row_begin);
         nn::network_backward(w.net, model.params.data(), r, scale, w.grads.data());
-        if (stateful) nn::carry_state(w.net, r);
+        if (stateful || song_windows) nn::carry_state(w.net, r);
       };
       {
         std::vector<std::thread> pool;

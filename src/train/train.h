@@ -45,7 +45,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   int threads = 0;            // 0 = every core
   Objective objective = Objective::all;
-  WindowMode windows = WindowMode::shuffled;
+  WindowMode windows = WindowMode::songs;  // batching.h: songs mirrors validation
   std::string command_line;   // recorded in the model
   bool verbose = true;        // progress and one line per epoch on stderr
 };
