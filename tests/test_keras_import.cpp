@@ -183,6 +183,11 @@ TEST_F(KerasImportTest, CommandWritesAnOrdinaryModel) {
   EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
   r = run_melodist(again + " --force", scratch_);
   EXPECT_EQ(r.status, 0) << r.err;
+  // ... and never over a training run, whose checkpoint would no longer match the weights.
+  melodist::write_file_atomically((out / "checkpoint.safetensors").string(), "x");
+  r = run_melodist(again + " --force", scratch_);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("holds a training run"), std::string::npos) << r.err;
 }
 
 TEST_F(KerasImportTest, CommandImportsTheReferenceModel) {

@@ -234,7 +234,12 @@ TEST(Train, StatefulAndSongWindowsResumeMidEpochExactly) {
     r = run("--data " + kTiny + " --out " + b.string() + opts + " --resume");
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(checkpoint_params(a), checkpoint_params(b)) << mode;
-    EXPECT_EQ(metrics_without_timing(a), metrics_without_timing(b)) << mode;
+    // b's metrics.csv has the partial epoch's row in front of the rows a has.
+    std::string mb = metrics_without_timing(b);
+    const size_t partial_row = mb.find("\n1,1,1,");
+    ASSERT_NE(partial_row, std::string::npos) << mb;
+    mb.erase(partial_row, mb.find('\n', partial_row + 1) - partial_row);
+    EXPECT_EQ(metrics_without_timing(a), mb) << mode;
   }
 }
 

@@ -4,6 +4,10 @@
 // ta / tb: the stored matrix is transposed (A stored (K, M), B stored (N, K)).
 // lda, ldb, ldc: row strides of the stored matrices.
 #include <cblas.h>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>  // for the AVX2 activation kernels in nn/math.inc (an .inc file cannot include it:
+                        // it is included inside a namespace)
+#endif
 
 namespace melodist {
 

@@ -165,7 +165,9 @@ TrainResult train_model(const TrainOptions& o) {
     return song_windows ? plan_song_epoch(train_songs, T, B, o.seed, epoch)
                         : plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, o.windows, o.seed, epoch);
   };
-  make_plan(0);  // throws when the data is too short
+  // Throws when the joined training songs hold less than one window (a --seq-len that makes no sense).
+  plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, WindowMode::shuffled, o.seed, 0);
+  make_plan(0);
 
   check_out_dir(o.out_dir, o.resume);
 
