@@ -2,7 +2,8 @@
 """PyTorch peer for bench_train: trains the identical default model (one-hot input (B,T,V) ->
 torch.nn.LSTM(V, 256) -> Dropout(0.2) -> Linear(256, V), cross-entropy at every position, Adam with
 eps 1e-7, gradient clipping by global norm 5) on a fixed batch, B 64, T 64, V 38, and prints one JSON
-line per thread count: {"threads": n, "tokens_per_s": [...repeats...], "median": x}.
+line per thread count: {"threads": n, "tokens_per_s": [...repeats...], "median": x, "cpu_median": y}
+(cpu_median: tokens per second of this process's own CPU time, the load-independent efficiency figure).
 Run with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp so torch uses OpenBLAS.
 Usage: torch_train_peer.py [repeats] [seconds_per_repeat]"""
 import json
@@ -47,18 +48,20 @@ def measure(threads):
 
     for _ in range(3):
         step()
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(repeats):
-        n, t0 = 0, time.perf_counter()
+        n, t0, c0 = 0, time.perf_counter(), time.process_time()
         while time.perf_counter() - t0 < seconds:
             step()
             n += 1
         rates.append(n * B * T / (time.perf_counter() - t0))
-    return rates
+        cpu_rates.append(n * B * T / (time.process_time() - c0))
+    return rates, cpu_rates
 
 
 for threads in (1, 2):
-    rates = measure(threads)
+    rates, cpu_rates = measure(threads)
     print(json.dumps({"threads": threads, "tokens_per_s": rates, "median": statistics.median(rates),
+                      "cpu_median": statistics.median(cpu_rates),
                       "torch": torch.__version__, "blas": torch.__config__.show().count("OpenBLAS") > 0}))
     sys.stdout.flush()

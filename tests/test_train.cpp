@@ -264,7 +264,9 @@ TEST(TrainBatching, SongScheduleCoversEverySongOnceInOrder) {
         continue;
       }
       if (s != cur) {
-        if (cur >= 0) EXPECT_EQ(next_window, static_cast<int>((songs[cur].size() + T) / T)) << "song " << cur << " cut";
+        if (cur >= 0) {
+          EXPECT_EQ(next_window, static_cast<int>((songs[cur].size() + T) / T)) << "song " << cur << " cut";
+        }
         EXPECT_EQ(w, 0);
         ++seen[s];
         cur = s, next_window = 0;
