@@ -12,6 +12,7 @@ packages=(
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev
   clang libclang-rt-14-dev          # libFuzzer targets
   python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent readers used by the tests
+  chromium                          # headless screenshot of `plot` output in tests/test_plot
 )
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(python3-torch libopenblas0-openmp libblis-dev hyperfine)

@@ -34,6 +34,7 @@ void check_options(const TrainOptions& o) {
   if (o.layers < 1 || o.layers > 16) bad("--layers " + std::to_string(o.layers) + " makes no sense (1 to 16)");
   if (!(o.dropout >= 0 && o.dropout < 1)) bad("--dropout must be in [0, 1)");
   if (!(o.lr > 0 && std::isfinite(o.lr))) bad("--lr must be a positive number");
+  if (o.lr_schedule != "constant" && o.lr_schedule != "cosine") bad("unknown --lr-schedule \"" + o.lr_schedule + "\" (use constant or cosine)");
   if (!std::isfinite(o.clip)) bad("--clip must be a number (0 = no clipping)");
   if (o.epochs < 1) bad("--epochs must be at least 1");
   if (!(o.time_limit >= 0)) bad("--time-limit must be >= 0 seconds");
@@ -47,7 +48,7 @@ nlohmann::json fixed_options(const TrainOptions& o) {
   return {{"hidden", o.hidden},   {"layers", o.layers},     {"dropout", o.dropout},
           {"seq_len", o.seq_len}, {"batch", o.batch},       {"lr", o.lr},
           {"clip", o.clip},       {"val_every", o.val_every}, {"seed", o.seed},
-          {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)}};
+          {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)}, {"lr_schedule", o.lr_schedule}};
 }
 
 // MODEL_DIR may hold only what training writes (and temporaries of interrupted atomic writes).
@@ -222,7 +223,7 @@ TrainResult train_model(const TrainOptions& o) {
   model.metadata = {{"source", "melodist train"},
                     {"melodist_version", MELODIST_VERSION},
                     {"training", {{"hidden", o.hidden}, {"layers", o.layers}, {"dropout", o.dropout}, {"seq_len", T},
-                                  {"batch", B}, {"lr", o.lr}, {"clip", o.clip}, {"epochs", o.epochs},
+                                  {"batch", B}, {"lr", o.lr}, {"lr_schedule", o.lr_schedule}, {"clip", o.clip}, {"epochs", o.epochs},
                                   {"time_limit", o.time_limit}, {"patience", o.patience}, {"seed", o.seed},
                                   {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)},
                                   {"optimizer", {{"name", "adam"}, {"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-7}}},
@@ -418,6 +419,10 @@ TrainResult train_model(const TrainOptions& o) {
       }
       clip_by_global_norm(grads, P, o.clip, norm);
       ++global_step;
+      if (o.lr_schedule == "cosine") {
+        const double progress = (epoch + static_cast<double>(step_in_epoch + 1) / plan.steps) / o.epochs;
+        adam.lr = static_cast<float>(o.lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(3.14159265358979323846 * progress))));
+      }
       adam_update(model.params.data(), grads, adam_m.data(), adam_v.data(), P, adam, global_step);
       loss_sum += nats;
       loss_count += scored_total;

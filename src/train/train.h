@@ -38,6 +38,9 @@ struct TrainOptions {
   float dropout = 0.2f;
   int seq_len = 64, batch = 64;
   float lr = 0.001f;
+  // "constant", or "cosine": lr x (0.1 + 0.9 x (1 + cos(pi x progress)) / 2), progress = fraction of
+  // --epochs done (by step, so a resumed run follows the same schedule).
+  std::string lr_schedule = "constant";
   float clip = 5.0f;          // <= 0: no clipping
   int epochs = 50;
   double time_limit = 0;      // seconds, 0 = none; stops at the end of the step that crosses it
