@@ -219,6 +219,21 @@ TEST(TrainLibrary, InMemorySplitAndValidationLossIsTheSharedDefinition) {
   EXPECT_EQ(r.best_model.metadata["validation"]["songs"], "explicit");
 }
 
+// The cosine schedule is a function of (epoch, step), so a run stopped mid-epoch resumes onto it
+// exactly; it really lowers the rate (the result differs from a constant rate); bad names are refused.
+TEST(Train, CosineScheduleResumesExactlyAndDiffersFromConstant) {
+  fs::path a = scratch("cos-full"), b = scratch("cos-limited"), c = scratch("constant");
+  const std::string opts = kSmall + " --epochs 2 --lr 0.01";
+  ASSERT_EQ(run("--data " + kTiny + " --out " + a.string() + opts + " --lr-schedule cosine").status, 0);
+  ASSERT_EQ(run("--data " + kTiny + " --out " + b.string() + opts + " --lr-schedule cosine --time-limit 0.000001").status, 0);
+  CliRun r = run("--data " + kTiny + " --out " + b.string() + opts + " --lr-schedule cosine --resume");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(checkpoint_params(a), checkpoint_params(b));
+  ASSERT_EQ(run("--data " + kTiny + " --out " + c.string() + opts).status, 0);
+  EXPECT_NE(checkpoint_params(a), checkpoint_params(c));
+  expect_error(run("--data " + kTiny + " --out " + scratch("bad").string() + opts + " --lr-schedule linear"), "--lr-schedule");
+}
+
 // A stateful epoch cut by the time limit used to resume its lanes from a zero state, so the resumed
 // run drifted from the uninterrupted one; the carried state now travels in the checkpoint.
 TEST(Train, StatefulAndSongWindowsResumeMidEpochExactly) {
