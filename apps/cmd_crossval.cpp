@@ -17,7 +17,7 @@ namespace {
 struct CrossvalArgs {
   melodist::CrossvalOptions options;
   std::string objective = "all";
-  std::string windows = "shuffled";
+  std::string windows = "songs";
   bool json = false;
 };
 
@@ -87,7 +87,7 @@ void setup_crossval(CLI::App& root) {
   app->add_option("--seed", t.seed, "random seed (the same for every fold)")->capture_default_str();
   app->add_option("--threads", t.threads, "worker threads (0: every core)")->capture_default_str();
   app->add_option("--objective", args->objective, "all or last (see train)")->capture_default_str();
-  app->add_option("--windows", args->windows, "shuffled or stateful (see train)")->capture_default_str();
+  app->add_option("--windows", args->windows, "songs, shuffled or stateful (see train)")->capture_default_str();
   app->add_flag("--json", args->json, "Print one JSON object (folds, summary, pooled)");
   app->callback([args] { run_crossval_command(*args); });
 }
