@@ -1,6 +1,7 @@
 // melodist train --data DATASET_DIR --out MODEL_DIR [...]: trains the LSTM on a dataset written by
 // `melodist preprocess` (train/train.h). Prints progress and one line per epoch; MODEL_DIR receives the
-// best model (model.safetensors + mapping.json), metrics.csv and checkpoint.safetensors.
+// best model (model.safetensors + mapping.json), metrics.csv and checkpoint.safetensors. --init MODEL_DIR
+// fine-tunes an existing model (its weights, network shape and recurrent activation) instead of a random init.
 #include <cstdio>
 #include <memory>
 
@@ -14,6 +15,8 @@ struct TrainArgs {
   melodist::TrainOptions options;
   std::string objective = "all";
   std::string windows = "songs";
+  CLI::Option* hidden = nullptr;
+  CLI::Option* layers = nullptr;
 };
 
 // The command line as typed (Linux: /proc/self/cmdline), recorded in the model's metadata.
@@ -44,6 +47,11 @@ void run_train(TrainArgs& a) {
   a.options.objective = melodist::parse_objective(a.objective);
   a.options.windows = melodist::parse_window_mode(a.windows);
   a.options.command_line = command_line();
+  // With --init (or --resume) the network's shape comes from the model (or the checkpoint) unless given.
+  if (!a.options.init_model_dir.empty() || a.options.resume) {
+    if (a.hidden->count() == 0) a.options.hidden = 0;
+    if (a.layers->count() == 0) a.options.layers = 0;
+  }
   auto r = melodist::train_model(a.options);
   std::fprintf(stderr, "stopped after epoch %d (%s): best val loss %.4f nats/step at epoch %d; model in %s\n", r.epochs_run,
                r.stop_reason.c_str(), r.best_val_loss, r.best_epoch, a.options.out_dir.c_str());
@@ -55,8 +63,8 @@ void setup_train(CLI::App& root) {
   auto& o = args->options;
   app->add_option("--data", o.data_dir, "dataset folder written by `melodist preprocess`")->required();
   app->add_option("--out", o.out_dir, "model folder to write (model.safetensors, mapping.json, metrics.csv, checkpoint)")->required();
-  app->add_option("--hidden", o.hidden, "LSTM units per layer")->capture_default_str();
-  app->add_option("--layers", o.layers, "stacked LSTM layers")->capture_default_str();
+  args->hidden = app->add_option("--hidden", o.hidden, "LSTM units per layer (with --init: the model's)")->capture_default_str();
+  args->layers = app->add_option("--layers", o.layers, "stacked LSTM layers (with --init: the model's)")->capture_default_str();
   app->add_option("--dropout", o.dropout, "dropout rate on each LSTM output")->capture_default_str();
   app->add_option("--seq-len", o.seq_len, "steps per training window (truncated backpropagation length)")->capture_default_str();
   app->add_option("--batch", o.batch, "windows per batch")->capture_default_str();
@@ -70,6 +78,9 @@ void setup_train(CLI::App& root) {
   app->add_option("--seed", o.seed, "random seed (initial weights, batch order, dropout)")->capture_default_str();
   app->add_option("--threads", o.threads, "worker threads (0: every core)")->capture_default_str();
   app->add_flag("--resume", o.resume, "continue the run checkpointed in --out");
+  app->add_option("--init", o.init_model_dir,
+                  "start from this model's weights (e.g. from import-keras) instead of a random init; hidden size, layers "
+                  "and recurrent activation come from it, its vocabulary is reordered to the dataset's");
   app->add_option("--objective", args->objective,
                   "all: predict every next symbol of each window; last: only the symbol after it (the reference)")
       ->capture_default_str();

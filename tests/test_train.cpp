@@ -4,10 +4,13 @@
 // validation loss = the shared definition (score_songs).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -322,6 +325,164 @@ TEST(TrainLibrary, SongWindowsTrainOnExactlyTheValidationObjective) {
   o.windows = melodist::WindowMode::shuffled;
   auto shuffled = melodist::train_model(o);
   EXPECT_GT(std::abs(shuffled.history[0].train_loss - expected), 1e-3) << "the check must be able to tell the schemes apart";
+}
+
+}  // namespace
+
+namespace {
+
+// ---- --init: training starts from an existing model's weights ----
+
+// A model over the tiny dataset's symbols in another order (hard_sigmoid, 2 layers, every weight and
+// bias perturbed so that a wrong row, column or bias entry changes the scores), saved to `dir`.
+melodist::Model make_shuffled_init_model(const fs::path& dir, std::vector<std::string> vocabulary) {
+  std::mt19937 rng(11);
+  std::shuffle(vocabulary.begin(), vocabulary.end(), rng);
+  melodist::ModelConfig cfg;
+  cfg.vocab_size = static_cast<int>(vocabulary.size());
+  cfg.hidden_size = 8;
+  cfg.num_layers = 2;
+  cfg.dropout = 0.1f;
+  cfg.recurrent_activation = melodist::RecurrentActivation::hard_sigmoid;
+  melodist::Model m = melodist::make_model(cfg, vocabulary, 7);
+  std::uniform_real_distribution<float> noise(-0.5f, 0.5f);
+  for (float& p : m.params) p += noise(rng);
+  m.metadata["source"] = "test model";
+  melodist::save_model(m, dir.string());
+  return m;
+}
+
+std::vector<std::vector<int>> to_model_ids(const std::vector<std::vector<int>>& songs, const std::vector<std::string>& from,
+                                          const melodist::Model& model) {
+  std::vector<std::vector<int>> out;
+  for (const auto& s : songs) {
+    out.emplace_back();
+    for (int id : s) out.back().push_back(model.symbol_id(from[id]));
+  }
+  return out;
+}
+
+double mean_nats(const std::vector<melodist::SongScore>& scores) {
+  double nats = 0, steps = 0;
+  for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
+  return nats / steps;
+}
+
+TEST(TrainInit, ReorderedModelComputesTheSameFunctionAndTrainingStartsFromIt) {
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
+  fs::path dir = scratch("init-model");
+  melodist::Model original = make_shuffled_init_model(dir, d.vocabulary);
+  ASSERT_NE(original.vocabulary, d.vocabulary) << "the shuffle must change the order";
+
+  // Every song scored by the original model (in its ids) and by the reordered one (in the dataset's).
+  melodist::Model reordered = melodist::reorder_vocabulary(original, d.vocabulary, dir.string());
+  EXPECT_EQ(reordered.vocabulary, d.vocabulary);
+  auto a = melodist::score_songs(original, to_model_ids(d.songs, d.vocabulary, original), true, false, 8);
+  auto b = melodist::score_songs(reordered, d.songs, true, false, 8);
+  ASSERT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].steps(), b[i].steps());
+    worst = std::max(worst, std::abs(a[i].total_nats() - b[i].total_nats()));
+    for (size_t t = 0; t < a[i].steps(); ++t)
+      EXPECT_EQ(original.vocabulary[a[i].argmax[t]], d.vocabulary[b[i].argmax[t]]) << "song " << i << " step " << t;
+  }
+  EXPECT_LT(worst, 1e-6) << "worst difference in nats per song: " << worst;
+
+  // train_model with --init and a negligible rate: epoch 1's validation loss is the ORIGINAL model's
+  // loss on the validation songs, so training started from its weights, in the right order, with its
+  // shape and hard_sigmoid recurrent activation.
+  melodist::TrainOptions o;
+  o.data_dir = kTiny;
+  o.val_every = 5;
+  o.init_model_dir = dir.string();
+  o.hidden = 0, o.layers = 0, o.seq_len = 8, o.batch = 4, o.epochs = 1, o.threads = 1, o.verbose = false, o.lr = 1e-30f;
+  o.dropout = 0;
+  auto r = melodist::train_model(o);
+  std::vector<size_t> ti, vi;
+  melodist::split_validation(d.songs.size(), 5, ti, vi);
+  std::vector<std::vector<int>> train, val;
+  for (size_t i : ti) train.push_back(d.songs[i]);
+  for (size_t i : vi) val.push_back(d.songs[i]);
+  const double expected = mean_nats(melodist::score_songs(original, to_model_ids(val, d.vocabulary, original), true, false, 8));
+  ASSERT_EQ(r.history.size(), 1u);
+  EXPECT_NEAR(r.history[0].val_loss, expected, 1e-6);
+  // The training engine itself runs the model's network (hard_sigmoid gates): with song windows (the
+  // validation objective, see SongWindowsTrainOnExactlyTheValidationObjective) and no dropout, epoch
+  // 1's training loss is the original model's loss on the training songs.
+  const double expected_train =
+      mean_nats(melodist::score_songs(original, to_model_ids(train, d.vocabulary, original), true, false, 8));
+  EXPECT_NEAR(r.history[0].train_loss, expected_train, 1e-5 * expected_train);
+  EXPECT_EQ(r.best_model.config.hidden_size, 8);
+  EXPECT_EQ(r.best_model.config.num_layers, 2);
+  EXPECT_EQ(r.best_model.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
+  EXPECT_EQ(r.best_model.metadata["init"]["path"], fs::weakly_canonical(dir).string());
+  EXPECT_EQ(r.best_model.metadata["init"]["source"], "test model");
+
+  // A random init (no --init) gives a different loss, so the check above can fail.
+  o.init_model_dir.clear();
+  o.hidden = 8, o.layers = 2;
+  EXPECT_GT(std::abs(melodist::train_model(o).history[0].val_loss - expected), 1e-3);
+}
+
+TEST(TrainInit, ModelWhoseVocabularyDiffersFromTheDatasetIsRefused) {
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
+  const std::string opts = " --seq-len 8 --batch 4 --val-every 5 --epochs 1 --threads 1";
+  // Lacks "69" (has "71" instead): names the missing symbol.
+  std::vector<std::string> lacking = d.vocabulary;
+  std::replace(lacking.begin(), lacking.end(), std::string("69"), std::string("71"));
+  fs::path m1 = scratch("init-lacking");
+  make_shuffled_init_model(m1, lacking);
+  fs::path out = scratch("init-lacking-out");
+  expect_error(run("--data " + kTiny + " --init " + m1.string() + " --out " + out.string() + opts), "has no symbol \"69\"");
+  EXPECT_FALSE(fs::exists(out / "model.safetensors"));
+  // One symbol more than the dataset: the output layer would not match.
+  std::vector<std::string> extra = d.vocabulary;
+  extra.push_back("71");
+  fs::path m2 = scratch("init-extra");
+  make_shuffled_init_model(m2, extra);
+  expect_error(run("--data " + kTiny + " --init " + m2.string() + " --out " + out.string() + opts), "\"71\" that the dataset lacks");
+  // A shape that contradicts the model's.
+  fs::path m3 = scratch("init-ok");
+  make_shuffled_init_model(m3, d.vocabulary);
+  expect_error(run("--data " + kTiny + " --init " + m3.string() + " --out " + out.string() + opts + " --hidden 32"),
+               "--hidden 32 contradicts the 8 units");
+  expect_error(run("--data " + kTiny + " --init " + (out / "nothing").string() + " --out " + out.string() + opts), "nothing");
+}
+
+TEST(TrainInit, EndToEndWritesAModelNamingTheInitAndResumes) {
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
+  fs::path init = scratch("init-e2e-model");
+  make_shuffled_init_model(init, d.vocabulary);
+  fs::path out = scratch("init-e2e-out");
+  const std::string opts = " --seq-len 8 --batch 4 --val-every 5 --threads 2";
+  CliRun r = run("--data " + kTiny + " --init " + init.string() + " --out " + out.string() + opts + " --epochs 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("starting from"), std::string::npos) << r.err;
+  melodist::Model m = melodist::load_model(out.string());
+  EXPECT_EQ(m.metadata["init"]["path"], fs::weakly_canonical(init).string());
+  EXPECT_EQ(m.metadata["init"]["source"], "test model");
+  EXPECT_EQ(m.vocabulary, d.vocabulary);
+  EXPECT_EQ(m.config.hidden_size, 8);
+  EXPECT_EQ(m.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
+  // Resuming continues from the run's own checkpoint, with or without the same --init (even once the
+  // init model is gone); another --init is refused.
+  fs::path other = scratch("init-e2e-other");
+  make_shuffled_init_model(other, d.vocabulary);
+  expect_error(run("--data " + kTiny + " --init " + other.string() + " --out " + out.string() + opts + " --epochs 2 --resume"),
+               "resume with that --init or without one");
+  r = run("--data " + kTiny + " --init " + init.string() + " --out " + out.string() + opts + " --epochs 2 --resume");
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::remove_all(init);
+  r = run("--data " + kTiny + " --out " + out.string() + opts + " --epochs 3 --resume");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(melodist::load_checkpoint((out / melodist::kCheckpointFileName).string()).state["epoch"], 3);
+  EXPECT_EQ(melodist::load_model(out.string()).metadata["init"]["source"], "test model");
+  // A run that did not start from --init cannot be resumed with one.
+  fs::path plain = scratch("init-e2e-plain");
+  ASSERT_EQ(run("--data " + kTiny + " --out " + plain.string() + kSmall + " --epochs 1").status, 0);
+  expect_error(run("--data " + kTiny + " --init " + other.string() + " --out " + plain.string() + kSmall + " --epochs 2 --resume"),
+               "did not start from --init");
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "formats/text_encoding.h"
@@ -43,12 +45,79 @@ void check_options(const TrainOptions& o) {
   if (o.threads < 0 || o.threads > 256) bad("--threads must be between 0 (every core) and 256");
 }
 
-// The hyperparameters a resumed run must share with the checkpoint.
-nlohmann::json fixed_options(const TrainOptions& o) {
-  return {{"hidden", o.hidden},   {"layers", o.layers},     {"dropout", o.dropout},
-          {"seq_len", o.seq_len}, {"batch", o.batch},       {"lr", o.lr},
-          {"clip", o.clip},       {"val_every", o.val_every}, {"seed", o.seed},
-          {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)}, {"lr_schedule", o.lr_schedule}};
+// The hyperparameters a resumed run must share with the checkpoint; "init" ({"path", "source"}) only
+// for a run started from --init (so checkpoints of other runs keep their options).
+nlohmann::json fixed_options(const TrainOptions& o, const nlohmann::json& init_info) {
+  nlohmann::json j = {{"hidden", o.hidden},   {"layers", o.layers},     {"dropout", o.dropout},
+                      {"seq_len", o.seq_len}, {"batch", o.batch},       {"lr", o.lr},
+                      {"clip", o.clip},       {"val_every", o.val_every}, {"seed", o.seed},
+                      {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)}, {"lr_schedule", o.lr_schedule}};
+  if (!init_info.is_null()) j["init"] = init_info;
+  return j;
+}
+
+std::string symbol_list(const std::vector<std::string>& symbols) {
+  std::string out;
+  for (size_t i = 0; i < symbols.size() && i < 20; ++i) out += (i ? " " : "") + ("\"" + symbols[i] + "\"");
+  if (symbols.size() > 20) out += " and " + std::to_string(symbols.size() - 20) + " more";
+  return out;
+}
+
+// What --init (or the checkpoint of a resumed run) fixes before the run starts.
+struct InitPlan {
+  nlohmann::json info;             // {"path", "source"}; null when the run did not start from --init
+  std::optional<Model> model;      // the init model, fresh --init runs only
+  RecurrentActivation activation = RecurrentActivation::sigmoid;
+};
+
+// Resolves o.hidden / o.layers (0 = "the model's" / "the checkpoint's") and the recurrent activation.
+// Fresh --init run: from the init model. Resumed run: from its checkpoint (the init model is not read
+// again, it may be gone). Explicit values that contradict an --init model are refused.
+InitPlan resolve_init(TrainOptions& o) {
+  InitPlan plan;
+  int hidden = 0, layers = 0;
+  std::string from;
+  const std::string checkpoint_path = o.out_dir.empty() ? "" : (fs::path(o.out_dir) / kCheckpointFileName).string();
+  if (o.resume && !checkpoint_path.empty() && fs::exists(checkpoint_path)) {
+    Checkpoint c = load_checkpoint(checkpoint_path);
+    hidden = c.config.hidden_size;
+    layers = c.config.num_layers;
+    plan.activation = c.config.recurrent_activation;
+    if (c.options.contains("init")) {
+      plan.info = c.options["init"];
+      const std::string started = plan.info.value("path", std::string());
+      if (!o.init_model_dir.empty() && fs::weakly_canonical(o.init_model_dir).string() != started)
+        throw file_error(checkpoint_path, 0, "is of a run started from --init " + started + "; resume with that --init or without one");
+      from = "the checkpoint of the run started from --init " + started;
+    } else if (!o.init_model_dir.empty()) {
+      throw file_error(checkpoint_path, 0, "is of a run that did not start from --init; resume it without --init");
+    }
+  } else if (!o.init_model_dir.empty()) {
+    Model m = load_model(o.init_model_dir);
+    const auto& src = m.metadata.contains("source") ? m.metadata["source"] : nlohmann::json();
+    plan.info = {{"path", fs::weakly_canonical(o.init_model_dir).string()}, {"source", src.is_string() ? src : nlohmann::json("unknown")}};
+    hidden = m.config.hidden_size;
+    layers = m.config.num_layers;
+    plan.activation = m.config.recurrent_activation;
+    from = "the --init model " + o.init_model_dir;
+    plan.model = std::move(m);
+  }
+  if (!plan.info.is_null()) {
+    if (o.hidden != 0 && o.hidden != hidden)
+      throw Error("--hidden " + std::to_string(o.hidden) + " contradicts the " + std::to_string(hidden) + " units of " + from +
+                  "; leave --hidden out (the network comes from the model)");
+    if (o.layers != 0 && o.layers != layers)
+      throw Error("--layers " + std::to_string(o.layers) + " contradicts the " + std::to_string(layers) + " layers of " + from +
+                  "; leave --layers out (the network comes from the model)");
+  }
+  if (hidden > 0 && (o.hidden == 0 || !plan.info.is_null())) o.hidden = hidden;
+  if (layers > 0 && (o.layers == 0 || !plan.info.is_null())) o.layers = layers;
+  if (o.resume && hidden == 0) {
+    // No checkpoint to take the shape from: check_out_dir reports that; the defaults keep the options valid.
+    if (o.hidden == 0) o.hidden = TrainOptions{}.hidden;
+    if (o.layers == 0) o.layers = TrainOptions{}.layers;
+  }
+  return plan;
 }
 
 // MODEL_DIR may hold only what training writes (and temporaries of interrupted atomic writes).
@@ -118,7 +187,43 @@ struct Worker {
 
 }  // namespace
 
-TrainResult train_model(const TrainOptions& o) {
+Model reorder_vocabulary(const Model& model, const std::vector<std::string>& vocabulary, const std::string& where) {
+  const ModelConfig& cfg = model.config;
+  std::vector<std::string> missing, extra;
+  std::vector<int> old_id(vocabulary.size());  // (V) new id -> the model's id
+  for (size_t i = 0; i < vocabulary.size(); ++i) {
+    old_id[i] = model.symbol_id(vocabulary[i]);
+    if (old_id[i] < 0) missing.push_back(vocabulary[i]);
+  }
+  const std::set<std::string> wanted(vocabulary.begin(), vocabulary.end());
+  for (const auto& s : model.vocabulary)
+    if (!wanted.count(s)) extra.push_back(s);
+  if (!missing.empty())
+    throw file_error(where, 0, "the model has no symbol " + symbol_list(missing) +
+                                   " of the dataset's vocabulary; it cannot be trained on this data (train from scratch instead)");
+  if (!extra.empty())
+    throw file_error(where, 0, "the model's vocabulary has symbol " + symbol_list(extra) + " that the dataset lacks; its output layer (" +
+                                   std::to_string(cfg.vocab_size) + " symbols) must match the dataset's " +
+                                   std::to_string(vocabulary.size()) + " symbols");
+  if (wanted.size() != vocabulary.size() || static_cast<int>(vocabulary.size()) != cfg.vocab_size)
+    throw Error("the vocabulary holds a symbol twice");
+  Model out = model;
+  out.vocabulary = vocabulary;
+  const size_t V = vocabulary.size(), H = static_cast<size_t>(cfg.hidden_size), G = 4 * H;
+  const ParameterViews src = parameter_views(cfg, const_cast<float*>(model.params.data()));
+  const ParameterViews dst = parameter_views(cfg, out.params.data());
+  for (size_t i = 0; i < V; ++i) {
+    const size_t o = static_cast<size_t>(old_id[i]);
+    std::copy(src.lstm[0].w_x + o * G, src.lstm[0].w_x + (o + 1) * G, dst.lstm[0].w_x + i * G);  // (V, 4H) rows
+    for (size_t h = 0; h < H; ++h) dst.w_y[h * V + i] = src.w_y[h * V + o];                        // (H, V) columns
+    dst.b_y[i] = src.b_y[o];                                                                       // (V)
+  }
+  return out;
+}
+
+TrainResult train_model(const TrainOptions& options) {
+  TrainOptions o = options;
+  InitPlan init = resolve_init(o);
   check_options(o);
   const auto run_start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - run_start).count(); };
@@ -178,7 +283,16 @@ TrainResult train_model(const TrainOptions& o) {
   config.hidden_size = o.hidden;
   config.num_layers = o.layers;
   config.dropout = o.dropout;
+  config.recurrent_activation = init.activation;
   Model model = make_model(config, vocabulary, o.seed);
+  if (init.model) {
+    // Fresh --init run: the init model's weights in the dataset's symbol order; Adam moments stay zero.
+    model.params = reorder_vocabulary(*init.model, vocabulary, o.init_model_dir).params;
+    if (o.verbose)
+      std::fprintf(stderr, "starting from %s (%s): %d layer(s) of %d units, %s recurrent activation, %d symbols\n",
+                   o.init_model_dir.c_str(), init.info["source"].get<std::string>().c_str(), o.layers, o.hidden,
+                   to_string(init.activation).c_str(), V);
+  }
   const size_t P = model.params.size();
   std::vector<float> adam_m(P, 0.0f), adam_v(P, 0.0f);
   int start_epoch = 0;
@@ -194,7 +308,7 @@ TrainResult train_model(const TrainOptions& o) {
   if (o.resume) {
     if (checkpoint_path.empty()) throw Error("--resume needs --out");
     Checkpoint c = load_checkpoint(checkpoint_path);
-    if (c.options != fixed_options(o))
+    if (c.options != fixed_options(o, init.info))
       throw file_error(checkpoint_path, 0, "was written with other options (" + c.options.dump() +
                                                "); resume with the same hyperparameters");
     if (c.vocabulary != vocabulary) throw file_error(checkpoint_path, 0, "was trained on another vocabulary than this dataset's");
@@ -231,6 +345,7 @@ TrainResult train_model(const TrainOptions& o) {
                     {"validation", validation_rule},
                     {"preprocessing", preprocessing},
                     {"command", o.command_line}};
+  if (!init.info.is_null()) model.metadata["init"] = init.info;
 
   // ---- engine: the batch split over worker threads, BLAS single-threaded inside each ----
   int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -319,7 +434,7 @@ TrainResult train_model(const TrainOptions& o) {
     c.params = model.params;
     c.adam_m = adam_m;
     c.adam_v = adam_v;
-    c.options = fixed_options(o);
+    c.options = fixed_options(o, init.info);
     nlohmann::json hist = nlohmann::json::array();
     for (const auto& m : history) hist.push_back(to_json(m));
     c.state = {{"epoch", epoch},

@@ -33,6 +33,13 @@ struct TrainOptions {
 
   std::string out_dir;        // empty: write nothing, return the best model in TrainResult
   bool resume = false;
+  // Start from this model's weights instead of the random init (fine-tuning an imported Keras or a
+  // pretrained model). The network (hidden, layers, recurrent activation) comes from the model: with an
+  // init model, hidden/layers 0 mean "the model's", any other value must equal the model's. Its
+  // vocabulary is reordered into the dataset's ids (reorder_vocabulary); Adam moments start at zero;
+  // everything else is a fresh run. A resumed --init run continues from its checkpoint (the init model
+  // is not read again); metadata "init" records {"path", "source"}.
+  std::string init_model_dir;
 
   int hidden = 256, layers = 1;
   float dropout = 0.2f;
@@ -76,6 +83,12 @@ struct TrainResult {
 
 // Throws melodist::Error with one line for bad options, data or model folders.
 TrainResult train_model(const TrainOptions& options);
+
+// The same network over `vocabulary` (id -> symbol): layer-0 w_x rows (E=V), w_y columns (H, V) and
+// b_y entries permuted into the new ids, so it computes the same function on the same symbols.
+// Throws melodist::Error naming `where` (the model folder) when the symbol sets differ: symbols the
+// model lacks, or symbols the model has but `vocabulary` lacks (the output layer must match it).
+Model reorder_vocabulary(const Model& model, const std::vector<std::string>& vocabulary, const std::string& where);
 
 // Training checkpoints (format "melodist-checkpoint").
 inline constexpr const char* kCheckpointFileName = "checkpoint.safetensors";
