@@ -91,13 +91,7 @@ melodist::Key parse_key(const std::string& text) {
 
 void run(const DecodeArgs& a) {
   using namespace melodist;
-  Rational step;
-  try {
-    step = parse_rational(a.step);
-  } catch (const Error& e) {
-    throw Error(std::string("--step: ") + e.what());
-  }
-  if (step <= Rational(0)) throw Error("--step must be positive");
+  const Rational step = parse_step_option(a.step);
   MidiWriteOptions options;
   options.bpm = a.bpm;
   options.program = a.program;

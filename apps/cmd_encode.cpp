@@ -23,38 +23,11 @@ struct EncodeArgs {
   bool info = false;
 };
 
-// "1/4,1/2,0.75" -> lengths; "any" -> empty (every whole number of steps), as in `preprocess`.
-std::vector<melodist::Rational> parse_durations(const std::string& text) {
-  std::vector<melodist::Rational> out;
-  if (text == "any") return out;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    melodist::Rational value;
-    try {
-      value = melodist::parse_rational(item);
-    } catch (const melodist::Error& e) {
-      throw melodist::Error(std::string("--durations: ") + e.what());
-    }
-    if (value <= melodist::Rational(0)) throw melodist::Error("--durations: \"" + item + "\" is not a positive length");
-    out.push_back(value);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 void run(const EncodeArgs& a) {
   using namespace melodist;
   EncodeOptions options;
-  try {
-    options.step = parse_rational(a.step);
-  } catch (const Error& e) {
-    throw Error(std::string("--step: ") + e.what());
-  }
-  if (options.step <= Rational(0)) throw Error("--step must be positive");
-  options.durations = parse_durations(a.durations);
+  options.step = parse_step_option(a.step);
+  options.durations = melodist::parse_durations_option(a.durations);
   options.transpose = a.transpose == "none" ? TransposeMode::none : TransposeMode::reference;
   options.ties = a.ties == "merge" ? TieMode::merge : TieMode::reattack;
   SongReadOptions read;

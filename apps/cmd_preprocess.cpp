@@ -24,36 +24,10 @@ struct PreprocessArgs {
   int channel = -1;  // MIDI input: 0..15, -1 automatic (non-drum)
 };
 
-std::vector<melodist::Rational> parse_durations(const std::string& text) {
-  std::vector<melodist::Rational> out;
-  if (text == "any") return out;
-  size_t start = 0;
-  while (true) {
-    size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    melodist::Rational value;
-    try {
-      value = melodist::parse_rational(item);
-    } catch (const melodist::Error& e) {
-      throw melodist::Error(std::string("--durations: ") + e.what());
-    }
-    if (value <= melodist::Rational(0)) throw melodist::Error("--durations: \"" + item + "\" is not a positive length");
-    out.push_back(value);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 void run(const PreprocessArgs& a) {
   melodist::PreprocessOptions options;
-  try {
-    options.encode.step = melodist::parse_rational(a.step);
-  } catch (const melodist::Error& e) {
-    throw melodist::Error(std::string("--step: ") + e.what());
-  }
-  if (options.encode.step <= melodist::Rational(0)) throw melodist::Error("--step must be positive");
-  options.encode.durations = parse_durations(a.durations);
+  options.encode.step = melodist::parse_step_option(a.step);
+  options.encode.durations = melodist::parse_durations_option(a.durations);
   options.encode.transpose = a.transpose == "none" ? melodist::TransposeMode::none : melodist::TransposeMode::reference;
   options.encode.ties = a.ties == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
   options.read.step = options.encode.step;

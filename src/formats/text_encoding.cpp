@@ -184,4 +184,36 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
   return melody;
 }
 
+std::vector<Rational> parse_durations_option(const std::string& text) {
+  std::vector<Rational> out;
+  if (text == "any") return out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    Rational value;
+    try {
+      value = parse_rational(item);
+    } catch (const Error& e) {
+      throw Error(std::string("--durations: ") + e.what());
+    }
+    if (value <= Rational(0)) throw Error("--durations: \"" + item + "\" is not a positive length");
+    out.push_back(value);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Rational parse_step_option(const std::string& text) {
+  Rational step;
+  try {
+    step = parse_rational(text);
+  } catch (const Error& e) {
+    throw Error(std::string("--step: ") + e.what());
+  }
+  if (step <= Rational(0)) throw Error("--step must be positive");
+  return step;
+}
+
 }  // namespace melodist

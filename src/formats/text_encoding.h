@@ -55,4 +55,10 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 // Decoding stops at the first "/" after a note (the reference's end of song).
 Melody decode_symbols(const std::vector<std::string>& symbols, Rational step = Rational(1, 4));
 
+// The command-line forms that preprocess, encode and decode share:
+// "1/4,1/2,0.75" -> lengths, "any" -> empty (every whole number of steps); throws "--durations: ...".
+std::vector<Rational> parse_durations_option(const std::string& text);
+// "1/4" or "0.25" -> a positive step; throws "--step: ..." / "--step must be positive".
+Rational parse_step_option(const std::string& text);
+
 }  // namespace melodist
