@@ -486,3 +486,27 @@ TEST(TrainInit, EndToEndWritesAModelNamingTheInitAndResumes) {
 }
 
 }  // namespace
+
+namespace {
+
+// import-keras writes a model folder without a checkpoint; `train --resume` into that folder fine-tunes
+// the model in place (issue 7), starting from its weights.
+TEST(TrainInit, ResumeOnAModelFolderWithoutCheckpointFineTunesItInPlace) {
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
+  fs::path dir = scratch("resume-in-place");
+  make_shuffled_init_model(dir, d.vocabulary);
+  const std::string opts = " --seq-len 8 --batch 4 --val-every 5 --threads 2";
+  CliRun r = run("--data " + kTiny + " --out " + dir.string() + opts + " --epochs 1 --resume");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("starting from"), std::string::npos) << r.err;
+  melodist::Model m = melodist::load_model(dir.string());
+  EXPECT_EQ(m.metadata["init"]["source"], "test model");
+  EXPECT_EQ(m.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
+  EXPECT_TRUE(fs::exists(dir / melodist::kCheckpointFileName));
+  // From now on the folder holds a run: --resume continues it from its checkpoint.
+  r = run("--data " + kTiny + " --out " + dir.string() + opts + " --epochs 2 --resume");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string()).state["epoch"], 2);
+}
+
+}  // namespace

@@ -121,7 +121,7 @@ InitPlan resolve_init(TrainOptions& o) {
 }
 
 // MODEL_DIR may hold only what training writes (and temporaries of interrupted atomic writes).
-void check_out_dir(const std::string& dir, bool resume) {
+void check_out_dir(const std::string& dir, bool resume, bool fine_tune_in_place) {
   if (dir.empty()) return;
   if (fs::exists(dir) && !fs::is_directory(dir)) throw file_error(dir, 0, "exists and is not a folder (--out names the model folder)");
   if (!fs::exists(dir)) {
@@ -140,7 +140,7 @@ void check_out_dir(const std::string& dir, bool resume) {
   }
   const std::string model_path = (fs::path(dir) / kModelFileName).string();
   if (fs::exists(model_path)) load_model(model_path);  // throws for a foreign or corrupted model file
-  if (has_ours && !resume)
+  if (has_ours && !resume && !fine_tune_in_place)
     throw file_error(dir, 0, "already holds a model or checkpoint; pass --resume to continue that run, or choose another folder");
   if (resume && !fs::exists(fs::path(dir) / kCheckpointFileName))
     throw file_error((fs::path(dir) / kCheckpointFileName).string(), 0, "no checkpoint to resume from");
@@ -223,6 +223,15 @@ Model reorder_vocabulary(const Model& model, const std::vector<std::string>& voc
 
 TrainResult train_model(const TrainOptions& options) {
   TrainOptions o = options;
+  // --resume on a folder that holds a model but no checkpoint (what import-keras writes) fine-tunes that
+  // model in place: a fresh run started from its weights, as with --init, whose best model replaces it.
+  bool fine_tune_in_place = false;
+  if (o.resume && o.init_model_dir.empty() && !o.out_dir.empty() && fs::exists(fs::path(o.out_dir) / kModelFileName) &&
+      !fs::exists(fs::path(o.out_dir) / kCheckpointFileName) && !fs::exists(fs::path(o.out_dir) / kMetricsFileName)) {
+    o.init_model_dir = o.out_dir;
+    o.resume = false;
+    fine_tune_in_place = true;
+  }
   InitPlan init = resolve_init(o);
   check_options(o);
   const auto run_start = Clock::now();
@@ -275,7 +284,7 @@ TrainResult train_model(const TrainOptions& options) {
   plan_epoch(static_cast<int64_t>(stream.size()), T, B, o.objective, WindowMode::shuffled, o.seed, 0);
   make_plan(0);
 
-  check_out_dir(o.out_dir, o.resume);
+  check_out_dir(o.out_dir, o.resume, fine_tune_in_place);
 
   // ---- model, optimizer, state ----
   ModelConfig config;
