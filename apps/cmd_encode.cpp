@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "command.h"
+#include "encoding_options.h"
 #include "formats/song_file.h"
 #include "formats/text_encoding.h"
 #include "util/error.h"
@@ -51,17 +52,7 @@ void setup(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "encode", "Print the text encoding of one **kern (.krn) or MIDI (.mid, .midi) song, as `preprocess` encodes it");
   app->add_option("FILE", args->file, "a .krn, .mid or .midi file")->required();
-  app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
-      ->capture_default_str();
-  app->add_option("--durations", args->durations,
-                  "allowed note/rest lengths in quarters, comma-separated, or \"any\" (every whole number of steps)")
-      ->capture_default_str();
-  app->add_option("--transpose", args->transpose, "reference: major keys to C, minor to A; none: written pitches")
-      ->check(CLI::IsMember({"reference", "none"}))
-      ->capture_default_str();
-  app->add_option("--ties", args->ties, "reattack: every tied part is its own note (reference); merge: one held note")
-      ->check(CLI::IsMember({"reattack", "merge"}))
-      ->capture_default_str();
+  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "command.h"
+#include "encoding_options.h"
 #include "preprocess/preprocess.h"
 #include "util/error.h"
 #include "util/rational.h"
@@ -49,16 +50,7 @@ void setup(CLI::App& root) {
       "mapping.json, file_dataset, manifest.json (the reference's text encoding: one symbol per step)");
   app->add_option("INPUT", args->inputs, "song files or folders")->required();
   app->add_option("--out,-o", args->out, "output folder (created if missing)")->required();
-  app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal)")->capture_default_str();
-  app->add_option("--durations", args->durations,
-                  "allowed note/rest lengths in quarters, comma-separated, or \"any\" (every whole number of steps)")
-      ->capture_default_str();
-  app->add_option("--transpose", args->transpose, "reference: major keys to C, minor to A; none: written pitches")
-      ->check(CLI::IsMember({"reference", "none"}))
-      ->capture_default_str();
-  app->add_option("--ties", args->ties, "reattack: every tied part is its own note (reference); merge: one held note")
-      ->check(CLI::IsMember({"reattack", "merge"}))
-      ->capture_default_str();
+  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties);
   app->add_option("--delimiter-length", args->delimiter_length, "\"/\" symbols after each song in file_dataset")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -1,0 +1,24 @@
+#pragma once
+// The encoding options that `preprocess` and `encode` share (same names, help and checks), so the two
+// commands cannot drift apart. The values are parsed by parse_step_option / parse_durations_option.
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace melodist::cli {
+
+inline void add_encoding_options(CLI::App* app, std::string& step, std::string& durations, std::string& transpose,
+                                 std::string& ties) {
+  app->add_option("--step", step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
+      ->capture_default_str();
+  app->add_option("--durations", durations,
+                  "allowed note/rest lengths in quarters, comma-separated, or \"any\" (every whole number of steps)")
+      ->capture_default_str();
+  app->add_option("--transpose", transpose, "reference: major keys to C, minor to A; none: written pitches")
+      ->check(CLI::IsMember({"reference", "none"}))
+      ->capture_default_str();
+  app->add_option("--ties", ties, "reattack: every tied part is its own note (reference); merge: one held note")
+      ->check(CLI::IsMember({"reattack", "merge"}))
+      ->capture_default_str();
+}
+
+}  // namespace melodist::cli
