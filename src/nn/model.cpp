@@ -20,6 +20,24 @@ RecurrentActivation parse_recurrent_activation(const std::string& text) {
   throw Error("unknown recurrent activation \"" + text + "\" (melodist supports sigmoid and hard_sigmoid)");
 }
 
+nlohmann::json model_config_to_json(const ModelConfig& c) {
+  return {{"vocab_size", c.vocab_size},
+          {"hidden_size", c.hidden_size},
+          {"num_layers", c.num_layers},
+          {"dropout", c.dropout},
+          {"recurrent_activation", to_string(c.recurrent_activation)}};
+}
+
+ModelConfig model_config_from_json(const nlohmann::json& json) {
+  ModelConfig c;
+  c.vocab_size = json.at("vocab_size").get<int>();
+  c.hidden_size = json.at("hidden_size").get<int>();
+  c.num_layers = json.at("num_layers").get<int>();
+  c.dropout = json.at("dropout").get<float>();
+  c.recurrent_activation = parse_recurrent_activation(json.at("recurrent_activation").get<std::string>());
+  return c;
+}
+
 size_t TensorInfo::size() const {
   size_t n = 1;
   for (size_t d : shape) n *= d;
@@ -108,11 +126,7 @@ void save_model(const Model& model, const std::string& dir) {
     file.tensors.push_back({t.name, t.shape, std::vector<float>(model.params.begin() + t.offset,
                                                                 model.params.begin() + t.offset + t.size())});
   }
-  nlohmann::json config = {{"vocab_size", model.config.vocab_size},
-                           {"hidden_size", model.config.hidden_size},
-                           {"num_layers", model.config.num_layers},
-                           {"dropout", model.config.dropout},
-                           {"recurrent_activation", to_string(model.config.recurrent_activation)}};
+  const nlohmann::json config = model_config_to_json(model.config);
   file.metadata["format"] = kModelFormat;
   file.metadata["format_version"] = std::to_string(kModelFormatVersion);
   file.metadata["config"] = config.dump();
@@ -141,12 +155,7 @@ Model load_model(const std::string& dir_or_file) {
                                   std::to_string(kModelFormatVersion) + ")");
   Model m;
   try {
-    auto config = nlohmann::json::parse(meta("config"));
-    m.config.vocab_size = config.at("vocab_size").get<int>();
-    m.config.hidden_size = config.at("hidden_size").get<int>();
-    m.config.num_layers = config.at("num_layers").get<int>();
-    m.config.dropout = config.at("dropout").get<float>();
-    m.config.recurrent_activation = parse_recurrent_activation(config.at("recurrent_activation").get<std::string>());
+    m.config = model_config_from_json(nlohmann::json::parse(meta("config")));
     m.vocabulary = nlohmann::json::parse(meta("vocabulary")).get<std::vector<std::string>>();
     m.metadata = nlohmann::json::parse(meta("metadata"));
   } catch (const nlohmann::json::exception& e) {

@@ -44,6 +44,12 @@ struct ModelConfig {
   RecurrentActivation recurrent_activation = RecurrentActivation::sigmoid;
 };
 
+// The configuration as stored in model and checkpoint metadata:
+// {"vocab_size", "hidden_size", "num_layers", "dropout", "recurrent_activation"}.
+nlohmann::json model_config_to_json(const ModelConfig& config);
+// Throws nlohmann::json::exception on a missing or mistyped field, melodist::Error on an unknown activation.
+ModelConfig model_config_from_json(const nlohmann::json& json);
+
 struct LstmLayerView {
   float* w_x;  // (E, 4H)
   float* w_h;  // (H, 4H)

@@ -15,11 +15,7 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   file.tensors.push_back({"adam.m", {P}, c.adam_m});
   file.tensors.push_back({"adam.v", {P}, c.adam_v});
   if (!c.carried.empty()) file.tensors.push_back({"carried", {c.carried.size()}, c.carried});
-  nlohmann::json config = {{"vocab_size", c.config.vocab_size},
-                           {"hidden_size", c.config.hidden_size},
-                           {"num_layers", c.config.num_layers},
-                           {"dropout", c.config.dropout},
-                           {"recurrent_activation", to_string(c.config.recurrent_activation)}};
+  const nlohmann::json config = model_config_to_json(c.config);
   file.metadata["format"] = kCheckpointFormat;
   file.metadata["format_version"] = std::to_string(kCheckpointFormatVersion);
   file.metadata["config"] = config.dump();
@@ -48,12 +44,7 @@ Checkpoint load_checkpoint(const std::string& path) {
                                   std::to_string(kCheckpointFormatVersion) + ")");
   Checkpoint c;
   try {
-    auto config = nlohmann::json::parse(meta("config"));
-    c.config.vocab_size = config.at("vocab_size").get<int>();
-    c.config.hidden_size = config.at("hidden_size").get<int>();
-    c.config.num_layers = config.at("num_layers").get<int>();
-    c.config.dropout = config.at("dropout").get<float>();
-    c.config.recurrent_activation = parse_recurrent_activation(config.at("recurrent_activation").get<std::string>());
+    c.config = model_config_from_json(nlohmann::json::parse(meta("config")));
     c.vocabulary = nlohmann::json::parse(meta("vocabulary")).get<std::vector<std::string>>();
     c.options = nlohmann::json::parse(meta("options"));
     c.state = nlohmann::json::parse(meta("state"));
