@@ -25,6 +25,7 @@
 #include "nn/engine.h"
 #include "nn/grad_clip.h"
 #include "nn/model.h"
+#include "nn/packed_gemm.h"
 
 namespace {
 
@@ -126,6 +127,31 @@ void BM_sgemm(benchmark::State& state) {
   melodist::set_blas_threads(1);
 }
 BENCHMARK(BM_sgemm)->Args({2048, 1})->Args({2048, 2})->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// The recurrent step product of one worker, (M, H) @ w_h (H, 4H) and the backward (M, 4H) @ w_h^T,
+// through cblas_sgemm (packs w_h on every call) and through nn/packed_gemm.h (packed once, outside the
+// loop, as lstm_forward / lstm_backward do once per T steps). Args: (packed?, M, transposed?).
+void BM_step_product(benchmark::State& state) {
+  const bool packed = state.range(0) != 0, transposed = state.range(2) != 0;
+  const int M = static_cast<int>(state.range(1)), H = 256, G = 4 * H;
+  const int K = transposed ? G : H, N = transposed ? H : G;
+  melodist::set_blas_threads(1);
+  std::vector<float> w(static_cast<size_t>(H) * G), a(static_cast<size_t>(M) * K), c(static_cast<size_t>(M) * N);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>((i * 37) % 101) * 0.01f - 0.5f;
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>((i * 13) % 29) * 0.02f - 0.3f;
+  melodist::PackedMatrix p;
+  melodist::pack_matrix(w.data(), G, transposed, K, N, p);
+  for (auto _ : state) {
+    if (packed)
+      melodist::gemm_packed(M, a.data(), K, p, true, c.data(), N);
+    else
+      melodist::gemm(false, transposed, M, N, K, 1.0f, a.data(), K, w.data(), G, 1.0f, c.data(), N);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["gflops"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 * M * N * K * 1e-9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_step_product)->ArgsProduct({{0, 1}, {32, 64}, {0, 1}})->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(0.5);
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn/model.h"
+#include "nn/packed_gemm.h"
 
 namespace melodist::nn {
 using real = float;
