@@ -1,6 +1,7 @@
 // melodist crossval --data DATASET_DIR --folds 10 [train options] [--json]
-// k-fold cross-validation (src/evaluate/crossval.h): each fold trains from scratch on the other folds and
-// is scored on its held-out songs with every `evaluate` figure; prints mean, spread and pooled figures.
+// k-fold cross-validation (src/evaluate/crossval.h): each fold trains from scratch (or, with --init, from a
+// pretrained model) on the other folds and is scored on its held-out songs with every `evaluate` figure;
+// prints mean, spread and pooled figures.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +20,8 @@ struct CrossvalArgs {
   std::string objective = "all";
   std::string windows = "songs";
   bool json = false;
+  CLI::Option* hidden = nullptr;
+  CLI::Option* layers = nullptr;
 };
 
 void run_crossval_command(CrossvalArgs& a) {
@@ -26,6 +29,11 @@ void run_crossval_command(CrossvalArgs& a) {
   a.options.train.objective = parse_objective(a.objective);
   a.options.train.windows = parse_window_mode(a.windows);
   a.options.train.command_line = "melodist crossval (fold training)";
+  // With --init the network's shape comes from the model unless given (as in `melodist train`).
+  if (!a.options.train.init_model_dir.empty()) {
+    if (a.hidden->count() == 0) a.options.train.hidden = 0;
+    if (a.layers->count() == 0) a.options.train.layers = 0;
+  }
   a.options.eval_threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
   if (a.json) a.options.train.verbose = false;
   const CrossvalResult r = run_crossval(a.options);
@@ -34,8 +42,12 @@ void run_crossval_command(CrossvalArgs& a) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::printf("%d-fold cross-validation on %s (each fold trained from scratch on the other folds)\n",
-              a.options.folds, a.options.data_dir.c_str());
+  if (a.options.train.init_model_dir.empty())
+    std::printf("%d-fold cross-validation on %s (each fold trained from scratch on the other folds)\n",
+                a.options.folds, a.options.data_dir.c_str());
+  else
+    std::printf("%d-fold cross-validation on %s (each fold fine-tuned from %s on the other folds)\n", a.options.folds,
+                a.options.data_dir.c_str(), a.options.train.init_model_dir.c_str());
   std::printf("%5s %6s %6s %8s %9s %9s %9s %9s %9s\n", "fold", "songs", "epochs", "loss", "accuracy", "onset acc",
               "hold acc", "bits/note", "pitch b/n");
   for (const auto& f : r.folds)
@@ -70,8 +82,8 @@ void setup_crossval(CLI::App& root) {
   app->add_option("--data", o.data_dir, "dataset folder written by `melodist preprocess`")->required();
   app->add_option("--folds", o.folds, "number of folds; fold i holds out songs i, i+k, i+2k, ...")->capture_default_str();
   app->add_option("--out", o.out_dir, "optional folder for the fold models (fold-01 ...) and crossval.json");
-  app->add_option("--hidden", t.hidden, "LSTM units per layer")->capture_default_str();
-  app->add_option("--layers", t.layers, "stacked LSTM layers")->capture_default_str();
+  args->hidden = app->add_option("--hidden", t.hidden, "LSTM units per layer (with --init: the model's)")->capture_default_str();
+  args->layers = app->add_option("--layers", t.layers, "stacked LSTM layers (with --init: the model's)")->capture_default_str();
   app->add_option("--dropout", t.dropout, "dropout rate on each LSTM output")->capture_default_str();
   app->add_option("--seq-len", t.seq_len, "steps per training window")->capture_default_str();
   app->add_option("--batch", t.batch, "windows per batch")->capture_default_str();
@@ -88,6 +100,13 @@ void setup_crossval(CLI::App& root) {
   app->add_option("--threads", t.threads, "worker threads (0: every core)")->capture_default_str();
   app->add_option("--objective", args->objective, "all or last (see train)")->capture_default_str();
   app->add_option("--windows", args->windows, "songs, shuffled or stateful (see train)")->capture_default_str();
+  app->add_option("--init", t.init_model_dir,
+                  "fine-tune every fold from this model (e.g. pretrained on other songs, never these) instead of a random "
+                  "init; its vocabulary may hold more symbols than the dataset's, and then the folds train and are scored over it");
+  app->add_option("--augment-transpose", t.augment_transpose,
+                  "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches in "
+                  "the vocabulary (0: off); validation and held-out songs are never shifted")
+      ->capture_default_str();
   app->add_flag("--json", args->json, "Print one JSON object (folds, summary, pooled)");
   app->callback([args] { run_crossval_command(*args); });
 }

@@ -79,8 +79,14 @@ void setup_train(CLI::App& root) {
   app->add_option("--threads", o.threads, "worker threads (0: every core)")->capture_default_str();
   app->add_flag("--resume", o.resume, "continue the run checkpointed in --out");
   app->add_option("--init", o.init_model_dir,
-                  "start from this model's weights (e.g. from import-keras) instead of a random init; hidden size, layers "
-                  "and recurrent activation come from it, its vocabulary is reordered to the dataset's");
+                  "start from this model's weights (e.g. from import-keras, or pretrained on a larger corpus) instead of a "
+                  "random init; hidden size, layers and recurrent activation come from it; its vocabulary must hold every "
+                  "symbol of the dataset's: the same symbols are reordered to the dataset's, more are kept (the run trains "
+                  "over the model's vocabulary)");
+  app->add_option("--augment-transpose", o.augment_transpose,
+                  "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches in "
+                  "the vocabulary (0: off; for datasets preprocessed with --transpose none); validation songs are never shifted")
+      ->capture_default_str();
   app->add_option("--objective", args->objective,
                   "all: predict every next symbol of each window; last: only the symbol after it (the reference)")
       ->capture_default_str();

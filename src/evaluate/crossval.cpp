@@ -37,6 +37,9 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     throw Error(options.data_dir + ": " + std::to_string(n) + " songs cannot make " + std::to_string(options.folds) +
                 " folds");
   if (options.train.val_every < 2) throw Error("crossval: --val-every must be at least 2");
+  // A pretrained --init model must hold every symbol of the dataset: refused before any fold trains.
+  if (!options.train.init_model_dir.empty())
+    training_vocabulary(load_model(options.train.init_model_dir).vocabulary, data.vocabulary, options.train.init_model_dir);
   if (!options.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.out_dir, ec);
@@ -86,6 +89,10 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     f.best_val_loss = trained.best_val_loss;
     f.stop_reason = trained.stop_reason;
     const Model& model = trained.best_model;
+    // The fold model's vocabulary may be a pretrained --init model's (more symbols than the dataset's):
+    // the held-out songs are scored in its ids, and pitch bits renormalise over its pitch symbols.
+    if (model.vocabulary != data.vocabulary)
+      test_songs = remap_songs(test_songs, data.vocabulary, model.vocabulary, t.out_dir.empty() ? name : t.out_dir);
     MetricSums sums;
     const auto scores = score_songs(model, test_songs, true, true, kDefaultDelimiterLength, options.eval_threads);
     for (const auto& s : scores) {

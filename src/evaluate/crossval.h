@@ -2,10 +2,15 @@
 // k-fold cross-validation over the songs of one dataset (`melodist crossval`).
 //
 // Fold f (1-based) holds out the songs f, f+k, f+2k, ... of songs.txt (1-based). Each fold trains a
-// model FROM SCRATCH (train/train.h) on the other folds only: of those training songs, every
+// model FROM SCRATCH (train/train.h) on the other folds only, or, with train.init_model_dir, fine-tunes
+// that model (pretrained on other songs) on them: of those training songs, every
 // val_every-th (in songs.txt order) is set aside as the fold's inner validation set, which picks the best
 // epoch (and drives --patience); the held-out fold is never seen before it is scored. The held-out fold
-// is then scored with evaluate_songs (evaluate/metrics.h).
+// is then scored with evaluate_songs (evaluate/metrics.h) in the fold model's vocabulary: a pretrained
+// model's vocabulary may hold more symbols (pitches) than the dataset's; the fold trains over it, and
+// pitch_bits_per_note renormalises over all of its pitch symbols (pitches the dataset never uses keep
+// their share of probability mass, so the figure is not flattered by the smaller alphabet).
+// train.augment_transpose shifts each fold's training songs only (train/augment.h).
 // Summary per figure: mean, sample standard deviation (n - 1), min and max over the folds; and the
 // figures pooled over every held-out song of every fold (each song is held out exactly once, so the
 // pooled pitch_bits_per_note is the mean over every note of the corpus, the figure IDyOM reports).

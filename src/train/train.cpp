@@ -15,6 +15,7 @@
 #include "nn/blas.h"
 #include "nn/engine.h"
 #include "nn/grad_clip.h"
+#include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/dataset.h"
 #include "util/atomic_file.h"
@@ -43,16 +44,20 @@ void check_options(const TrainOptions& o) {
   if (o.patience < 0) bad("--patience must be >= 0");
   if (o.data_dir.empty() ? false : o.val_every < 2) bad("--val-every must be at least 2");
   if (o.threads < 0 || o.threads > 256) bad("--threads must be between 0 (every core) and 256");
+  if (o.augment_transpose < 0 || o.augment_transpose > 127)
+    bad("--augment-transpose " + std::to_string(o.augment_transpose) + " makes no sense (0 = off, up to 127 semitones)");
 }
 
 // The hyperparameters a resumed run must share with the checkpoint; "init" ({"path", "source"}) only
-// for a run started from --init (so checkpoints of other runs keep their options).
+// for a run started from --init and "augment_transpose" only when on (so checkpoints of other runs keep
+// their options).
 nlohmann::json fixed_options(const TrainOptions& o, const nlohmann::json& init_info) {
   nlohmann::json j = {{"hidden", o.hidden},   {"layers", o.layers},     {"dropout", o.dropout},
                       {"seq_len", o.seq_len}, {"batch", o.batch},       {"lr", o.lr},
                       {"clip", o.clip},       {"val_every", o.val_every}, {"seed", o.seed},
                       {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)}, {"lr_schedule", o.lr_schedule}};
   if (!init_info.is_null()) j["init"] = init_info;
+  if (o.augment_transpose != 0) j["augment_transpose"] = o.augment_transpose;
   return j;
 }
 
@@ -67,6 +72,7 @@ std::string symbol_list(const std::vector<std::string>& symbols) {
 struct InitPlan {
   nlohmann::json info;             // {"path", "source"}; null when the run did not start from --init
   std::optional<Model> model;      // the init model, fresh --init runs only
+  std::vector<std::string> checkpoint_vocabulary;  // resumed --init runs: the vocabulary the run trains
   RecurrentActivation activation = RecurrentActivation::sigmoid;
 };
 
@@ -85,6 +91,7 @@ InitPlan resolve_init(TrainOptions& o) {
     plan.activation = c.config.recurrent_activation;
     if (c.options.contains("init")) {
       plan.info = c.options["init"];
+      plan.checkpoint_vocabulary = c.vocabulary;
       const std::string started = plan.info.value("path", std::string());
       if (!o.init_model_dir.empty() && fs::weakly_canonical(o.init_model_dir).string() != started)
         throw file_error(checkpoint_path, 0, "is of a run started from --init " + started + "; resume with that --init or without one");
@@ -221,6 +228,41 @@ Model reorder_vocabulary(const Model& model, const std::vector<std::string>& voc
   return out;
 }
 
+std::vector<std::string> training_vocabulary(const std::vector<std::string>& model_vocabulary,
+                                             const std::vector<std::string>& dataset_vocabulary, const std::string& where) {
+  const std::set<std::string> have(model_vocabulary.begin(), model_vocabulary.end());
+  std::vector<std::string> missing;
+  for (const auto& s : dataset_vocabulary)
+    if (!have.count(s)) missing.push_back(s);
+  if (!missing.empty())
+    throw file_error(where, 0, "the model has no symbol " + symbol_list(missing) +
+                                   " of the dataset's vocabulary; it cannot be trained on this data (train from scratch instead)");
+  if (have.size() != model_vocabulary.size()) throw file_error(where, 0, "the model's vocabulary holds a symbol twice");
+  // Same symbols: the dataset's order (the model is reordered into it). More: the model's order.
+  return have.size() == std::set<std::string>(dataset_vocabulary.begin(), dataset_vocabulary.end()).size() ? dataset_vocabulary
+                                                                                                           : model_vocabulary;
+}
+
+std::vector<std::vector<int>> remap_songs(const std::vector<std::vector<int>>& songs, const std::vector<std::string>& from,
+                                          const std::vector<std::string>& to, const std::string& where) {
+  std::vector<int> to_id(from.size(), -1);  // (V_from) -> id in `to`, -1 when absent
+  for (size_t i = 0; i < from.size(); ++i)
+    for (size_t j = 0; j < to.size(); ++j)
+      if (to[j] == from[i]) to_id[i] = static_cast<int>(j);
+  std::vector<std::vector<int>> out;
+  out.reserve(songs.size());
+  for (const auto& song : songs) {
+    out.emplace_back();
+    out.back().reserve(song.size());
+    for (int id : song) {
+      if (id < 0 || id >= static_cast<int>(from.size())) throw Error("a song holds symbol id " + std::to_string(id) + ", outside its vocabulary");
+      if (to_id[id] < 0) throw file_error(where, 0, "the vocabulary has no symbol \"" + from[id] + "\" of the songs");
+      out.back().push_back(to_id[id]);
+    }
+  }
+  return out;
+}
+
 TrainResult train_model(const TrainOptions& options) {
   TrainOptions o = options;
   // --resume on a folder that holds a model but no checkpoint (what import-keras writes) fine-tunes that
@@ -263,6 +305,34 @@ TrainResult train_model(const TrainOptions& options) {
     if (val_songs.empty()) throw Error("no validation songs");
     if (train_songs.empty()) throw Error("no training songs");
   }
+  // The symbols of a model and a dataset made on other step grids mean other lengths ("_" = one step).
+  if (init.model && o.verbose) {
+    const nlohmann::json& mp = init.model->metadata.is_object() && init.model->metadata.contains("preprocessing")
+                                   ? init.model->metadata["preprocessing"] : nlohmann::json();
+    if (mp.is_object() && preprocessing.is_object() && mp.contains("step") && preprocessing.contains("step") &&
+        mp["step"] != preprocessing["step"])
+      std::fprintf(stderr, "warning: the --init model %s was trained on steps of %s quarter, this dataset has steps of %s: the same "
+                   "symbols stand for other lengths (preprocess both with the same --step)\n",
+                   o.init_model_dir.c_str(), mp["step"].dump().c_str(), preprocessing["step"].dump().c_str());
+  }
+  // A model (or the checkpoint of a run started from one) with more symbols than the dataset: the run
+  // trains over the model's vocabulary, the songs' ids remapped into it.
+  {
+    const std::vector<std::string>* model_vocabulary =
+        init.model ? &init.model->vocabulary : !init.checkpoint_vocabulary.empty() ? &init.checkpoint_vocabulary : nullptr;
+    const std::string where = init.model ? o.init_model_dir : (fs::path(o.out_dir) / kCheckpointFileName).string();
+    if (model_vocabulary) {
+      std::vector<std::string> used = training_vocabulary(*model_vocabulary, vocabulary, where);
+      if (used != vocabulary) {
+        train_songs = remap_songs(train_songs, vocabulary, used, where);
+        val_songs = remap_songs(val_songs, vocabulary, used, where);
+        if (o.verbose)
+          std::fprintf(stderr, "the model's vocabulary (%zu symbols) holds the dataset's %zu and more: training over the model's\n",
+                       used.size(), vocabulary.size());
+        vocabulary = std::move(used);
+      }
+    }
+  }
   int delimiter = -1;
   for (size_t i = 0; i < vocabulary.size(); ++i)
     if (vocabulary[i] == kDelimiterSymbol) delimiter = static_cast<int>(i);
@@ -273,6 +343,18 @@ TrainResult train_model(const TrainOptions& options) {
       for (int id : s)
         if (id < 0 || id >= V) throw Error("a song holds symbol id " + std::to_string(id) + ", outside the vocabulary of " + std::to_string(V));
   const std::vector<int> stream = training_stream(train_songs, delimiter, delimiter_length);
+  // --augment-transpose: each epoch's training songs (and, for the stream modes, its stream) are shifted
+  // copies; lengths do not change, so the plans below are the same as without.
+  std::optional<TransposeAugmenter> augmenter;
+  if (o.augment_transpose > 0) {
+    augmenter = make_transpose_augmenter(vocabulary, train_songs, o.augment_transpose);
+    if (o.verbose) {
+      size_t offsets = 0;
+      for (const auto& a : augmenter->allowed) offsets += a.size();
+      std::fprintf(stderr, "transposing each training song every epoch by up to %d semitones (%.1f offsets per song on average)\n",
+                   o.augment_transpose, static_cast<double>(offsets) / static_cast<double>(train_songs.size()));
+    }
+  }
   const int T = o.seq_len, B = o.batch;
   const bool song_windows = o.objective == Objective::all && o.windows == WindowMode::songs;
   const bool stateful = o.objective == Objective::all && o.windows == WindowMode::stateful;
@@ -349,6 +431,7 @@ TrainResult train_model(const TrainOptions& options) {
                                   {"batch", B}, {"lr", o.lr}, {"lr_schedule", o.lr_schedule}, {"clip", o.clip}, {"epochs", o.epochs},
                                   {"time_limit", o.time_limit}, {"patience", o.patience}, {"seed", o.seed},
                                   {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)},
+                                  {"augment_transpose", o.augment_transpose},
                                   {"optimizer", {{"name", "adam"}, {"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-7}}},
                                   {"train_songs", train_songs.size()}, {"train_symbols", stream.size()}}},
                     {"validation", validation_rule},
@@ -462,6 +545,14 @@ TrainResult train_model(const TrainOptions& options) {
   bool stop = false;
   for (int epoch = start_epoch; epoch < o.epochs && !stop; ++epoch) {
     const EpochPlan plan = make_plan(epoch);
+    std::vector<std::vector<int>> augmented_songs;
+    std::vector<int> augmented_stream;
+    if (augmenter) {
+      augmented_songs = augment_epoch(*augmenter, train_songs, o.seed, epoch);
+      if (!song_windows) augmented_stream = training_stream(augmented_songs, delimiter, delimiter_length);
+    }
+    const auto& epoch_songs = augmenter ? augmented_songs : train_songs;          // the songs this epoch trains on
+    const auto& epoch_stream = augmenter && !song_windows ? augmented_stream : stream;
     const int64_t first_step = epoch == start_epoch ? start_step_in_epoch : 0;
     double loss_sum = epoch == start_epoch ? carried_loss_sum : 0;
     int64_t loss_count = epoch == start_epoch ? carried_loss_count : 0;
@@ -488,10 +579,10 @@ TrainResult train_model(const TrainOptions& options) {
         w.row_end = static_cast<int>(static_cast<int64_t>(rows) * (k + 1) / active);
         const int r = w.row_end - w.row_begin;
         if (song_windows)
-          fill_song_batch(train_songs, plan, T, B, step_in_epoch, delimiter, w.row_begin, w.row_end, w.net.tokens.data(),
+          fill_song_batch(epoch_songs, plan, T, B, step_in_epoch, delimiter, w.row_begin, w.row_end, w.net.tokens.data(),
                           w.net.targets.data(), w.starts.data());
         else
-          fill_batch(stream, plan, T, B, step_in_epoch, o.objective, o.windows, w.row_begin, w.row_end, w.net.tokens.data(),
+          fill_batch(epoch_stream, plan, T, B, step_in_epoch, o.objective, o.windows, w.row_begin, w.row_end, w.net.tokens.data(),
                      w.net.targets.data());
         for (int i = 0; i < T * r; ++i) scored_total += w.net.targets[i] >= 0;
       }

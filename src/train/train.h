@@ -35,11 +35,18 @@ struct TrainOptions {
   bool resume = false;
   // Start from this model's weights instead of the random init (fine-tuning an imported Keras or a
   // pretrained model). The network (hidden, layers, recurrent activation) comes from the model: with an
-  // init model, hidden/layers 0 mean "the model's", any other value must equal the model's. Its
-  // vocabulary is reordered into the dataset's ids (reorder_vocabulary); Adam moments start at zero;
-  // everything else is a fresh run. A resumed --init run continues from its checkpoint (the init model
-  // is not read again); metadata "init" records {"path", "source"}.
+  // init model, hidden/layers 0 mean "the model's", any other value must equal the model's. The run's
+  // vocabulary is training_vocabulary(model, dataset): the same symbols -> the dataset's order (the model
+  // is reordered into it, reorder_vocabulary); a model with MORE symbols (pretrained on a larger corpus)
+  // -> the model's vocabulary, the dataset's ids remapped into it; a model lacking a dataset symbol is an
+  // error. Adam moments start at zero; everything else is a fresh run. A resumed --init run continues
+  // from its checkpoint (the init model is not read again; its vocabulary is the checkpoint's);
+  // metadata "init" records {"path", "source"}.
   std::string init_model_dir;
+  // Transposition augmentation (train/augment.h): each epoch every training song is shifted by a
+  // semitone offset drawn from those in [-N, N] that keep it inside the vocabulary. 0 = off. Validation
+  // songs are never shifted.
+  int augment_transpose = 0;
 
   int hidden = 256, layers = 1;
   float dropout = 0.2f;
@@ -89,6 +96,18 @@ TrainResult train_model(const TrainOptions& options);
 // Throws melodist::Error naming `where` (the model folder) when the symbol sets differ: symbols the
 // model lacks, or symbols the model has but `vocabulary` lacks (the output layer must match it).
 Model reorder_vocabulary(const Model& model, const std::vector<std::string>& vocabulary, const std::string& where);
+
+// The vocabulary a run over `dataset_vocabulary` uses when it starts from a model over `model_vocabulary`:
+// the dataset's when both hold the same symbols (any order); the model's when it holds every dataset
+// symbol and more. Throws melodist::Error naming `where` (the model folder) and the missing symbols when
+// the model lacks a symbol of the dataset.
+std::vector<std::string> training_vocabulary(const std::vector<std::string>& model_vocabulary,
+                                             const std::vector<std::string>& dataset_vocabulary, const std::string& where);
+
+// Songs as ids of `from` -> ids of `to` (by symbol). Throws melodist::Error naming `where` when `to`
+// lacks a symbol that a song uses.
+std::vector<std::vector<int>> remap_songs(const std::vector<std::vector<int>>& songs, const std::vector<std::string>& from,
+                                          const std::vector<std::string>& to, const std::string& where);
 
 // Training checkpoints (format "melodist-checkpoint").
 inline constexpr const char* kCheckpointFileName = "checkpoint.safetensors";
