@@ -89,6 +89,7 @@ void setup_crossval(CLI::App& root) {
   app->add_option("--batch", t.batch, "windows per batch")->capture_default_str();
   app->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
   app->add_option("--clip", t.clip, "clip gradients to this global norm (0: off)")->capture_default_str();
+  app->add_option("--ema", t.ema, "average the weights over steps with this decay (e.g. 0.999) and validate and save the average; 0: off")->capture_default_str();
   app->add_option("--epochs", t.epochs, "passes over the training songs, per fold")->capture_default_str();
   app->add_option("--time-limit", t.time_limit, "seconds of training per fold (0: none)")->capture_default_str();
   app->add_option("--patience", t.patience, "stop a fold after N epochs without a better validation loss (0: never)")

@@ -71,6 +71,7 @@ void setup_train(CLI::App& root) {
   app->add_option("--lr", o.lr, "Adam learning rate")->capture_default_str();
   app->add_option("--lr-schedule", o.lr_schedule, "constant, or cosine: decay to lr/10 over --epochs")->capture_default_str();
   app->add_option("--clip", o.clip, "clip gradients to this global norm (0: off)")->capture_default_str();
+  app->add_option("--ema", o.ema, "average the weights over steps with this decay (e.g. 0.999) and validate and save the average; 0: off")->capture_default_str();
   app->add_option("--epochs", o.epochs, "passes over the training songs")->capture_default_str();
   app->add_option("--time-limit", o.time_limit, "stop after the step that crosses this many seconds (0: none)")->capture_default_str();
   app->add_option("--patience", o.patience, "stop after N epochs without a better validation loss (0: never)")->capture_default_str();

@@ -514,3 +514,68 @@ TEST(TrainInit, ResumeOnAModelFolderWithoutCheckpointFineTunesItInPlace) {
 }
 
 }  // namespace
+
+// --ema: the checkpoint's average is the hand-computed d-weighted average of the raw weights after each
+// step (raw trajectories from runs without --ema, which the average must not change), with the
+// warm-up decay d_t = min(ema, (1 + t) / (10 + t)); validation and the saved model use the average.
+TEST(TrainLibrary, WeightAverageIsTheHandComputedAverageAndIsWhatIsValidated) {
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
+  auto options = [&](float ema, int epochs, const fs::path& out) {
+    melodist::TrainOptions o;
+    o.vocabulary = d.vocabulary;
+    for (size_t i = 0; i < d.songs.size(); ++i) (i % 3 == 0 ? o.validation_songs : o.train_songs).push_back(d.songs[i]);
+    o.delimiter_length = 8;
+    // seq_len longer than every song and batch above the song count: one optimizer step per epoch
+    o.hidden = 8, o.seq_len = 32, o.batch = 32, o.epochs = epochs, o.threads = 1, o.verbose = false, o.lr = 0.01f;
+    o.ema = ema, o.out_dir = out.string();
+    return o;
+  };
+  std::vector<std::vector<float>> raw;  // raw[t]: the weights after t steps
+  {
+    melodist::TrainOptions o = options(0, 1, scratch("ema-p0"));
+    raw.push_back(melodist::make_model(melodist::ModelConfig{static_cast<int>(o.vocabulary.size()), 8, 1},
+                                       o.vocabulary, o.seed).params);
+  }
+  for (int e = 1; e <= 3; ++e) {
+    fs::path out = scratch("ema-raw-" + std::to_string(e));
+    melodist::train_model(options(0, e, out));
+    raw.push_back(checkpoint_params(out));
+  }
+  fs::path out = scratch("ema-run");
+  const float decay = 0.2f;  // step 1 takes the warm-up's 2/11, steps 2 and 3 the cap 0.2: both regimes
+  auto r = melodist::train_model(options(decay, 3, out));
+  const melodist::Checkpoint c = melodist::load_checkpoint((out / melodist::kCheckpointFileName).string());
+  EXPECT_EQ(c.params, raw[3]) << "the average must not change the training trajectory";
+  ASSERT_EQ(c.ema.size(), raw[0].size());
+  double worst = 0;
+  for (size_t i = 0; i < raw[0].size(); ++i) {
+    double a = raw[0][i];
+    for (int t = 1; t <= 3; ++t) {
+      const double dt = std::min<double>(decay, (1.0 + t) / (10.0 + t));
+      a = dt * a + (1 - dt) * raw[t][i];
+    }
+    worst = std::max(worst, std::abs(a - c.ema[i]) / (std::abs(a) + 1e-3));
+  }
+  std::printf("worst relative difference of the weight average: %.3g\n", worst);
+  EXPECT_LT(worst, 1e-5);
+  // The reported validation loss is the shared definition on the averaged weights, which is what is saved.
+  const melodist::TrainOptions o = options(decay, 3, out);
+  auto scores = melodist::score_songs(r.best_model, o.validation_songs, true, false, 8);
+  double nats = 0, steps = 0;
+  for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
+  EXPECT_NEAR(nats / steps, r.history[r.best_epoch - 1].val_loss, 1e-9);
+  if (r.best_epoch == 3) EXPECT_EQ(r.best_model.params, c.ema);
+  EXPECT_EQ(r.best_model.metadata["training"]["ema"].get<float>(), decay);
+}
+
+TEST(Train, WeightAverageResumesExactlyAndBadDecayIsRefused) {
+  fs::path a = scratch("ema-full"), b = scratch("ema-limited");
+  const std::string opts = kSmall + " --epochs 2 --lr 0.01 --ema 0.9";
+  ASSERT_EQ(run("--data " + kTiny + " --out " + a.string() + opts).status, 0);
+  ASSERT_EQ(run("--data " + kTiny + " --out " + b.string() + opts + " --time-limit 0.000001").status, 0);
+  CliRun r = run("--data " + kTiny + " --out " + b.string() + opts + " --resume");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(melodist::load_checkpoint((a / melodist::kCheckpointFileName).string()).ema,
+            melodist::load_checkpoint((b / melodist::kCheckpointFileName).string()).ema);
+  expect_error(run("--data " + kTiny + " --out " + scratch("ema-bad").string() + kSmall + " --ema 1"), "--ema");
+}

@@ -15,6 +15,7 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   file.tensors.push_back({"adam.m", {P}, c.adam_m});
   file.tensors.push_back({"adam.v", {P}, c.adam_v});
   if (!c.carried.empty()) file.tensors.push_back({"carried", {c.carried.size()}, c.carried});
+  if (!c.ema.empty()) file.tensors.push_back({"ema", {P}, c.ema});
   const nlohmann::json config = model_config_to_json(c.config);
   file.metadata["format"] = kCheckpointFormat;
   file.metadata["format_version"] = std::to_string(kCheckpointFormatVersion);
@@ -64,6 +65,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     if (t.name == "params") c.params = t.data;
     else if (t.name == "adam.m") c.adam_m = t.data;
     else if (t.name == "adam.v") c.adam_v = t.data;
+    else if (t.name == "ema") c.ema = t.data;
   }
   if (c.params.empty() || c.adam_m.empty() || c.adam_v.empty()) throw file_error(path, 0, "checkpoint lacks params or Adam moments");
   return c;

@@ -2,6 +2,7 @@
 // A training checkpoint: everything `--resume` needs to continue a run to the result it would have
 // reached uninterrupted. One safetensors file (so its tensor data is covered by the container's CRC-32):
 //   tensors  params, adam.m, adam.v: (P) each, in the nn/model.h layout
+//            ema (P), only with --ema: the moving average of the weights
 //            carried (L, 2, B, H), only when a stateful or songs epoch stopped mid-way: the h (then c)
 //            state of each layer and batch row that the next step continues from
 //   metadata format "melodist-checkpoint", format_version, config, vocabulary,
@@ -26,6 +27,7 @@ struct Checkpoint {
   std::vector<float> adam_m;  // (P)
   std::vector<float> adam_v;  // (P)
   std::vector<float> carried; // (L, 2, B, H) or empty
+  std::vector<float> ema;     // (P) the moving average of the weights (--ema), or empty
   nlohmann::json options;
   nlohmann::json state;
 };

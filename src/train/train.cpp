@@ -37,6 +37,7 @@ void check_options(const TrainOptions& o) {
   if (o.layers < 1 || o.layers > 16) bad("--layers " + std::to_string(o.layers) + " makes no sense (1 to 16)");
   if (!(o.dropout >= 0 && o.dropout < 1)) bad("--dropout must be in [0, 1)");
   if (!(o.lr > 0 && std::isfinite(o.lr))) bad("--lr must be a positive number");
+  if (!(o.ema >= 0 && o.ema < 1)) bad("--ema must be in [0, 1) (0: off)");
   if (o.lr_schedule != "constant" && o.lr_schedule != "cosine") bad("unknown --lr-schedule \"" + o.lr_schedule + "\" (use constant or cosine)");
   if (!std::isfinite(o.clip)) bad("--clip must be a number (0 = no clipping)");
   if (o.epochs < 1) bad("--epochs must be at least 1");
@@ -58,6 +59,7 @@ nlohmann::json fixed_options(const TrainOptions& o, const nlohmann::json& init_i
                       {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)}, {"lr_schedule", o.lr_schedule}};
   if (!init_info.is_null()) j["init"] = init_info;
   if (o.augment_transpose != 0) j["augment_transpose"] = o.augment_transpose;
+  if (o.ema != 0) j["ema"] = o.ema;
   return j;
 }
 
@@ -386,6 +388,8 @@ TrainResult train_model(const TrainOptions& options) {
   }
   const size_t P = model.params.size();
   std::vector<float> adam_m(P, 0.0f), adam_v(P, 0.0f);
+  std::vector<float> ema_params;  // (P) --ema: the moving average of the weights
+  if (o.ema > 0) ema_params = model.params;
   int start_epoch = 0;
   int64_t start_step_in_epoch = 0, global_step = 0;
   double best_val = INFINITY;
@@ -406,6 +410,10 @@ TrainResult train_model(const TrainOptions& options) {
     model.params = c.params;
     adam_m = c.adam_m;
     adam_v = c.adam_v;
+    if (o.ema > 0) {
+      if (c.ema.size() != P) throw file_error(checkpoint_path, 0, "holds no moving average of the weights (--ema)");
+      ema_params = c.ema;
+    }
     resumed_state = c.carried;
     try {
       const auto& s = c.state;
@@ -428,7 +436,7 @@ TrainResult train_model(const TrainOptions& options) {
   model.metadata = {{"source", "melodist train"},
                     {"melodist_version", MELODIST_VERSION},
                     {"training", {{"hidden", o.hidden}, {"layers", o.layers}, {"dropout", o.dropout}, {"seq_len", T},
-                                  {"batch", B}, {"lr", o.lr}, {"lr_schedule", o.lr_schedule}, {"clip", o.clip}, {"epochs", o.epochs},
+                                  {"batch", B}, {"lr", o.lr}, {"lr_schedule", o.lr_schedule}, {"clip", o.clip}, {"ema", o.ema}, {"epochs", o.epochs},
                                   {"time_limit", o.time_limit}, {"patience", o.patience}, {"seed", o.seed},
                                   {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)},
                                   {"augment_transpose", o.augment_transpose},
@@ -526,6 +534,7 @@ TrainResult train_model(const TrainOptions& options) {
     c.params = model.params;
     c.adam_m = adam_m;
     c.adam_v = adam_v;
+    c.ema = ema_params;
     c.options = fixed_options(o, init.info);
     nlohmann::json hist = nlohmann::json::array();
     for (const auto& m : history) hist.push_back(to_json(m));
@@ -639,6 +648,12 @@ TrainResult train_model(const TrainOptions& options) {
         adam.lr = static_cast<float>(o.lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(3.14159265358979323846 * progress))));
       }
       adam_update(model.params.data(), grads, adam_m.data(), adam_v.data(), P, adam, global_step);
+      if (o.ema > 0) {
+        const float d = std::min(o.ema, static_cast<float>(1 + global_step) / static_cast<float>(10 + global_step));
+        const float* w = model.params.data();
+        float* a = ema_params.data();
+        for (size_t i = 0; i < P; ++i) a[i] = d * a[i] + (1.0f - d) * w[i];
+      }
       loss_sum += nats;
       loss_count += scored_total;
       epoch_tokens += static_cast<int64_t>(rows) * T;
@@ -664,6 +679,7 @@ TrainResult train_model(const TrainOptions& options) {
     m.partial = partial;
     m.train_loss = loss_sum / std::max<int64_t>(1, loss_count);
     m.tokens_per_second = epoch_seconds > 0 ? epoch_tokens / epoch_seconds : 0;
+    if (o.ema > 0) std::swap(model.params, ema_params);  // validate and keep the averaged weights
     validate(m);
     m.elapsed = elapsed();
     history.push_back(m);
@@ -681,6 +697,7 @@ TrainResult train_model(const TrainOptions& options) {
     } else if (!partial) {
       ++bad_epochs;
     }
+    if (o.ema > 0) std::swap(model.params, ema_params);  // back to the raw weights that training continues
     if (!o.out_dir.empty()) {
       write_file_atomically((fs::path(o.out_dir) / kMetricsFileName).string(), metrics_csv(history));
       if (partial) save_checkpoint_now(epoch, step_in_epoch, loss_sum, loss_count);

@@ -56,6 +56,10 @@ struct TrainOptions {
   // --epochs done (by step, so a resumed run follows the same schedule).
   std::string lr_schedule = "constant";
   float clip = 5.0f;          // <= 0: no clipping
+  // Exponential moving average of the weights (Polyak averaging): after every Adam step
+  // ema = d ema + (1 - d) params with d = min(ema, (1 + step) / (10 + step)). Validation, the best model
+  // and the saved model use the averaged weights; training continues from the raw ones. 0 = off.
+  float ema = 0.0f;
   int epochs = 50;
   double time_limit = 0;      // seconds, 0 = none; stops at the end of the step that crosses it
   int patience = 0;           // epochs without a better validation loss before stopping; 0 = never
