@@ -88,6 +88,7 @@ void setup_crossval(CLI::App& root) {
   app->add_option("--seq-len", t.seq_len, "steps per training window")->capture_default_str();
   app->add_option("--batch", t.batch, "windows per batch")->capture_default_str();
   app->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
+  app->add_option("--lr-schedule", t.lr_schedule, "constant or cosine (see train)")->capture_default_str();
   app->add_option("--clip", t.clip, "clip gradients to this global norm (0: off)")->capture_default_str();
   app->add_option("--ema", t.ema, "average the weights over steps with this decay (e.g. 0.999) and validate and save the average; 0: off")->capture_default_str();
   app->add_option("--epochs", t.epochs, "passes over the training songs, per fold")->capture_default_str();

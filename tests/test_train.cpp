@@ -579,3 +579,12 @@ TEST(Train, WeightAverageResumesExactlyAndBadDecayIsRefused) {
             melodist::load_checkpoint((b / melodist::kCheckpointFileName).string()).ema);
   expect_error(run("--data " + kTiny + " --out " + scratch("ema-bad").string() + kSmall + " --ema 1"), "--ema");
 }
+
+// The schedule by hand: halfway through the epochs the factor is 0.1 + 0.9 x 0.5 = 0.55.
+TEST(TrainSchedule, CosineByHand) {
+  EXPECT_DOUBLE_EQ(melodist::cosine_lr_factor(0), 1.0);
+  EXPECT_NEAR(melodist::cosine_lr_factor(0.5), 0.55, 1e-12);
+  EXPECT_NEAR(melodist::cosine_lr_factor(1), 0.1, 1e-12);
+  EXPECT_NEAR(melodist::schedule_progress(4, 5, 10, 10), 0.45, 1e-12);  // (4 + 5/10) / 10
+  EXPECT_DOUBLE_EQ(melodist::schedule_progress(9, 10, 10, 10), 1.0);
+}

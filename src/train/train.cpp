@@ -265,6 +265,12 @@ std::vector<std::vector<int>> remap_songs(const std::vector<std::vector<int>>& s
   return out;
 }
 
+double schedule_progress(int epoch, int64_t steps_done, int64_t steps_in_epoch, int epochs) {
+  return std::min(1.0, (epoch + static_cast<double>(steps_done) / static_cast<double>(steps_in_epoch)) / epochs);
+}
+
+double cosine_lr_factor(double progress) { return 0.1 + 0.9 * 0.5 * (1 + std::cos(3.14159265358979323846 * progress)); }
+
 TrainResult train_model(const TrainOptions& options) {
   TrainOptions o = options;
   // --resume on a folder that holds a model but no checkpoint (what import-keras writes) fine-tunes that
@@ -644,8 +650,8 @@ TrainResult train_model(const TrainOptions& options) {
       clip_by_global_norm(grads, P, o.clip, norm);
       ++global_step;
       if (o.lr_schedule == "cosine") {
-        const double progress = (epoch + static_cast<double>(step_in_epoch + 1) / plan.steps) / o.epochs;
-        adam.lr = static_cast<float>(o.lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(3.14159265358979323846 * progress))));
+        const double progress = schedule_progress(epoch, step_in_epoch + 1, plan.steps, o.epochs);
+        adam.lr = static_cast<float>(o.lr * cosine_lr_factor(progress));
       }
       adam_update(model.params.data(), grads, adam_m.data(), adam_v.data(), P, adam, global_step);
       if (o.ema > 0) {

@@ -95,6 +95,12 @@ struct TrainResult {
 // Throws melodist::Error with one line for bad options, data or model folders.
 TrainResult train_model(const TrainOptions& options);
 
+// The cosine schedule (lr_schedule "cosine"): progress in [0, 1] after steps_done of the steps_in_epoch
+// steps of 0-based `epoch` out of `epochs` (by step, never by the clock, so --resume is exact); the
+// learning rate is lr x cosine_lr_factor(progress), from lr down to lr / 10.
+double schedule_progress(int epoch, int64_t steps_done, int64_t steps_in_epoch, int epochs);
+double cosine_lr_factor(double progress);
+
 // The same network over `vocabulary` (id -> symbol): layer-0 w_x rows (E=V), w_y columns (H, V) and
 // b_y entries permuted into the new ids, so it computes the same function on the same symbols.
 // Throws melodist::Error naming `where` (the model folder) when the symbol sets differ: symbols the
