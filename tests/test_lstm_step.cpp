@@ -134,6 +134,54 @@ TEST(LstmStep, BatchRowsEqualBatchOne) {
   }
 }
 
+TEST(LstmStep, LargeBatchSameOnOneAndTwoThreads) {
+  // 70 rows: a 64-row block plus a remainder, split 40/30 between the caller and the helper thread
+  // (max_threads 2) or all on the caller (max_threads 1); every row must equal batch 1 bitwise.
+  const int V = 11, H = 37, B = 70, T = 4;
+  Model m = random_model(V, H, 2, RecurrentActivation::hard_sigmoid, 6);
+  std::mt19937 rng(4);
+  std::vector<int> tokens(static_cast<size_t>(T) * B);
+  for (int& x : tokens) x = static_cast<int>(rng() % V);
+  StepState two = make_step_state(m, B);
+  StepState one = make_step_state(two, B);  // shares the packed weights
+  one.max_threads = 1;
+  ASSERT_EQ(one.weights, two.weights);
+  StepState single = make_step_state(m, 1);
+  std::vector<StepState> singles(B, single);
+  std::vector<float> l2(static_cast<size_t>(B) * V), l1(static_cast<size_t>(B) * V), ls(V);
+  for (int t = 0; t < T; ++t) {
+    model_step(m, tokens.data() + static_cast<size_t>(t) * B, two, l2.data());
+    model_step(m, tokens.data() + static_cast<size_t>(t) * B, one, l1.data());
+    for (size_t i = 0; i < l1.size(); ++i) ASSERT_EQ(l1[i], l2[i]) << "t " << t << " index " << i;
+    for (int b = 0; b < B; ++b) {
+      model_step(m, &tokens[static_cast<size_t>(t) * B + b], singles[b], ls.data());
+      for (int v = 0; v < V; ++v) ASSERT_EQ(ls[v], l2[static_cast<size_t>(b) * V + v]) << "t " << t << " row " << b;
+    }
+  }
+  EXPECT_EQ(one.h, two.h);
+  EXPECT_EQ(one.c, two.c);
+}
+
+TEST(LstmStep, StateKeepsTheWeightsItWasMadeWith) {
+  // The packed weights are a snapshot: changing model.params afterwards does not reach an existing
+  // state (training makes new states after each epoch); a new state sees the change.
+  const int V = 7, H = 9;
+  Model m = random_model(V, H, 1, RecurrentActivation::sigmoid, 3);
+  const Model original = m;
+  StepState old_state = make_step_state(m, 1);
+  StepState reference = make_step_state(original, 1);
+  for (float& p : m.params) p *= 0.5f;
+  StepState new_state = make_step_state(m, 1);
+  std::vector<float> a(V), b(V), c(V);
+  for (int tok : {0, 3, 6, 2}) {
+    model_step(m, &tok, old_state, a.data());
+    model_step(original, &tok, reference, b.data());
+    model_step(m, &tok, new_state, c.data());
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, c);
+  }
+}
+
 TEST(LstmStep, HiddenSizeNotMultipleOfFourAndDefaultSize) {
   // H = 256, V = 38 (the default model) against the reference for a few steps.
   Model m = random_model(38, 256, 1, RecurrentActivation::sigmoid, 11);
@@ -162,6 +210,12 @@ TEST(LstmStep, RejectsOutOfRangeTokenAndWrongState) {
   StepState other = make_step_state(random_model(5, 6, 1, RecurrentActivation::sigmoid, 1), 1);
   int ok = 1;
   EXPECT_THROW(model_step(m, &ok, other, logits.data()), melodist::Error);
+  // Same shape, other parameter buffer (a copy of the model): refused, the state holds m's weights.
+  const Model copy = m;
+  EXPECT_THROW(model_step(copy, &ok, s, logits.data()), melodist::Error);
+  StepState empty;  // never made by make_step_state
+  EXPECT_THROW(model_step(m, &ok, empty, logits.data()), melodist::Error);
+  EXPECT_NO_THROW(model_step(m, &ok, s, logits.data()));
 }
 
 TEST(LstmStep, SoftmaxIsStableAndNormalised) {

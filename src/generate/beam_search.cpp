@@ -65,7 +65,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
   const int delimiter = model.symbol_id(kDelimiterSymbol);
   if (delimiter < 0) throw Error("the model's vocabulary has no \"/\" delimiter symbol");
 
-  StepState state = make_step_state(model, rows);  // (L, N*B, H)
+  StepState state = make_step_state(start, rows);  // (L, N*B, H), sharing start's packed weights
   for (int r = 0; r < rows; ++r) copy_row(start, 0, state, r, L, H);
   StepState next_state = state;
   std::vector<float> logits(static_cast<size_t>(rows) * V);  // (N*B, V)

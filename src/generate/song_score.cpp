@@ -27,7 +27,7 @@ namespace {
 
 struct Prefix {
   int delimiter = -1;
-  std::vector<float> h, c;     // (L, 1, H) state after the D start symbols
+  StepState state;             // (L, 1, H) state after the D start symbols; its packed weights serve every group
   std::vector<float> logits;   // (V) distribution over the first symbol of a song
 };
 
@@ -39,8 +39,7 @@ Prefix run_prefix(const Model& model, int delimiter_length) {
   StepState s = make_step_state(model, 1);
   p.logits.resize(model.config.vocab_size);
   for (int t = 0; t < delimiter_length; ++t) model_step(model, &p.delimiter, s, p.logits.data());
-  p.h = std::move(s.h);
-  p.c = std::move(s.c);
+  p.state = std::move(s);
   return p;
 }
 
@@ -69,13 +68,14 @@ void check_ids(const Model& model, const std::vector<int>& ids) {
 
 // Scores songs[order[0..n)] as one batch starting from the shared prefix state.
 void score_group(const Model& model, const Prefix& prefix, const std::vector<std::vector<int>>& songs, const int* order, int n,
-                 bool score_end, bool keep, std::vector<SongScore>& results) {
+                 bool score_end, bool keep, bool parallel_groups, std::vector<SongScore>& results) {
   const int V = model.config.vocab_size, H = model.config.hidden_size, L = model.config.num_layers;
-  StepState s = make_step_state(model, n);
+  StepState s = make_step_state(prefix.state, n);  // shares the prefix's packed weights: no re-packing per group
+  if (parallel_groups) s.max_threads = 1;          // the groups already keep the cores busy
   for (int l = 0; l < L; ++l)
     for (int b = 0; b < n; ++b) {
-      std::copy_n(prefix.h.begin() + static_cast<size_t>(l) * H, H, s.h.begin() + (static_cast<size_t>(l) * n + b) * H);
-      std::copy_n(prefix.c.begin() + static_cast<size_t>(l) * H, H, s.c.begin() + (static_cast<size_t>(l) * n + b) * H);
+      std::copy_n(prefix.state.h.begin() + static_cast<size_t>(l) * H, H, s.h.begin() + (static_cast<size_t>(l) * n + b) * H);
+      std::copy_n(prefix.state.c.begin() + static_cast<size_t>(l) * H, H, s.c.begin() + (static_cast<size_t>(l) * n + b) * H);
     }
   size_t longest = 0;
   for (int b = 0; b < n; ++b) longest = std::max(longest, songs[order[b]].size());
@@ -125,7 +125,7 @@ std::vector<SongScore> score_songs(const Model& model, const std::vector<std::ve
     for (int g = first_group; g < groups; g += step) {
       const int begin = g * kGroup;
       const int n = std::min<int>(kGroup, static_cast<int>(order.size()) - begin);
-      score_group(model, prefix, songs, order.data() + begin, n, score_end, keep_probabilities, results);
+      score_group(model, prefix, songs, order.data() + begin, n, score_end, keep_probabilities, threads > 1, results);
     }
   };
   threads = std::max(1, std::min(threads, groups));

@@ -12,9 +12,10 @@
 // broadcast of A and two panel loads per k. Without AVX-512 the "packed" matrix is a plain copy and the
 // product goes to cblas_sgemm, so every build computes the same thing.
 //
-// Each element is summed in k order from zero and C is added last (accumulate), whatever M is and
-// whichever row tile the row falls in: a row's result does not depend on the other rows of the batch
-// (generation relies on this: output i of a batch is bitwise output i generated alone).
+// With AVX-512, each element is summed in k order from zero and C is added last (accumulate), whatever
+// M is and whichever row tile the row falls in: a row's result does not depend on the other rows. The
+// BLAS fallback does not promise that, so generation (nn/lstm_step.cpp), which needs output i of a batch
+// to be bitwise output i generated alone, has its own row-by-row loop for builds without AVX-512.
 #include <vector>
 
 namespace melodist {
