@@ -85,6 +85,7 @@ void setup_crossval(CLI::App& root) {
   args->hidden = app->add_option("--hidden", t.hidden, "LSTM units per layer (with --init: the model's)")->capture_default_str();
   args->layers = app->add_option("--layers", t.layers, "stacked LSTM layers (with --init: the model's)")->capture_default_str();
   app->add_option("--dropout", t.dropout, "dropout rate on each LSTM output")->capture_default_str();
+  app->add_option("--weight-drop", t.weight_drop, "DropConnect on each recurrent matrix in training (AWD-LSTM weight drop; one mask per step, 0: off)")->capture_default_str();
   app->add_option("--seq-len", t.seq_len, "steps per training window")->capture_default_str();
   app->add_option("--batch", t.batch, "windows per batch")->capture_default_str();
   app->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();

@@ -66,6 +66,7 @@ void setup_train(CLI::App& root) {
   args->hidden = app->add_option("--hidden", o.hidden, "LSTM units per layer (with --init: the model's)")->capture_default_str();
   args->layers = app->add_option("--layers", o.layers, "stacked LSTM layers (with --init: the model's)")->capture_default_str();
   app->add_option("--dropout", o.dropout, "dropout rate on each LSTM output")->capture_default_str();
+  app->add_option("--weight-drop", o.weight_drop, "DropConnect on each recurrent matrix in training (AWD-LSTM weight drop; one mask per step, 0: off)")->capture_default_str();
   app->add_option("--seq-len", o.seq_len, "steps per training window (truncated backpropagation length)")->capture_default_str();
   app->add_option("--batch", o.batch, "windows per batch")->capture_default_str();
   app->add_option("--lr", o.lr, "Adam learning rate")->capture_default_str();

@@ -100,4 +100,30 @@ TEST(NnGradcheck, TwoLayersFixedDropoutMask) {
   check(s, "2 layers, fixed dropout mask");
 }
 
+// Weight drop: each layer's w_h multiplied by a fixed {0, 1/(1-p)} mask; the gradient must reach the raw
+// w_h through the mask (entries whose mask is 0 get exactly 0, the others the scaled gradient).
+TEST(NnGradcheck, TwoLayersFixedWeightDropMask) {
+  CheckCase s = make_setup(0.3);
+  s.net.weight_drop = 0.4;
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  int dropped = 0;
+  for (double& m : s.net.w_h_mask) {
+    m = u(rng) < 0.4 ? 0.0 : 1.0 / 0.6;
+    dropped += m == 0;
+  }
+  ASSERT_GT(dropped, 0);
+  check(s, "2 layers, fixed dropout and weight-drop masks");
+  // The dropped entries of w_h receive no gradient, and the loss differs from the undropped network.
+  std::vector<double> grads(s.params.size(), 0.0);
+  auto st = melodist::nn64::network_forward(s.net, s.params.data(), s.B, true, 0, 0);
+  melodist::nn64::network_backward(s.net, s.params.data(), s.B, 1.0 / st.scored, grads.data());
+  const size_t HG = 4 * 4 * 4;
+  for (int l = 0; l < 2; ++l)
+    for (size_t i = 0; i < HG; ++i)
+      if (s.net.w_h_mask[l * HG + i] == 0) EXPECT_EQ(grads[s.net.off_w_h[l] + i], 0.0);
+  s.net.weight_drop = 0;
+  EXPECT_GT(std::fabs(loss_at(s) - st.nats / st.scored), 1e-6);
+}
+
 }  // namespace

@@ -588,3 +588,19 @@ TEST(TrainSchedule, CosineByHand) {
   EXPECT_NEAR(melodist::schedule_progress(4, 5, 10, 10), 0.45, 1e-12);  // (4 + 5/10) / 10
   EXPECT_DOUBLE_EQ(melodist::schedule_progress(9, 10, 10, 10), 1.0);
 }
+
+// --weight-drop: recorded, changes the trajectory, resumes exactly mid-epoch, bad values refused.
+TEST(Train, WeightDropResumesExactlyAndChangesTraining) {
+  fs::path a = scratch("wd-full"), b = scratch("wd-limited"), c = scratch("wd-off");
+  const std::string opts = kSmall + " --epochs 2 --lr 0.01";
+  ASSERT_EQ(run("--data " + kTiny + " --out " + a.string() + opts + " --weight-drop 0.3").status, 0);
+  ASSERT_EQ(run("--data " + kTiny + " --out " + b.string() + opts + " --weight-drop 0.3 --time-limit 0.000001").status, 0);
+  CliRun r = run("--data " + kTiny + " --out " + b.string() + opts + " --weight-drop 0.3 --resume");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(checkpoint_params(a), checkpoint_params(b));
+  ASSERT_EQ(run("--data " + kTiny + " --out " + c.string() + opts).status, 0);
+  EXPECT_NE(checkpoint_params(a), checkpoint_params(c));
+  const melodist::Model m = melodist::load_model((a / "model.safetensors").string());
+  EXPECT_FLOAT_EQ(m.metadata["training"]["weight_drop"].get<float>(), 0.3f);
+  expect_error(run("--data " + kTiny + " --out " + scratch("wd-bad").string() + opts + " --weight-drop 1"), "--weight-drop");
+}

@@ -36,6 +36,7 @@ void check_options(const TrainOptions& o) {
   if (o.hidden < 1 || o.hidden > 8192) bad("--hidden " + std::to_string(o.hidden) + " makes no sense (1 to 8192)");
   if (o.layers < 1 || o.layers > 16) bad("--layers " + std::to_string(o.layers) + " makes no sense (1 to 16)");
   if (!(o.dropout >= 0 && o.dropout < 1)) bad("--dropout must be in [0, 1)");
+  if (!(o.weight_drop >= 0 && o.weight_drop < 1)) bad("--weight-drop must be in [0, 1)");
   if (!(o.lr > 0 && std::isfinite(o.lr))) bad("--lr must be a positive number");
   if (!(o.ema >= 0 && o.ema < 1)) bad("--ema must be in [0, 1) (0: off)");
   if (o.lr_schedule != "constant" && o.lr_schedule != "cosine") bad("unknown --lr-schedule \"" + o.lr_schedule + "\" (use constant or cosine)");
@@ -60,6 +61,7 @@ nlohmann::json fixed_options(const TrainOptions& o, const nlohmann::json& init_i
   if (!init_info.is_null()) j["init"] = init_info;
   if (o.augment_transpose != 0) j["augment_transpose"] = o.augment_transpose;
   if (o.ema != 0) j["ema"] = o.ema;
+  if (o.weight_drop != 0) j["weight_drop"] = o.weight_drop;
   return j;
 }
 
@@ -441,7 +443,7 @@ TrainResult train_model(const TrainOptions& options) {
 
   model.metadata = {{"source", "melodist train"},
                     {"melodist_version", MELODIST_VERSION},
-                    {"training", {{"hidden", o.hidden}, {"layers", o.layers}, {"dropout", o.dropout}, {"seq_len", T},
+                    {"training", {{"hidden", o.hidden}, {"layers", o.layers}, {"dropout", o.dropout}, {"weight_drop", o.weight_drop}, {"seq_len", T},
                                   {"batch", B}, {"lr", o.lr}, {"lr_schedule", o.lr_schedule}, {"clip", o.clip}, {"ema", o.ema}, {"epochs", o.epochs},
                                   {"time_limit", o.time_limit}, {"patience", o.patience}, {"seed", o.seed},
                                   {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)},
@@ -462,6 +464,7 @@ TrainResult train_model(const TrainOptions& options) {
     workers[k].row_begin = static_cast<int>(static_cast<int64_t>(B) * k / threads);
     workers[k].row_end = static_cast<int>(static_cast<int64_t>(B) * (k + 1) / threads);
     workers[k].net = nn::make_network(config, T, workers[k].row_end - workers[k].row_begin);
+    workers[k].net.weight_drop = o.weight_drop;
     workers[k].grads.assign(P, 0.0f);
     workers[k].starts.assign(B, 0);
   }

@@ -50,6 +50,9 @@ struct TrainOptions {
 
   int hidden = 256, layers = 1;
   float dropout = 0.2f;
+  // DropConnect on each recurrent matrix w_h during training (AWD-LSTM's weight drop; nn/engine_decl.inc):
+  // one mask per step and layer, shared by every row. 0 = off.
+  float weight_drop = 0.0f;
   int seq_len = 64, batch = 64;
   float lr = 0.001f;
   // "constant", or "cosine": lr x (0.1 + 0.9 x (1 + cos(pi x progress)) / 2), progress = fraction of
