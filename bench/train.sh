@@ -57,6 +57,7 @@ for label, runs in (("OpenBLAS", ob), ("BLIS", bl)):
     sg_here = max((med(rs, "gflops") for n, rs in runs.items() if n.startswith("BM_sgemm")), default=None)
     sg_cpu_here = sg_cpu(runs)
     for n, rs in sorted(runs.items()):
+        if n.startswith("BM_step_product"): continue
         other = med(rs, "other_cpu")
         if other > 0.2: warn.append(f"{label} {n}: other processes used {other:.2f} cores during the measurement")
         if n.startswith("BM_sgemm"):
@@ -69,6 +70,13 @@ for label, runs in (("OpenBLAS", ob), ("BLIS", bl)):
             tc = med(rs, "tokens_per_cpu_s"); gc = med(rs, "gflops_per_cpu_s")
             cpu = f"{tc:10,.0f} {tc/torch_cpu:9.2f} {100*gc/sg_cpu_here:7.0f}%" if bt == "1" else f"{'(spins)':>10s}"
             print(f"{label + ' melodist, %s worker(s), BLAS threads %s' % (w, bt):44s} {tok:10,.0f} {gf:8.1f} {tok/torch_best:9.2f} {100*gf/sg_here:7.0f}% {other:9.2f} | {cpu}")
+sp = {n: rs for n, rs in ob.items() if n.startswith("BM_step_product")}
+if sp:
+    print("\nThe recurrent step product of one worker, (M, 256) @ w_h (256, 1024) forward and (M, 1024) @ w_h^T backward, 1 thread:")
+    for n, rs in sorted(sp.items()):
+        packed, M, tr = n.split("/")[1:4]
+        how = "w_h packed once (nn/packed_gemm)" if packed == "1" else "cblas_sgemm (packs w_h every call)"
+        print(f"  {how:36s} M {M:>3s} {'backward' if tr == '1' else 'forward ':8s} {med(rs, 'gflops'):7.1f} GFLOP/s")
 print(f"\nPyTorch best: {torch_best:,.0f} tokens/s; sgemm peak (OpenBLAS, best thread count): {sg_ob:.1f} GFLOP/s; medians of repeats")
 print("Right of |: per second of the process's own CPU time (load-independent efficiency; references: 1-thread sgemm, 1-thread PyTorch).")
 print("(estimate for an idle machine: wall-clock rate = CPU-time rate x cores kept busy; 2 balanced workers keep 2 busy)")
