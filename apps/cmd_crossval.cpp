@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "command.h"
+#include "dynamic_eval_options.h"
 #include "evaluate/crossval.h"
 #include "util/error.h"
 
@@ -54,9 +55,11 @@ void run_crossval_command(CrossvalArgs& a) {
     std::printf("%5d %6zu %6d %8.4f %9.4f %9.4f %9.4f %9.3f %9.3f\n", f.fold, f.test_songs, f.epochs_run,
                 f.test.loss_nats_per_step, f.test.accuracy, f.test.onset_accuracy, f.test.hold_accuracy,
                 f.test.bits_per_note, f.test.pitch_bits_per_note);
+  const char* summary_key = "summary";
+  const char* pooled_key = "pooled";
   auto stat = [&](const char* name, const char* key) {
-    const auto& s = j["summary"][key];
-    const auto& p = j["pooled"][key];
+    const auto& s = j[summary_key][key];
+    const auto& p = j[pooled_key][key];
     if (s.is_null()) return;
     std::printf("  %-22s mean %8.4f  sd %7.4f  min %8.4f  max %8.4f  pooled %8.4f\n", name, s["mean"].get<double>(),
                 s["std"].get<double>(), s["min"].get<double>(), s["max"].get<double>(),
@@ -71,6 +74,15 @@ void run_crossval_command(CrossvalArgs& a) {
   stat("bits per note", "bits_per_note");
   stat("pitch bits per note", "pitch_bits_per_note");
   std::printf("  %zu songs, %zu notes, %zu steps held out in all\n", r.pooled.songs, r.pooled.notes, r.pooled.steps);
+  if (!r.has_dynamic) return;
+  summary_key = "summary_dynamic";
+  pooled_key = "pooled_dynamic";
+  std::printf("the same held-out songs with dynamic evaluation (lr %g, segment %d, decay %g):\n", r.dynamic_options.lr,
+              r.dynamic_options.segment, r.dynamic_options.decay);
+  stat("loss (nats/step)", "loss_nats_per_step");
+  stat("accuracy", "accuracy");
+  stat("bits per note", "bits_per_note");
+  stat("pitch bits per note", "pitch_bits_per_note");
 }
 
 void setup_crossval(CLI::App& root) {
@@ -110,6 +122,7 @@ void setup_crossval(CLI::App& root) {
                   "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches in "
                   "the vocabulary (0: off); validation and held-out songs are never shifted")
       ->capture_default_str();
+  melodist::cli::add_dynamic_eval_options(app, o.dynamic);
   app->add_flag("--json", args->json, "Print one JSON object (folds, summary, pooled)");
   app->callback([args] { run_crossval_command(*args); });
 }

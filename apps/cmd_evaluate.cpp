@@ -1,11 +1,14 @@
-// melodist evaluate --model MODEL_DIR --data DATASET_DIR [--split val|all] [--json]
+// melodist evaluate --model MODEL_DIR --data DATASET_DIR [--split val|heldout|all] [--dynamic-lr X] [--json]
 // Held-out figures of a model on the songs of a dataset; see src/evaluate/metrics.h for definitions.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "command.h"
+#include "dynamic_eval_options.h"
+#include "evaluate/crossval.h"
 #include "evaluate/dataset_songs.h"
 #include "evaluate/metrics.h"
 #include "nn/model.h"
@@ -16,7 +19,29 @@ namespace {
 struct EvaluateOptions {
   std::string model_dir, data_dir, split = "val";
   bool json = false;
+  melodist::DynamicEvalOptions dynamic;
 };
+
+// A model trained by `melodist crossval --out` records its fold (metadata "validation" {"crossval":
+// {"folds": k, "fold": f, "inner_every": e}}); null when the model is not a fold model.
+struct FoldRule {
+  int folds = 0, fold = 0, inner_every = 0;
+};
+std::optional<FoldRule> fold_rule(const melodist::Model& model, const std::string& model_dir) {
+  const auto& m = model.metadata;
+  if (!(m.is_object() && m.contains("validation") && m["validation"].is_object() && m["validation"].contains("crossval")))
+    return std::nullopt;
+  const auto& c = m["validation"]["crossval"];
+  auto field = [&](const char* key) {
+    if (!c.is_object() || !c.contains(key) || !c[key].is_number_integer())
+      throw melodist::Error(model_dir + ": the crossval fold record lacks an integer \"" + key + "\"");
+    return c[key].get<int>();
+  };
+  FoldRule r{field("folds"), field("fold"), field("inner_every")};
+  if (r.folds < 2 || r.fold < 1 || r.fold > r.folds || r.inner_every < 2)
+    throw melodist::Error(model_dir + ": invalid crossval fold " + std::to_string(r.fold) + " of " + std::to_string(r.folds));
+  return r;
+}
 
 std::string format_figure(double value, int precision) {
   if (!(value == value)) return "n/a";
@@ -32,6 +57,13 @@ void run_evaluate(const EvaluateOptions& opt) {
   std::vector<size_t> chosen;
   if (opt.split == "all") {
     for (size_t i = 0; i < data.songs.size(); ++i) chosen.push_back(i);
+  } else if (const auto rule = fold_rule(model, opt.model_dir)) {
+    // A crossval fold model: heldout = its held-out fold, val = its inner validation songs.
+    chosen = opt.split == "heldout" ? fold_indices(data.songs.size(), rule->folds, rule->fold)
+                                    : inner_validation_indices(data.songs.size(), rule->folds, rule->fold, rule->inner_every);
+    if (chosen.empty()) throw Error(opt.data_dir + ": the model's " + opt.split + " songs are not in this dataset");
+  } else if (opt.split == "heldout") {
+    throw Error(opt.model_dir + ": not a crossval fold model (no metadata \"validation\".\"crossval\"); use --split val or all");
   } else {
     const int every = validation_every(model);
     if (every <= 0)
@@ -45,12 +77,14 @@ void run_evaluate(const EvaluateOptions& opt) {
   std::vector<std::vector<int>> songs;
   for (size_t i : chosen) songs.push_back(song_ids(model, data.songs[i], songs_path, data.lines[i]));
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
-  const EvaluationMetrics m = evaluate_songs(model, songs, threads);
+  const EvaluationMetrics m = evaluate_songs(model, songs, threads, &opt.dynamic);
   if (opt.json) {
     std::cout << to_json(m).dump(2) << "\n";
     return;
   }
   std::printf("evaluated %zu songs (%s split), %zu steps, %zu notes\n", m.songs, opt.split.c_str(), m.steps, m.notes);
+  if (opt.dynamic.lr > 0)
+    std::printf("  with dynamic evaluation (lr %g, segment %d, decay %g)\n", opt.dynamic.lr, opt.dynamic.segment, opt.dynamic.decay);
   std::printf("  loss                %s nats/step (perplexity %s)\n", format_figure(m.loss_nats_per_step, 4).c_str(),
               format_figure(m.perplexity, 3).c_str());
   std::printf("  accuracy            %s\n", format_figure(m.accuracy, 4).c_str());
@@ -66,9 +100,12 @@ void setup_evaluate(CLI::App& root) {
   auto* app = root.add_subcommand("evaluate", "Held-out figures of a model: loss, accuracy, bits per note, pitch bits per note");
   app->add_option("--model", opt->model_dir, "Model directory (or .safetensors file)")->required();
   app->add_option("--data", opt->data_dir, "Dataset directory written by `melodist preprocess`")->required();
-  app->add_option("--split", opt->split, "val: the model's validation songs (every k-th); all: every song")
-      ->check(CLI::IsMember({"val", "all"}))
+  app->add_option("--split", opt->split,
+                  "val: the model's validation songs (every k-th; for a `crossval --out` fold model, its inner "
+                  "validation songs); heldout: a fold model's held-out fold; all: every song")
+      ->check(CLI::IsMember({"val", "heldout", "all"}))
       ->capture_default_str();
+  melodist::cli::add_dynamic_eval_options(app, opt->dynamic);
   app->add_flag("--json", opt->json, "Print one JSON object");
   app->callback([opt] { run_evaluate(*opt); });
 }

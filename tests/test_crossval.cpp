@@ -29,6 +29,15 @@ TEST(Crossval, FoldIndices) {
   for (int t : times) EXPECT_EQ(t, 1);
 }
 
+TEST(Crossval, InnerValidationIndices) {
+  // 10 songs, 3 folds, fold 1 holds 0 3 6 9; the others in order: 1 2 4 5 7 8; every 3rd: 4, 8.
+  EXPECT_EQ(inner_validation_indices(10, 3, 1, 3), (std::vector<size_t>{4, 8}));
+  // Fold 2 holds 1 4 7; the others: 0 2 3 5 6 8 9; every 2nd: 2 5 8.
+  EXPECT_EQ(inner_validation_indices(10, 3, 2, 2), (std::vector<size_t>{2, 5, 8}));
+  // Too few songs for every 10th: the last song outside the fold.
+  EXPECT_EQ(inner_validation_indices(10, 3, 1, 10), (std::vector<size_t>{8}));
+}
+
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
@@ -88,6 +97,47 @@ TEST(CrossvalCli, EverySongOnceAndFoldsMatchEvaluate) {
   const auto e = nlohmann::json::parse(slurp(log));
   for (const char* key : {"loss_nats_per_step", "pitch_bits_per_note", "bits_per_note", "accuracy", "steps"})
     EXPECT_NEAR(e[key].get<double>(), j["folds"][1]["test"][key].get<double>(), 1e-9) << key;
+  // The same through `evaluate --split heldout` on the whole dataset (the model records its fold).
+  ASSERT_EQ(run("evaluate --model " + (dir / "cv" / "fold-02").string() + " --data " + (dir / "data").string() +
+                " --split heldout --json", log), 0)
+      << slurp(log);
+  const auto h = nlohmann::json::parse(slurp(log));
+  for (const char* key : {"loss_nats_per_step", "pitch_bits_per_note", "songs", "steps"})
+    EXPECT_NEAR(h[key].get<double>(), j["folds"][1]["test"][key].get<double>(), 1e-9) << key;
+  // --split val: the fold's inner validation songs (fold 1, 1-based: every 3rd of songs 2 3 5 6 8 9 -> 5 and 9).
+  ASSERT_EQ(run("evaluate --model " + (dir / "cv" / "fold-01").string() + " --data " + (dir / "data").string() +
+                " --split val --json", log), 0)
+      << slurp(log);
+  EXPECT_EQ(nlohmann::json::parse(slurp(log))["songs"], 2);
+  // A model that is not a fold model has no held-out split.
+  const fs::path plain = dir / "plain";
+  fs::create_directories(plain);
+  ASSERT_EQ(run("train --data " + (dir / "data").string() + " --out " + plain.string() +
+                " --hidden 8 --epochs 1 --seq-len 16 --batch 4 --threads 1", log), 0)
+      << slurp(log);
+  EXPECT_NE(run("evaluate --model " + plain.string() + " --data " + (dir / "data").string() + " --split heldout", log), 0);
+  EXPECT_NE(slurp(log).find("not a crossval fold model"), std::string::npos) << slurp(log);
+
+  // Dynamic evaluation: crossval reports it beside the static figures, and a fold's dynamic figures are
+  // what `evaluate --split heldout` gives with the same options.
+  ASSERT_EQ(run("crossval --data " + (dir / "data").string() + " --folds 3 --hidden 8 --epochs 2 --seq-len 16 --batch 4 "
+                "--threads 1 --val-every 3 --json --dynamic-lr 0.3 --dynamic-segment 3 --out " + (dir / "cvd").string(), log), 0)
+      << slurp(log);
+  const auto d = nlohmann::json::parse(slurp(log));
+  EXPECT_EQ(d["dynamic"]["lr"], 0.3);
+  EXPECT_EQ(d["pooled_dynamic"]["songs"], 10);
+  EXPECT_TRUE(d["summary_dynamic"]["pitch_bits_per_note"].contains("mean"));
+  EXPECT_NEAR(d["pooled"]["loss_nats_per_step"].get<double>(), j["pooled"]["loss_nats_per_step"].get<double>(), 1e-12)
+      << "the static figures do not depend on the dynamic options";
+  EXPECT_NE(d["pooled_dynamic"]["loss_nats_per_step"].get<double>(), d["pooled"]["loss_nats_per_step"].get<double>());
+  ASSERT_EQ(run("evaluate --model " + (dir / "cvd" / "fold-03").string() + " --data " + (dir / "data").string() +
+                " --split heldout --dynamic-lr 0.3 --dynamic-segment 3 --json", log), 0)
+      << slurp(log);
+  const auto hd = nlohmann::json::parse(slurp(log));
+  for (const char* key : {"loss_nats_per_step", "pitch_bits_per_note", "steps"})
+    EXPECT_NEAR(hd[key].get<double>(), d["folds"][2]["test_dynamic"][key].get<double>(), 1e-9) << key;
+  EXPECT_NE(run("evaluate --model " + (dir / "cvd" / "fold-03").string() + " --data " + (dir / "data").string() +
+                " --dynamic-lr -1", log), 0);
   EXPECT_NE(run("crossval --data " + (dir / "data").string() + " --folds 1", log), 0);
   EXPECT_NE(slurp(log).find("--folds must be at least 2"), std::string::npos) << slurp(log);
   fs::remove_all(dir);

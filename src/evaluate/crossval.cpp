@@ -18,6 +18,19 @@ std::vector<size_t> fold_indices(size_t n, int folds, int fold) {
   return out;
 }
 
+std::vector<size_t> inner_validation_indices(size_t n, int folds, int fold, int inner_every) {
+  std::vector<size_t> out;
+  size_t remaining = 0, last = n;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % static_cast<size_t>(folds) == static_cast<size_t>(fold - 1)) continue;  // held out
+    ++remaining;
+    last = i;
+    if (remaining % static_cast<size_t>(inner_every) == 0) out.push_back(i);
+  }
+  if (out.empty() && last < n) out.push_back(last);
+  return out;
+}
+
 CrossvalResult run_crossval(const CrossvalOptions& options) {
   if (options.folds < 2) throw Error("crossval: --folds must be at least 2 (got " + std::to_string(options.folds) + ")");
   // Not train/dataset.h's load_dataset: see dataset_songs.h.
@@ -45,8 +58,11 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     std::filesystem::create_directories(options.out_dir, ec);
     if (ec) throw Error(options.out_dir + ": cannot create the output folder (" + ec.message() + ")");
   }
+  check_dynamic_options(options.dynamic);
   CrossvalResult result;
-  MetricSums pooled;
+  result.has_dynamic = options.dynamic.lr > 0;
+  result.dynamic_options = options.dynamic;
+  MetricSums pooled, pooled_dynamic;
   for (int fold = 1; fold <= options.folds; ++fold) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<bool> held(n, false);
@@ -59,17 +75,13 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     t.train_songs.clear();
     t.validation_songs.clear();
     std::vector<std::vector<int>> test_songs;
-    size_t remaining = 0;
+    std::vector<bool> inner(n, false);
+    for (size_t i : inner_validation_indices(n, options.folds, fold, t.val_every)) inner[i] = true;
     for (size_t i = 0; i < n; ++i) {
-      if (held[i]) {
-        test_songs.push_back(data.songs[i]);
-        continue;
-      }
-      ++remaining;  // 1-based position among the training folds' songs
-      if (remaining % static_cast<size_t>(t.val_every) == 0) t.validation_songs.push_back(data.songs[i]);
+      if (held[i]) test_songs.push_back(data.songs[i]);
+      else if (inner[i]) t.validation_songs.push_back(data.songs[i]);
       else t.train_songs.push_back(data.songs[i]);
     }
-    if (t.validation_songs.empty()) t.validation_songs.push_back(t.train_songs.back()), t.train_songs.pop_back();
     t.validation_rule = {{"crossval", {{"folds", options.folds}, {"fold", fold}, {"inner_every", t.val_every}}}};
     char name[32];
     std::snprintf(name, sizeof name, "fold-%02d", fold);
@@ -100,6 +112,19 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
       add_song(pooled, model, s);
     }
     f.test = finish_metrics(sums);
+    if (result.has_dynamic) {
+      MetricSums dynamic_sums;
+      const auto dynamic_scores = score_songs_dynamic(model, test_songs, true, true, kDefaultDelimiterLength,
+                                                      options.dynamic, options.eval_threads);
+      for (const auto& s : dynamic_scores) {
+        add_song(dynamic_sums, model, s);
+        add_song(pooled_dynamic, model, s);
+      }
+      f.dynamic = finish_metrics(dynamic_sums);
+      if (t.verbose)
+        std::fprintf(stderr, "fold %d: with dynamic evaluation: %.4f nats/step, pitch %.3f bits/note\n", fold,
+                     f.dynamic.loss_nats_per_step, f.dynamic.pitch_bits_per_note);
+    }
     f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (t.verbose)
       std::fprintf(stderr, "fold %d: held-out loss %.4f nats/step, pitch %.3f bits/note, %.3f bits/note (%.0f s)\n",
@@ -107,31 +132,21 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     result.folds.push_back(f);
   }
   result.pooled = finish_metrics(pooled);
+  if (result.has_dynamic) result.pooled_dynamic = finish_metrics(pooled_dynamic);
   if (!options.out_dir.empty())
     write_file_atomically((std::filesystem::path(options.out_dir) / "crossval.json").string(),
                           to_json(result).dump(2) + "\n");
   return result;
 }
 
-nlohmann::json to_json(const CrossvalResult& r) {
-  nlohmann::json j;
-  j["folds"] = nlohmann::json::array();
-  for (const auto& f : r.folds)
-    j["folds"].push_back({{"fold", f.fold},
-                          {"train_songs", f.train_songs},
-                          {"validation_songs", f.validation_songs},
-                          {"test_songs", f.test_songs},
-                          {"epochs_run", f.epochs_run},
-                          {"best_epoch", f.best_epoch},
-                          {"best_val_loss", f.best_val_loss},
-                          {"stop_reason", f.stop_reason},
-                          {"seconds", f.seconds},
-                          {"test", to_json(f.test)}});
+namespace {
+// Mean, sample standard deviation, min and max of every figure over the folds.
+nlohmann::json summarise(const CrossvalResult& r, bool dynamic) {
   nlohmann::json summary = nlohmann::json::object();
   for (const auto& name : metric_names()) {
     std::vector<double> values;
     for (const auto& f : r.folds) {
-      const double v = metric_value(f.test, name);
+      const double v = metric_value(dynamic ? f.dynamic : f.test, name);
       if (std::isfinite(v)) values.push_back(v);
     }
     if (values.empty()) {
@@ -146,8 +161,33 @@ nlohmann::json to_json(const CrossvalResult& r) {
     const double sd = values.size() > 1 ? std::sqrt(sq / static_cast<double>(values.size() - 1)) : 0.0;
     summary[name] = {{"mean", mean}, {"std", sd}, {"min", lo}, {"max", hi}};
   }
-  j["summary"] = summary;
+  return summary;
+}
+}  // namespace
+
+nlohmann::json to_json(const CrossvalResult& r) {
+  nlohmann::json j;
+  j["folds"] = nlohmann::json::array();
+  for (const auto& f : r.folds) {
+    j["folds"].push_back({{"fold", f.fold},
+                          {"train_songs", f.train_songs},
+                          {"validation_songs", f.validation_songs},
+                          {"test_songs", f.test_songs},
+                          {"epochs_run", f.epochs_run},
+                          {"best_epoch", f.best_epoch},
+                          {"best_val_loss", f.best_val_loss},
+                          {"stop_reason", f.stop_reason},
+                          {"seconds", f.seconds},
+                          {"test", to_json(f.test)}});
+    if (r.has_dynamic) j["folds"].back()["test_dynamic"] = to_json(f.dynamic);
+  }
+  j["summary"] = summarise(r, false);
   j["pooled"] = to_json(r.pooled);
+  if (r.has_dynamic) {
+    j["dynamic"] = {{"lr", r.dynamic_options.lr}, {"segment", r.dynamic_options.segment}, {"decay", r.dynamic_options.decay}};
+    j["summary_dynamic"] = summarise(r, true);
+    j["pooled_dynamic"] = to_json(r.pooled_dynamic);
+  }
   return j;
 }
 

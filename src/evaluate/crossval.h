@@ -14,6 +14,8 @@
 // Summary per figure: mean, sample standard deviation (n - 1), min and max over the folds; and the
 // figures pooled over every held-out song of every fold (each song is held out exactly once, so the
 // pooled pitch_bits_per_note is the mean over every note of the corpus, the figure IDyOM reports).
+// With dynamic evaluation on, the JSON gains "dynamic" (the options), "summary_dynamic" and
+// "pooled_dynamic", and every fold a "test_dynamic".
 #include <string>
 #include <vector>
 
@@ -30,6 +32,9 @@ struct CrossvalOptions {
   TrainOptions train;      // model and optimiser options; data fields are filled per fold
   std::string out_dir;     // when set: OUT/fold-01 ... (model, metrics.csv) and OUT/crossval.json
   int eval_threads = 1;
+  // lr > 0: every held-out fold is ALSO scored by dynamic evaluation (evaluate/dynamic_eval.h); the
+  // figures appear beside the static ones (FoldResult::dynamic, CrossvalResult::pooled_dynamic).
+  DynamicEvalOptions dynamic;
 };
 
 struct FoldResult {
@@ -40,15 +45,23 @@ struct FoldResult {
   std::string stop_reason;
   double seconds = 0;
   EvaluationMetrics test;
+  EvaluationMetrics dynamic;  // only when CrossvalOptions::dynamic.lr > 0
 };
 
 struct CrossvalResult {
   std::vector<FoldResult> folds;
   EvaluationMetrics pooled;
+  bool has_dynamic = false;
+  DynamicEvalOptions dynamic_options;
+  EvaluationMetrics pooled_dynamic;  // only when has_dynamic
 };
 
 // 0-based song indices of fold f (1-based) among n songs.
 std::vector<size_t> fold_indices(size_t n, int folds, int fold);
+
+// 0-based song indices of fold f's inner validation set: of the songs outside the fold, in order, every
+// inner_every-th (1-based position among them); the last of them when that picks none.
+std::vector<size_t> inner_validation_indices(size_t n, int folds, int fold, int inner_every);
 
 // Throws melodist::Error for folds < 2, more folds than songs, or training failures.
 CrossvalResult run_crossval(const CrossvalOptions& options);

@@ -32,6 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evaluate/dynamic_eval.h"
 #include "generate/song_score.h"
 #include "nn/model.h"
 
@@ -73,8 +74,10 @@ struct EvaluationMetrics {
 void add_song(MetricSums& sums, const Model& model, const SongScore& score);
 EvaluationMetrics finish_metrics(const MetricSums& sums);
 
-// Scores `songs` (ids of model.vocabulary, no "/") with the end step and returns the figures.
-EvaluationMetrics evaluate_songs(const Model& model, const std::vector<std::vector<int>>& songs, int threads = 1);
+// Scores `songs` (ids of model.vocabulary, no "/") with the end step and returns the figures. With
+// dynamic (not null, lr > 0) the songs are scored by dynamic evaluation (evaluate/dynamic_eval.h).
+EvaluationMetrics evaluate_songs(const Model& model, const std::vector<std::vector<int>>& songs, int threads = 1,
+                                 const DynamicEvalOptions* dynamic = nullptr);
 
 // {"loss_nats_per_step":..., "accuracy":..., ..., "songs":..., "steps":..., "notes":...}; NaN -> null.
 nlohmann::json to_json(const EvaluationMetrics& metrics);
