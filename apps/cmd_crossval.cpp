@@ -122,6 +122,14 @@ void setup_crossval(CLI::App& root) {
                   "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches in "
                   "the vocabulary (0: off); validation and held-out songs are never shifted")
       ->capture_default_str();
+  app->add_option("--ensemble", o.ensemble,
+                  "models per fold (seeds seed, seed+1, ...: OUT/fold-01, OUT/fold-01-member-2, ...); the held-out fold is "
+                  "scored with the mean of their distributions")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app->add_flag("--resume", o.resume,
+                "with --out: a fold model whose folder holds a checkpoint continues from it (a finished one is only "
+                "loaded), so an interrupted run or one given more --ensemble members redoes nothing");
   melodist::cli::add_dynamic_eval_options(app, o.dynamic);
   app->add_flag("--json", args->json, "Print one JSON object (folds, summary, pooled)");
   app->callback([args] { run_crossval_command(*args); });

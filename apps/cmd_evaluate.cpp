@@ -10,6 +10,7 @@
 #include "dynamic_eval_options.h"
 #include "evaluate/crossval.h"
 #include "evaluate/dataset_songs.h"
+#include "evaluate/ensemble.h"
 #include "evaluate/metrics.h"
 #include "nn/model.h"
 #include "util/error.h"
@@ -17,6 +18,7 @@
 namespace {
 
 struct EvaluateOptions {
+  std::vector<std::string> model_dirs;  // one model, or the members of an ensemble (the first sets the split)
   std::string model_dir, data_dir, split = "val";
   bool json = false;
   melodist::DynamicEvalOptions dynamic;
@@ -52,7 +54,10 @@ std::string format_figure(double value, int precision) {
 
 void run_evaluate(const EvaluateOptions& opt) {
   using namespace melodist;
-  const Model model = load_model(opt.model_dir);
+  std::vector<Model> members;
+  for (const auto& dir : opt.model_dirs) members.push_back(load_model(dir));
+  check_ensemble(members, opt.model_dirs);
+  const Model& model = members.front();
   const DatasetSongs data = read_dataset_songs(opt.data_dir);
   std::vector<size_t> chosen;
   if (opt.split == "all") {
@@ -77,12 +82,15 @@ void run_evaluate(const EvaluateOptions& opt) {
   std::vector<std::vector<int>> songs;
   for (size_t i : chosen) songs.push_back(song_ids(model, data.songs[i], songs_path, data.lines[i]));
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
-  const EvaluationMetrics m = evaluate_songs(model, songs, threads, &opt.dynamic);
+  std::vector<const Model*> member_pointers;
+  for (const auto& member : members) member_pointers.push_back(&member);
+  const EvaluationMetrics m = evaluate_songs(member_pointers, songs, threads, &opt.dynamic);
   if (opt.json) {
     std::cout << to_json(m).dump(2) << "\n";
     return;
   }
   std::printf("evaluated %zu songs (%s split), %zu steps, %zu notes\n", m.songs, opt.split.c_str(), m.steps, m.notes);
+  if (members.size() > 1) std::printf("  ensemble of %zu models (the mean of their distributions)\n", members.size());
   if (opt.dynamic.lr > 0)
     std::printf("  with dynamic evaluation (lr %g, segment %d, decay %g)\n", opt.dynamic.lr, opt.dynamic.segment, opt.dynamic.decay);
   std::printf("  loss                %s nats/step (perplexity %s)\n", format_figure(m.loss_nats_per_step, 4).c_str(),
@@ -98,7 +106,10 @@ void run_evaluate(const EvaluateOptions& opt) {
 void setup_evaluate(CLI::App& root) {
   auto opt = std::make_shared<EvaluateOptions>();
   auto* app = root.add_subcommand("evaluate", "Held-out figures of a model: loss, accuracy, bits per note, pitch bits per note");
-  app->add_option("--model", opt->model_dir, "Model directory (or .safetensors file)")->required();
+  app->add_option("--model", opt->model_dirs,
+                  "Model directory (or .safetensors file); several (--model A --model B): an ensemble, the mean of their "
+                  "distributions (the first model's validation rule picks the split)")
+      ->required();
   app->add_option("--data", opt->data_dir, "Dataset directory written by `melodist preprocess`")->required();
   app->add_option("--split", opt->split,
                   "val: the model's validation songs (every k-th; for a `crossval --out` fold model, its inner "
@@ -107,7 +118,10 @@ void setup_evaluate(CLI::App& root) {
       ->capture_default_str();
   melodist::cli::add_dynamic_eval_options(app, opt->dynamic);
   app->add_flag("--json", opt->json, "Print one JSON object");
-  app->callback([opt] { run_evaluate(*opt); });
+  app->callback([opt] {
+    opt->model_dir = opt->model_dirs.front();
+    run_evaluate(*opt);
+  });
 }
 
 melodist::cli::Command evaluate_command{"evaluate", 70, setup_evaluate};

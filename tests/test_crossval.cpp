@@ -138,6 +138,29 @@ TEST(CrossvalCli, EverySongOnceAndFoldsMatchEvaluate) {
     EXPECT_NEAR(hd[key].get<double>(), d["folds"][2]["test_dynamic"][key].get<double>(), 1e-9) << key;
   EXPECT_NE(run("evaluate --model " + (dir / "cvd" / "fold-03").string() + " --data " + (dir / "data").string() +
                 " --dynamic-lr -1", log), 0);
+  // --ensemble 2 --resume on the first run's folder: member 1 of every fold is that run's model, loaded
+  // and not retrained; member 2 is trained with seed 2; the held-out figures are the mixture's, which
+  // `evaluate` with both models gives too.
+  ASSERT_EQ(run("crossval --data " + (dir / "data").string() + " --folds 3 --hidden 8 --epochs 2 --seq-len 16 --batch 4 "
+                "--threads 1 --val-every 3 --json --ensemble 2 --resume --out " + (dir / "cv").string(), log), 0)
+      << slurp(log);
+  const auto en = nlohmann::json::parse(slurp(log));
+  for (int f = 0; f < 3; ++f) {
+    ASSERT_EQ(en["folds"][f]["members"].size(), 2u);
+    EXPECT_EQ(en["folds"][f]["members"][0]["seed"], 1);
+    EXPECT_EQ(en["folds"][f]["members"][1]["seed"], 2);
+    EXPECT_EQ(en["folds"][f]["members"][0]["best_val_loss"].get<double>(), j["folds"][f]["best_val_loss"].get<double>());
+  }
+  EXPECT_TRUE(fs::exists(dir / "cv" / "fold-02-member-2" / "model.safetensors"));
+  EXPECT_NE(en["pooled"]["loss_nats_per_step"].get<double>(), j["pooled"]["loss_nats_per_step"].get<double>());
+  ASSERT_EQ(run("evaluate --model " + (dir / "cv" / "fold-02").string() + " --model " + (dir / "cv" / "fold-02-member-2").string() +
+                " --data " + (dir / "data").string() + " --split heldout --json", log), 0)
+      << slurp(log);
+  const auto ee = nlohmann::json::parse(slurp(log));
+  for (const char* key : {"loss_nats_per_step", "pitch_bits_per_note", "accuracy", "steps"})
+    EXPECT_NEAR(ee[key].get<double>(), en["folds"][1]["test"][key].get<double>(), 1e-9) << key;
+  EXPECT_NE(run("crossval --data " + (dir / "data").string() + " --folds 3 --resume", log), 0);
+  EXPECT_NE(slurp(log).find("--resume needs --out"), std::string::npos) << slurp(log);
   EXPECT_NE(run("crossval --data " + (dir / "data").string() + " --folds 1", log), 0);
   EXPECT_NE(slurp(log).find("--folds must be at least 2"), std::string::npos) << slurp(log);
   fs::remove_all(dir);

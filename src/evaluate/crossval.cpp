@@ -7,6 +7,7 @@
 
 #include "formats/text_encoding.h"
 #include "evaluate/dataset_songs.h"
+#include "evaluate/ensemble.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -33,6 +34,8 @@ std::vector<size_t> inner_validation_indices(size_t n, int folds, int fold, int 
 
 CrossvalResult run_crossval(const CrossvalOptions& options) {
   if (options.folds < 2) throw Error("crossval: --folds must be at least 2 (got " + std::to_string(options.folds) + ")");
+  if (options.ensemble < 1) throw Error("crossval: --ensemble must be at least 1 (got " + std::to_string(options.ensemble) + ")");
+  if (options.resume && options.out_dir.empty()) throw Error("crossval: --resume needs --out");
   // Not train/dataset.h's load_dataset: see dataset_songs.h.
   const DatasetSongs text = read_dataset_songs(options.data_dir);
   Model vocab_model;  // only for symbol ids
@@ -85,28 +88,51 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     t.validation_rule = {{"crossval", {{"folds", options.folds}, {"fold", fold}, {"inner_every", t.val_every}}}};
     char name[32];
     std::snprintf(name, sizeof name, "fold-%02d", fold);
-    t.out_dir = options.out_dir.empty() ? "" : (std::filesystem::path(options.out_dir) / name).string();
-    t.resume = false;
     if (t.verbose)
       std::fprintf(stderr, "fold %d of %d: training on %zu songs (validation %zu), %zu held out\n", fold,
                    options.folds, t.train_songs.size(), t.validation_songs.size(), test_songs.size());
-    TrainResult trained = train_model(t);
     FoldResult f;
     f.fold = fold;
     f.train_songs = t.train_songs.size();
     f.validation_songs = t.validation_songs.size();
     f.test_songs = test_songs.size();
-    f.epochs_run = trained.epochs_run;
-    f.best_epoch = trained.best_epoch;
-    f.best_val_loss = trained.best_val_loss;
-    f.stop_reason = trained.stop_reason;
-    const Model& model = trained.best_model;
+    std::vector<Model> members;
+    std::vector<std::string> member_names;
+    const uint64_t first_seed = t.seed;
+    for (int k = 1; k <= options.ensemble; ++k) {
+      const std::string member = k == 1 ? std::string(name) : std::string(name) + "-member-" + std::to_string(k);
+      t.seed = first_seed + static_cast<uint64_t>(k - 1);
+      t.out_dir = options.out_dir.empty() ? "" : (std::filesystem::path(options.out_dir) / member).string();
+      t.resume = options.resume && !t.out_dir.empty() &&
+                 std::filesystem::exists(std::filesystem::path(t.out_dir) / kCheckpointFileName);
+      if (t.verbose && options.ensemble > 1)
+        std::fprintf(stderr, "fold %d, member %d of %d (seed %llu)%s\n", fold, k, options.ensemble,
+                     static_cast<unsigned long long>(t.seed), t.resume ? ": resuming its checkpoint" : "");
+      TrainResult trained = train_model(t);
+      if (k == 1) {
+        f.epochs_run = trained.epochs_run;
+        f.best_epoch = trained.best_epoch;
+        f.best_val_loss = trained.best_val_loss;
+        f.stop_reason = trained.stop_reason;
+      }
+      f.members.push_back({{"seed", t.seed},
+                           {"epochs_run", trained.epochs_run},
+                           {"best_epoch", trained.best_epoch},
+                           {"best_val_loss", trained.best_val_loss},
+                           {"stop_reason", trained.stop_reason}});
+      members.push_back(std::move(trained.best_model));
+      member_names.push_back(t.out_dir.empty() ? member : t.out_dir);
+    }
+    check_ensemble(members, member_names);
+    const Model& model = members.front();
+    std::vector<const Model*> member_pointers;
+    for (const auto& m : members) member_pointers.push_back(&m);
     // The fold model's vocabulary may be a pretrained --init model's (more symbols than the dataset's):
     // the held-out songs are scored in its ids, and pitch bits renormalise over its pitch symbols.
     if (model.vocabulary != data.vocabulary)
-      test_songs = remap_songs(test_songs, data.vocabulary, model.vocabulary, t.out_dir.empty() ? name : t.out_dir);
+      test_songs = remap_songs(test_songs, data.vocabulary, model.vocabulary, member_names.front());
     MetricSums sums;
-    const auto scores = score_songs(model, test_songs, true, true, kDefaultDelimiterLength, options.eval_threads);
+    const auto scores = score_songs_ensemble(member_pointers, test_songs, kDefaultDelimiterLength, nullptr, options.eval_threads);
     for (const auto& s : scores) {
       add_song(sums, model, s);
       add_song(pooled, model, s);
@@ -114,8 +140,8 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     f.test = finish_metrics(sums);
     if (result.has_dynamic) {
       MetricSums dynamic_sums;
-      const auto dynamic_scores = score_songs_dynamic(model, test_songs, true, true, kDefaultDelimiterLength,
-                                                      options.dynamic, options.eval_threads);
+      const auto dynamic_scores = score_songs_ensemble(member_pointers, test_songs, kDefaultDelimiterLength,
+                                                       &options.dynamic, options.eval_threads);
       for (const auto& s : dynamic_scores) {
         add_song(dynamic_sums, model, s);
         add_song(pooled_dynamic, model, s);
@@ -178,6 +204,7 @@ nlohmann::json to_json(const CrossvalResult& r) {
                           {"best_val_loss", f.best_val_loss},
                           {"stop_reason", f.stop_reason},
                           {"seconds", f.seconds},
+                          {"members", f.members},
                           {"test", to_json(f.test)}});
     if (r.has_dynamic) j["folds"].back()["test_dynamic"] = to_json(f.dynamic);
   }

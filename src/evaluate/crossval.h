@@ -32,6 +32,12 @@ struct CrossvalOptions {
   TrainOptions train;      // model and optimiser options; data fields are filled per fold
   std::string out_dir;     // when set: OUT/fold-01 ... (model, metrics.csv) and OUT/crossval.json
   int eval_threads = 1;
+  // ensemble > 1: every fold trains that many models, with seeds seed, seed + 1, ... (OUT/fold-01,
+  // OUT/fold-01-member-2, ...), and scores the held-out fold with their mixture (evaluate/ensemble.h).
+  int ensemble = 1;
+  // resume: a fold model whose folder already holds a checkpoint continues from it (a finished one is
+  // only loaded), so an interrupted run, or one given more ensemble members, redoes nothing.
+  bool resume = false;
   // lr > 0: every held-out fold is ALSO scored by dynamic evaluation (evaluate/dynamic_eval.h); the
   // figures appear beside the static ones (FoldResult::dynamic, CrossvalResult::pooled_dynamic).
   DynamicEvalOptions dynamic;
@@ -39,6 +45,9 @@ struct CrossvalOptions {
 
 struct FoldResult {
   int fold = 0;            // 1-based
+  // Training figures of the first member; members lists each member's {seed, epochs_run, best_epoch,
+  // best_val_loss, stop_reason}.
+  nlohmann::json members = nlohmann::json::array();
   size_t train_songs = 0, validation_songs = 0, test_songs = 0;
   int epochs_run = 0, best_epoch = 0;
   double best_val_loss = 0;

@@ -92,17 +92,19 @@ EvaluationMetrics finish_metrics(const MetricSums& sums) {
 
 EvaluationMetrics evaluate_songs(const Model& model, const std::vector<std::vector<int>>& songs, int threads,
                                  const DynamicEvalOptions* dynamic) {
+  return evaluate_songs(std::vector<const Model*>{&model}, songs, threads, dynamic);
+}
+
+EvaluationMetrics evaluate_songs(const std::vector<const Model*>& members, const std::vector<std::vector<int>>& songs,
+                                 int threads, const DynamicEvalOptions* dynamic) {
   MetricSums sums;
   // Score in chunks so the (S, V) distributions of a large set are never all held at once.
   const size_t chunk = 256;
   for (size_t begin = 0; begin < songs.size(); begin += chunk) {
     const size_t end = std::min(songs.size(), begin + chunk);
     std::vector<std::vector<int>> part(songs.begin() + begin, songs.begin() + end);
-    const auto scores =
-        dynamic != nullptr && dynamic->lr > 0
-            ? score_songs_dynamic(model, part, /*score_end=*/true, /*keep_probabilities=*/true, kDefaultDelimiterLength, *dynamic, threads)
-            : score_songs(model, part, /*score_end=*/true, /*keep_probabilities=*/true, kDefaultDelimiterLength, threads);
-    for (const auto& score : scores) add_song(sums, model, score);
+    for (const auto& score : score_songs_ensemble(members, part, kDefaultDelimiterLength, dynamic, threads))
+      add_song(sums, *members.at(0), score);
   }
   return finish_metrics(sums);
 }

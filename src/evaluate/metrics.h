@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluate/dynamic_eval.h"
+#include "evaluate/ensemble.h"
 #include "generate/song_score.h"
 #include "nn/model.h"
 
@@ -78,6 +79,10 @@ EvaluationMetrics finish_metrics(const MetricSums& sums);
 // dynamic (not null, lr > 0) the songs are scored by dynamic evaluation (evaluate/dynamic_eval.h).
 EvaluationMetrics evaluate_songs(const Model& model, const std::vector<std::vector<int>>& songs, int threads = 1,
                                  const DynamicEvalOptions* dynamic = nullptr);
+// The same for an ensemble (evaluate/ensemble.h: the mean of the members' distributions); the members
+// share one vocabulary. One member gives evaluate_songs.
+EvaluationMetrics evaluate_songs(const std::vector<const Model*>& members, const std::vector<std::vector<int>>& songs,
+                                 int threads = 1, const DynamicEvalOptions* dynamic = nullptr);
 
 // {"loss_nats_per_step":..., "accuracy":..., ..., "songs":..., "steps":..., "notes":...}; NaN -> null.
 nlohmann::json to_json(const EvaluationMetrics& metrics);
