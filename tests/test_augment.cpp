@@ -25,6 +25,7 @@
 #include "train/train.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "train_test_support.h"
 
 namespace fs = std::filesystem;
 
@@ -120,11 +121,7 @@ std::vector<std::string> chromatic_vocabulary(std::vector<std::string> v) {
   return v;
 }
 
-double mean_nats(const std::vector<melodist::SongScore>& scores) {
-  double nats = 0, steps = 0;
-  for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
-  return nats / steps;
-}
+using melodist_test::mean_nats;
 
 // With dropout off and a negligible rate, epoch 1's training loss with song windows is the model's
 // loss on exactly augment_epoch(seed, epoch 0) of the training songs, and the validation loss is the
@@ -169,27 +166,12 @@ TEST(AugmentTraining, TrainsOnTheShiftedSongsAndLeavesValidationUntouched) {
   }
 }
 
-struct CliRun {
-  int status;
-  std::string err;
-};
+using melodist_test::checkpoint_params;
+using melodist_test::CliRun;
 
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("melodist-test-augment-" + std::to_string(::getpid())) / name;
-  fs::remove_all(p);
-  fs::create_directories(p.parent_path());
-  return p;
-}
+fs::path scratch(const std::string& name) { return melodist_test::scratch_in("augment", name); }
 
-CliRun run(const std::string& args) {
-  fs::path err = scratch("stderr.txt");
-  std::string cmd = std::string(MELODIST_BINARY) + " " + args + " 2> " + err.string() + " > /dev/null";
-  int rc = std::system(cmd.c_str());
-  std::ifstream in(err);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WEXITSTATUS(rc), ss.str()};
-}
+CliRun run(const std::string& args) { return melodist_test::run_melodist("augment", args); }
 
 // tiny's songs with a chromatic mapping.json (55..74).
 fs::path chromatic_dataset() {
@@ -203,10 +185,6 @@ fs::path chromatic_dataset() {
   for (size_t i = 0; i < vocabulary.size(); ++i) mapping[vocabulary[i]] = i;
   melodist::write_file_atomically((dir / "mapping.json").string(), mapping.dump(2));
   return made = dir;
-}
-
-std::vector<float> checkpoint_params(const fs::path& dir) {
-  return melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string()).params;
 }
 
 TEST(AugmentCli, TrainRecordsTheOptionAndResumesIdentically) {

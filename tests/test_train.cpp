@@ -23,6 +23,7 @@
 #include "train/train.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "train_test_support.h"
 
 namespace fs = std::filesystem;
 
@@ -31,44 +32,22 @@ namespace {
 const std::string kTiny = std::string(MELODIST_FIXTURES_DIR) + "/train/tiny";
 const std::string kSmall = " --hidden 16 --seq-len 8 --batch 4 --threads 2 --val-every 5";
 
-struct CliRun {
-  int status;
-  std::string err;
-};
+using melodist_test::checkpoint_params;
+using melodist_test::CliRun;
+using melodist_test::mean_nats;
+using melodist_test::to_model_ids;
 
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("melodist-test-train-" + std::to_string(::getpid())) / name;
-  fs::remove_all(p);
-  fs::create_directories(p.parent_path());
-  return p;
-}
+fs::path scratch(const std::string& name) { return melodist_test::scratch_in("train", name); }
 
-CliRun run(const std::string& args) {
-  fs::path err = scratch("stderr.txt");
-  std::string cmd = std::string(MELODIST_BINARY) + " train " + args + " 2> " + err.string() + " > /dev/null";
-  int rc = std::system(cmd.c_str());
-  std::ifstream in(err);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WEXITSTATUS(rc), ss.str()};
-}
+CliRun run(const std::string& args) { return melodist_test::run_melodist("train", "train " + args); }
 
-void expect_error(const CliRun& r, const std::string& needle) {
-  EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find("melodist: error: "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected \"" << needle << "\" in: " << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line expected: " << r.err;
-}
+void expect_error(const CliRun& r, const std::string& needle) { melodist_test::expect_one_line_error(r, {needle}); }
 
 fs::path copy_dataset(const std::string& name) {
   fs::path d = scratch(name);
   fs::create_directories(d);
   for (auto f : {"songs.txt", "mapping.json", "manifest.json", "file_dataset"}) fs::copy_file(fs::path(kTiny) / f, d / f);
   return d;
-}
-
-std::vector<float> checkpoint_params(const fs::path& dir) {
-  return melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string()).params;
 }
 
 // metrics.csv without the timing columns (tokens_per_second, elapsed_seconds).
@@ -355,22 +334,6 @@ melodist::Model make_shuffled_init_model(const fs::path& dir, std::vector<std::s
   return m;
 }
 
-std::vector<std::vector<int>> to_model_ids(const std::vector<std::vector<int>>& songs, const std::vector<std::string>& from,
-                                          const melodist::Model& model) {
-  std::vector<std::vector<int>> out;
-  for (const auto& s : songs) {
-    out.emplace_back();
-    for (int id : s) out.back().push_back(model.symbol_id(from[id]));
-  }
-  return out;
-}
-
-double mean_nats(const std::vector<melodist::SongScore>& scores) {
-  double nats = 0, steps = 0;
-  for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
-  return nats / steps;
-}
-
 TEST(TrainInit, ReorderedModelComputesTheSameFunctionAndTrainingStartsFromIt) {
   melodist::TrainingData d = melodist::load_training_data(kTiny);
   fs::path dir = scratch("init-model");
@@ -564,11 +527,11 @@ TEST(TrainLibrary, WeightAverageIsTheHandComputedAverageAndIsWhatIsValidated) {
   EXPECT_LT(worst, 1e-5);
   // The reported validation loss is the shared definition on the averaged weights, which is what is saved.
   const melodist::TrainOptions o = options(decay, 3, out);
-  auto scores = melodist::score_songs(r.best_model, o.validation_songs, true, false, 8);
-  double nats = 0, steps = 0;
-  for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
-  EXPECT_NEAR(nats / steps, r.history[r.best_epoch - 1].val_loss, 1e-9);
-  if (r.best_epoch == 3) EXPECT_EQ(r.best_model.params, c.ema);
+  EXPECT_NEAR(mean_nats(melodist::score_songs(r.best_model, o.validation_songs, true, false, 8)),
+              r.history[r.best_epoch - 1].val_loss, 1e-9);
+  if (r.best_epoch == 3) {
+    EXPECT_EQ(r.best_model.params, c.ema);
+  }
   EXPECT_EQ(r.best_model.metadata["training"]["ema"].get<float>(), decay);
 }
 

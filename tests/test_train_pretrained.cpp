@@ -29,6 +29,7 @@
 #include "train/train.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "train_test_support.h"
 
 namespace fs = std::filesystem;
 
@@ -38,38 +39,14 @@ const std::string kTiny = std::string(MELODIST_FIXTURES_DIR) + "/train/tiny";
 const std::string kTinyPlus = std::string(MELODIST_FIXTURES_DIR) + "/train/tiny-plus";
 const std::string kOpts = " --seq-len 8 --batch 4 --val-every 5 --threads 1";
 
-struct CliRun {
-  int status;
-  std::string out, err;
-};
+using melodist_test::CliRun;
+using melodist_test::slurp;
 
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("melodist-test-pretrained-" + std::to_string(::getpid())) / name;
-  fs::remove_all(p);
-  fs::create_directories(p.parent_path());
-  return p;
-}
+fs::path scratch(const std::string& name) { return melodist_test::scratch_in("pretrained", name); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+CliRun run(const std::string& args) { return melodist_test::run_melodist("pretrained", args); }
 
-CliRun run(const std::string& args) {
-  fs::path out = scratch("stdout.txt"), err = scratch("stderr.txt");
-  std::string cmd = std::string(MELODIST_BINARY) + " " + args + " > " + out.string() + " 2> " + err.string();
-  int rc = std::system(cmd.c_str());
-  return {WEXITSTATUS(rc), slurp(out), slurp(err)};
-}
-
-void expect_error(const CliRun& r, const std::vector<std::string>& needles) {
-  EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_EQ(r.err.rfind("melodist: error: ", 0), 0u) << r.err;
-  for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "expected \"" << n << "\" in: " << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line expected: " << r.err;
-}
+void expect_error(const CliRun& r, const std::vector<std::string>& needles) { melodist_test::expect_one_line_error(r, needles); }
 
 // A small model trained for one epoch on `data` (written once per test binary run, reused).
 fs::path pretrained(const std::string& name, const std::string& data) {
@@ -79,16 +56,6 @@ fs::path pretrained(const std::string& name, const std::string& data) {
   CliRun r = run("train --data " + data + " --out " + dir.string() + " --hidden 8 --epochs 1 --seed 3" + kOpts);
   EXPECT_EQ(r.status, 0) << r.err;
   return made[name] = dir;
-}
-
-std::vector<std::vector<int>> remap(const std::vector<std::vector<int>>& songs, const std::vector<std::string>& from,
-                                    const melodist::Model& model) {
-  std::vector<std::vector<int>> out;
-  for (const auto& s : songs) {
-    out.emplace_back();
-    for (int id : s) out.back().push_back(model.symbol_id(from[id]));
-  }
-  return out;
 }
 
 TEST(TrainingVocabulary, SameSymbolsKeepTheDatasetOrderMoreKeepTheModelsFewerAreRefused) {
@@ -131,19 +98,14 @@ TEST(TrainPretrained, InitFromALargerVocabularyTrainsOverTheModelsVocabulary) {
   std::vector<std::vector<int>> train, val;
   for (size_t i : ti) train.push_back(d.songs[i]);
   for (size_t i : vi) val.push_back(d.songs[i]);
-  auto mean_nats = [](const std::vector<melodist::SongScore>& scores) {
-    double nats = 0, steps = 0;
-    for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
-    return nats / steps;
-  };
-  const double expected_val = mean_nats(melodist::score_songs(original, remap(val, d.vocabulary, original), true, false, 8));
-  const double expected_train = mean_nats(melodist::score_songs(original, remap(train, d.vocabulary, original), true, false, 8));
+  const double expected_val = melodist_test::mean_nats(melodist::score_songs(original, melodist_test::to_model_ids(val, d.vocabulary, original), true, false, 8));
+  const double expected_train = melodist_test::mean_nats(melodist::score_songs(original, melodist_test::to_model_ids(train, d.vocabulary, original), true, false, 8));
   ASSERT_EQ(r.history.size(), 1u);
   EXPECT_NEAR(r.history[0].val_loss, expected_val, 1e-6);
   EXPECT_NEAR(r.history[0].train_loss, expected_train, 1e-5 * expected_train);
   // The same songs in the DATASET's ids under the pretrained model are other symbols: a different loss,
   // so the check above can fail.
-  EXPECT_GT(std::abs(mean_nats(melodist::score_songs(original, val, true, false, 8)) - expected_val), 1e-3);
+  EXPECT_GT(std::abs(melodist_test::mean_nats(melodist::score_songs(original, val, true, false, 8)) - expected_val), 1e-3);
 }
 
 TEST(TrainPretrained, CliInitFromALargerVocabularyWritesItAndResumes) {
