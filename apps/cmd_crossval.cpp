@@ -49,6 +49,10 @@ void run_crossval_command(CrossvalArgs& a) {
   else
     std::printf("%d-fold cross-validation on %s (each fold fine-tuned from %s on the other folds)\n", a.options.folds,
                 a.options.data_dir.c_str(), a.options.train.init_model_dir.c_str());
+  if (a.options.ensemble > 1)
+    std::printf("each fold scored by an ensemble of %d models (seeds %llu..%llu; figures of the first in the epochs column)\n",
+                a.options.ensemble, static_cast<unsigned long long>(a.options.train.seed),
+                static_cast<unsigned long long>(a.options.train.seed + a.options.ensemble - 1));
   std::printf("%5s %6s %6s %8s %9s %9s %9s %9s %9s\n", "fold", "songs", "epochs", "loss", "accuracy", "onset acc",
               "hold acc", "bits/note", "pitch b/n");
   for (const auto& f : r.folds)
@@ -77,8 +81,9 @@ void run_crossval_command(CrossvalArgs& a) {
   if (!r.has_dynamic) return;
   summary_key = "summary_dynamic";
   pooled_key = "pooled_dynamic";
-  std::printf("the same held-out songs with dynamic evaluation (lr %g, segment %d, decay %g):\n", r.dynamic_options.lr,
-              r.dynamic_options.segment, r.dynamic_options.decay);
+  std::printf("the same held-out songs with dynamic evaluation (lr %g, segment %d, %d iteration(s) on the %s, decay %g):\n",
+              r.dynamic_options.lr, r.dynamic_options.segment, r.dynamic_options.iterations,
+              r.dynamic_options.whole_prefix ? "song so far" : "segment", r.dynamic_options.decay);
   stat("loss (nats/step)", "loss_nats_per_step");
   stat("accuracy", "accuracy");
   stat("bits per note", "bits_per_note");

@@ -92,7 +92,9 @@ void run_evaluate(const EvaluateOptions& opt) {
   std::printf("evaluated %zu songs (%s split), %zu steps, %zu notes\n", m.songs, opt.split.c_str(), m.steps, m.notes);
   if (members.size() > 1) std::printf("  ensemble of %zu models (the mean of their distributions)\n", members.size());
   if (opt.dynamic.lr > 0)
-    std::printf("  with dynamic evaluation (lr %g, segment %d, decay %g)\n", opt.dynamic.lr, opt.dynamic.segment, opt.dynamic.decay);
+    std::printf("  with dynamic evaluation (lr %g, segment %d, %d iteration(s) on the %s, decay %g)\n", opt.dynamic.lr,
+                opt.dynamic.segment, opt.dynamic.iterations, opt.dynamic.whole_prefix ? "song so far" : "segment",
+                opt.dynamic.decay);
   std::printf("  loss                %s nats/step (perplexity %s)\n", format_figure(m.loss_nats_per_step, 4).c_str(),
               format_figure(m.perplexity, 3).c_str());
   std::printf("  accuracy            %s\n", format_figure(m.accuracy, 4).c_str());
