@@ -19,7 +19,7 @@ namespace {
 
 struct EvaluateOptions {
   std::vector<std::string> model_dirs;  // one model, or the members of an ensemble (the first sets the split)
-  std::string model_dir, data_dir, split = "val";
+  std::string data_dir, split = "val";
   bool json = false;
   melodist::DynamicEvalOptions dynamic;
 };
@@ -58,21 +58,22 @@ void run_evaluate(const EvaluateOptions& opt) {
   for (const auto& dir : opt.model_dirs) members.push_back(load_model(dir));
   check_ensemble(members, opt.model_dirs);
   const Model& model = members.front();
+  const std::string& model_dir = opt.model_dirs.front();
   const DatasetSongs data = read_dataset_songs(opt.data_dir);
   std::vector<size_t> chosen;
   if (opt.split == "all") {
     for (size_t i = 0; i < data.songs.size(); ++i) chosen.push_back(i);
-  } else if (const auto rule = fold_rule(model, opt.model_dir)) {
+  } else if (const auto rule = fold_rule(model, model_dir)) {
     // A crossval fold model: heldout = its held-out fold, val = its inner validation songs.
     chosen = opt.split == "heldout" ? fold_indices(data.songs.size(), rule->folds, rule->fold)
                                     : inner_validation_indices(data.songs.size(), rule->folds, rule->fold, rule->inner_every);
     if (chosen.empty()) throw Error(opt.data_dir + ": the model's " + opt.split + " songs are not in this dataset");
   } else if (opt.split == "heldout") {
-    throw Error(opt.model_dir + ": not a crossval fold model (no metadata \"validation\".\"crossval\"); use --split val or all");
+    throw Error(model_dir + ": not a crossval fold model (no metadata \"validation\".\"crossval\"); use --split val or all");
   } else {
     const int every = validation_every(model);
     if (every <= 0)
-      throw Error(opt.model_dir + ": the model records no validation rule (metadata \"validation\".\"every\"); use --split all");
+      throw Error(model_dir + ": the model records no validation rule (metadata \"validation\".\"every\"); use --split all");
     chosen = validation_indices(data.songs.size(), every);
     if (chosen.empty())
       throw Error(opt.data_dir + ": no validation song (every " + std::to_string(every) + "-th of " +
@@ -120,10 +121,7 @@ void setup_evaluate(CLI::App& root) {
       ->capture_default_str();
   melodist::cli::add_dynamic_eval_options(app, opt->dynamic);
   app->add_flag("--json", opt->json, "Print one JSON object");
-  app->callback([opt] {
-    opt->model_dir = opt->model_dirs.front();
-    run_evaluate(*opt);
-  });
+  app->callback([opt] { run_evaluate(*opt); });
 }
 
 melodist::cli::Command evaluate_command{"evaluate", 70, setup_evaluate};

@@ -17,27 +17,16 @@
 #include "generate/song_score.h"
 #include "nn/model.h"
 #include "util/error.h"
+#include "random_model.h"
 
 using namespace melodist;
 
 namespace {
 
-std::vector<std::string> vocab_of(int V) {
-  std::vector<std::string> v;
-  for (int i = 0; i < V; ++i) v.push_back(i == 0 ? "/" : std::to_string(59 + i));
-  return v;
-}
+using melodist_test::vocab_of;
 
 Model random_model(int V, int H, int L, uint64_t seed) {
-  ModelConfig c;
-  c.vocab_size = V;
-  c.hidden_size = H;
-  c.num_layers = L;
-  Model m = make_model(c, vocab_of(V), seed);
-  std::mt19937 rng(static_cast<unsigned>(seed));
-  std::uniform_real_distribution<float> u(-0.6f, 0.6f);
-  for (float& p : m.params) p = u(rng);
-  return m;
+  return melodist_test::random_model(V, H, L, RecurrentActivation::sigmoid, seed);
 }
 
 std::vector<int> random_song(int V, int n, unsigned seed) {

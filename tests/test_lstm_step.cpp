@@ -15,30 +15,14 @@
 #include "nn/lstm_step.h"
 #include "nn/model.h"
 #include "util/error.h"
+#include "random_model.h"
 
 using namespace melodist;
 
 namespace {
 
-std::vector<std::string> vocab_of(int V) {
-  std::vector<std::string> v;
-  for (int i = 0; i < V; ++i) v.push_back(i == 0 ? "/" : std::to_string(60 + i));
-  return v;
-}
-
-Model random_model(int V, int H, int L, RecurrentActivation act, uint64_t seed) {
-  ModelConfig c;
-  c.vocab_size = V;
-  c.hidden_size = H;
-  c.num_layers = L;
-  c.recurrent_activation = act;
-  Model m = make_model(c, vocab_of(V), seed);
-  // make_model leaves biases at 0/1; randomise everything so every weight matters.
-  std::mt19937 rng(static_cast<unsigned>(seed));
-  std::uniform_real_distribution<float> u(-0.6f, 0.6f);
-  for (float& p : m.params) p = u(rng);
-  return m;
-}
+using melodist_test::random_model;
+using melodist_test::vocab_of;
 
 // Full-sequence forward in double from the equations; returns logits (T, V) for every position.
 std::vector<double> reference_forward(const Model& m, const std::vector<int>& tokens) {

@@ -19,11 +19,9 @@ import os
 
 import torch
 
+from dump_lstm_step_fixture import flat, melodist_params
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "dynamic_eval")
-
-
-def flat(t):
-    return [float(x) for x in t.detach().reshape(-1).tolist()]
 
 
 def dump(name, V, H, L, D, n, segment, lr, decay, iterations, prefix, seed):
@@ -41,13 +39,7 @@ def dump(name, V, H, L, D, n, segment, lr, decay, iterations, prefix, seed):
     trained = [p for p in list(lstm.parameters()) + list(dense.parameters()) if p.requires_grad]
     theta0 = [p.detach().clone() for p in trained]
     # The weights in melodist's layout, BEFORE any update.
-    params = {}
-    for l in range(L):
-        params[f"lstm.{l}.w_x"] = flat(getattr(lstm, f"weight_ih_l{l}").t())
-        params[f"lstm.{l}.w_h"] = flat(getattr(lstm, f"weight_hh_l{l}").t())
-        params[f"lstm.{l}.b"] = flat(getattr(lstm, f"bias_ih_l{l}") + getattr(lstm, f"bias_hh_l{l}"))
-    params["dense.w_y"] = flat(dense.weight.t())
-    params["dense.b_y"] = flat(dense.bias)
+    params = melodist_params(lstm, dense, L)
 
     song = torch.randint(1, V, (n,)).tolist()  # id 0 is "/"
     stream = [0] * D + song + [0]

@@ -21,6 +21,18 @@ def flat(t):
     return [float(x) for x in t.detach().reshape(-1).tolist()]
 
 
+def melodist_params(lstm, dense, L):
+    """The weights of torch.nn.LSTM + Linear in melodist's layout (nn/model.h), by tensor name."""
+    params = {}
+    for l in range(L):
+        params[f"lstm.{l}.w_x"] = flat(getattr(lstm, f"weight_ih_l{l}").t())
+        params[f"lstm.{l}.w_h"] = flat(getattr(lstm, f"weight_hh_l{l}").t())
+        params[f"lstm.{l}.b"] = flat(getattr(lstm, f"bias_ih_l{l}") + getattr(lstm, f"bias_hh_l{l}"))
+    params["dense.w_y"] = flat(dense.weight.t())
+    params["dense.b_y"] = flat(dense.bias)
+    return params
+
+
 def dump(name, V, H, L, activation, T, seed):
     torch.manual_seed(seed)
     lstm = torch.nn.LSTM(V, H, num_layers=L, batch_first=True)
@@ -52,13 +64,7 @@ def dump(name, V, H, L, activation, T, seed):
                 inp = torch.stack(outs)
             hs = inp.unsqueeze(0)
         logits = dense(hs)[0]  # (T, V)
-    params = {}
-    for l in range(L):
-        params[f"lstm.{l}.w_x"] = flat(getattr(lstm, f"weight_ih_l{l}").t())
-        params[f"lstm.{l}.w_h"] = flat(getattr(lstm, f"weight_hh_l{l}").t())
-        params[f"lstm.{l}.b"] = flat(getattr(lstm, f"bias_ih_l{l}") + getattr(lstm, f"bias_hh_l{l}"))
-    params["dense.w_y"] = flat(dense.weight.t())
-    params["dense.b_y"] = flat(dense.bias)
+    params = melodist_params(lstm, dense, L)
     doc = {
         "generator": "tools/dump_lstm_step_fixture.py (torch %s, seed %d)" % (torch.__version__, seed),
         "vocab_size": V, "hidden_size": H, "num_layers": L, "recurrent_activation": activation,
