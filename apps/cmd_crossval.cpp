@@ -124,8 +124,8 @@ void setup_crossval(CLI::App& root) {
                   "fine-tune every fold from this model (e.g. pretrained on other songs, never these) instead of a random "
                   "init; its vocabulary may hold more symbols than the dataset's, and then the folds train and are scored over it");
   app->add_option("--augment-transpose", t.augment_transpose,
-                  "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches in "
-                  "the vocabulary (0: off); validation and held-out songs are never shifted")
+                  "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches "
+                  "(and key symbol) in the vocabulary (0: off); validation and held-out songs are never shifted")
       ->capture_default_str();
   app->add_option("--ensemble", o.ensemble,
                   "models per fold (seeds seed, seed+1, ...: OUT/fold-01, OUT/fold-01-member-2, ...); the held-out fold is "

@@ -86,8 +86,8 @@ void setup_train(CLI::App& root) {
                   "symbol of the dataset's: the same symbols are reordered to the dataset's, more are kept (the run trains "
                   "over the model's vocabulary)");
   app->add_option("--augment-transpose", o.augment_transpose,
-                  "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches in "
-                  "the vocabulary (0: off; for datasets preprocessed with --transpose none); validation songs are never shifted")
+                  "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches "
+                  "(and key symbol) in the vocabulary (0: off; for datasets preprocessed with --transpose none); validation songs are never shifted")
       ->capture_default_str();
   app->add_option("--objective", args->objective,
                   "all: predict every next symbol of each window; last: only the symbol after it (the reference)")

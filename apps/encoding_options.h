@@ -7,7 +7,7 @@
 namespace melodist::cli {
 
 inline void add_encoding_options(CLI::App* app, std::string& step, std::string& durations, std::string& transpose,
-                                 std::string& ties) {
+                                 std::string& ties, bool& key_symbol) {
   app->add_option("--step", step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
       ->capture_default_str();
   app->add_option("--durations", durations,
@@ -19,6 +19,8 @@ inline void add_encoding_options(CLI::App* app, std::string& step, std::string& 
   app->add_option("--ties", ties, "reattack: every tied part is its own note (reference); merge: one held note")
       ->check(CLI::IsMember({"reattack", "merge"}))
       ->capture_default_str();
+  app->add_flag("--key-symbol", key_symbol,
+                "start each song with its key symbol (\"K:G\", \"K:Em\"): the key as an input the model reads first");
 }
 
 }  // namespace melodist::cli

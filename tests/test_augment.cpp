@@ -80,6 +80,24 @@ TEST(Augment, HandWorkedShiftTableAndAllowedOffsets) {
   EXPECT_THROW(melodist::make_transpose_table(kVocab, -1), melodist::Error);
 }
 
+TEST(Augment, KeySymbolsMoveWithThePitches) {
+  // Ids:                                  0    1    2     3     4     5      6      7      8
+  const std::vector<std::string> vocab = {"/", "_", "60", "62", "64", "K:C", "K:D", "K:E", "K:Am"};
+  const melodist::TransposeTable t = melodist::make_transpose_table(vocab, 4);
+  EXPECT_EQ(t.shift(5, 2), 6);    // K:C + 2 = K:D
+  EXPECT_EQ(t.shift(5, 4), 7);    // K:C + 4 = K:E
+  EXPECT_EQ(t.shift(6, -2), 5);   // K:D - 2 = K:C
+  EXPECT_EQ(t.shift(5, -1), -1);  // K:B is not in the vocabulary
+  EXPECT_EQ(t.shift(8, 0), 8);
+  EXPECT_EQ(t.shift(8, 2), -1);   // K:Bm is not either
+  // K:C 60 62: 0 and +2 land every symbol (K:D 62 64); +4 would need 66; odd offsets miss 61/63/65.
+  const std::vector<int> song = {5, 2, 1, 3};
+  EXPECT_EQ(melodist::allowed_shifts(t, song), (std::vector<int>{0, 2}));
+  EXPECT_EQ(melodist::transpose_song(t, song, 2), (std::vector<int>{6, 3, 1, 4}));
+  // A key-only song moves wherever its key can go.
+  EXPECT_EQ(melodist::allowed_shifts(t, {5}), (std::vector<int>{0, 2, 4}));
+}
+
 TEST(Augment, EpochDrawIsDeterministicUniformOverTheAllowedOffsetsAndMovesOnlyPitches) {
   const auto a = melodist::make_transpose_augmenter(kVocab, kSongs, 2);
   // Same (seed, epoch): the same songs; the documented generator gives the draw.

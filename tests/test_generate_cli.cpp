@@ -113,6 +113,29 @@ TEST_F(GenerateCli, NumOutputsTextAndPrimer) {
   EXPECT_EQ(run("generate " + m() + " --steps 30 --temperature 0 --out " + out("greedy.mid")).status, 0);
 }
 
+// A model trained on `preprocess --key-symbol` data: a primer file is encoded with its key symbol first,
+// and a key symbol in the melody becomes the MIDI file's key signature (read back by midicsv).
+TEST_F(GenerateCli, KeySymbolModelPrimesWithTheKeyAndWritesItsSignature) {
+  ModelConfig c;
+  c.vocab_size = 9;
+  c.hidden_size = 16;
+  Model km = make_model(c, {"/", "_", "r", "65", "67", "71", "74", "K:F", "K:G"}, 5);
+  km.metadata["preprocessing"] = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}, {"key_symbol", true}};
+  const fs::path key_model = dir / "key-model";
+  save_model(km, key_model.string());
+  const std::string mk = "--model " + quote(key_model.string());
+  const std::string krn = std::string(MELODIST_FIXTURES_DIR) + "/kern/key-G-major.krn";  // g b dd g, *G:
+  CliRun r = run("generate " + mk + " --steps 5 --seed 3 --primer-file " + quote(krn) + " --out " + out("g.txt"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file((dir / "out/g.txt").string()).rfind("K:G 67 _ _ _ 71 _ _ _ 74 _ _ _ 67 _ _ _ _ _ _ _", 0), 0u);
+  r = run("generate " + mk + " --steps 4 --seed 3 --primer 'K:F 65 _' --out " + out("f.mid"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const fs::path csv = dir / "f.csv";
+  ASSERT_EQ(std::system(("midicsv " + out("f.mid") + " > " + quote(csv.string())).c_str()), 0);
+  // Key_signature, sharps/flats, major/minor: F major has one flat.
+  EXPECT_NE(read_file(csv.string()).find("Key_signature, -1, \"major\""), std::string::npos) << read_file(csv.string());
+}
+
 TEST_F(GenerateCli, BadInputsOneLineExitOneNothingWritten) {
   const std::string base = "generate " + m() + " --steps 20 --out " + out("x.mid");
   expect_one_line_error(base + " --primer '60 _ 61'", "not in the model's vocabulary: / _ r 60 62 64 65 67");

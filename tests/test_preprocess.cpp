@@ -103,6 +103,38 @@ TEST(Preprocess, FileDatasetSongsAndMappingExactly) {
   EXPECT_EQ(minor["steps"], 20);
 }
 
+TEST(Preprocess, KeySymbolsStartEachSongAndAll24AreInTheMapping) {
+  TempDir t("keys");
+  t.copy("key-G-major");
+  t.copy("key-E-minor");  // "key-E-minor.krn" < "key-G-major.krn"
+  PreprocessOptions o = quiet();
+  o.encode.transpose = TransposeMode::none;
+  o.encode.key_symbol = true;
+  Dataset d = run_preprocess({t.in()}, t.out(), o);
+  ASSERT_EQ(d.accepted, 2u);
+  // Hand-worked: e g b e (E minor) and g b d g (G major) at written pitch, each behind its key symbol.
+  EXPECT_EQ(read_file(t.out() + "/songs.txt"),
+            "K:Em 64 _ _ _ 67 _ _ _ 71 _ _ _ 64 _ _ _ _ _ _ _\n"
+            "K:G 67 _ _ _ 71 _ _ _ 74 _ _ _ 67 _ _ _ _ _ _ _\n");
+  const auto mapping = load_json(t.out() + "/mapping.json");
+  // "/", "_", the four pitches 64 67 71 74, then all 24 keys: majors from C, then minors from C.
+  std::vector<std::string> order(mapping.size());
+  for (auto& [symbol, id] : mapping.items()) order.at(id.get<size_t>()) = symbol;
+  ASSERT_EQ(order.size(), 2u + 4u + 24u);
+  EXPECT_EQ(order[5], "74");
+  EXPECT_EQ(order[6], "K:C");
+  EXPECT_EQ(order[6 + 7], "K:G");
+  EXPECT_EQ(order[6 + 12 + 4], "K:Em");
+  EXPECT_EQ(order.back(), "K:Bm");
+  EXPECT_EQ(load_json(t.out() + "/manifest.json")["options"]["key_symbol"], true);
+  // Without the option: no key symbol and no "key_symbol" entry.
+  PreprocessOptions plain = quiet();
+  plain.encode.transpose = TransposeMode::none;
+  run_preprocess({t.in()}, t.out(), plain);
+  EXPECT_EQ(read_file(t.out() + "/songs.txt").find("K:"), std::string::npos);
+  EXPECT_FALSE(load_json(t.out() + "/manifest.json")["options"].contains("key_symbol"));
+}
+
 TEST(Preprocess, DelimiterLengthZeroJoinsSongsWithOneSpace) {
   TempDir t("nodelim");
   t.copy("key-C-major");

@@ -2,6 +2,7 @@
 // plus the encoder's rules one by one on small hand-built melodies.
 #include <gtest/gtest.h>
 
+#include "formats/key_symbol.h"
 #include "formats/kern_reader.h"
 #include "formats/text_encoding.h"
 #include "kern_fixture.h"
@@ -174,10 +175,75 @@ TEST(TextEncoding, DecodeSymbols) {
     decode_symbols(split_symbols("60 _ 128"));
     ADD_FAILURE() << "128 accepted";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\" or \"/\"");
+    EXPECT_EQ(std::string(e.what()),
+              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\" or a key symbol such as \"K:G\"");
   }
   EXPECT_THROW(decode_symbols({"60", "x"}), Error);
   EXPECT_THROW(decode_symbols({"-1"}), Error);
+}
+
+TEST(KeySymbol, CanonicalNamesByPitchClass) {
+  EXPECT_EQ(key_symbol(7, false), "K:G");
+  EXPECT_EQ(key_symbol(4, true), "K:Em");
+  EXPECT_EQ(key_symbol(10, false), "K:Bb");
+  EXPECT_EQ(key_symbol(6, false), "K:F#");
+  EXPECT_EQ(key_symbol(1, true), "K:C#m");
+  EXPECT_EQ(key_symbol(1, false), "K:Db");
+  EXPECT_EQ(key_symbol(-1, false), "K:B");  // modulo 12
+  EXPECT_EQ(key_symbol(7 + 24, true), "K:Gm");
+  const auto all = all_key_symbols();
+  ASSERT_EQ(all.size(), 24u);
+  EXPECT_EQ(all.front(), "K:C");
+  EXPECT_EQ(all[11], "K:B");
+  EXPECT_EQ(all[12], "K:Cm");
+  EXPECT_EQ(all.back(), "K:Bm");
+  for (size_t i = 0; i < all.size(); ++i) {  // every canonical name reads back as its own key
+    auto key = parse_key_symbol(all[i]);
+    ASSERT_TRUE(key) << all[i];
+    EXPECT_EQ(key->tonic_pitch_class, static_cast<int>(i % 12)) << all[i];
+    EXPECT_EQ(key->minor, i >= 12) << all[i];
+  }
+}
+
+TEST(KeySymbol, ParsesAnySpellingAndRefusesTheRest) {
+  auto gb = parse_key_symbol("K:Gb");
+  ASSERT_TRUE(gb);
+  EXPECT_EQ(gb->tonic_pitch_class, 6);
+  EXPECT_FALSE(gb->minor);
+  auto dsm = parse_key_symbol("K:D#m");
+  ASSERT_TRUE(dsm);
+  EXPECT_EQ(dsm->tonic_pitch_class, 3);
+  EXPECT_TRUE(dsm->minor);
+  EXPECT_EQ(parse_key_symbol("K:Cb")->tonic_pitch_class, 11);
+  EXPECT_EQ(parse_key_symbol("K:B#")->tonic_pitch_class, 0);
+  for (const char* s : {"K:", "K:H", "K:g", "K:Gx", "K:Gmaj", "K:Gmm", "K:G#b", "G", "k:G", "KG", "60", "r", "/"})
+    EXPECT_FALSE(parse_key_symbol(s)) << s;
+}
+
+TEST(TextEncoding, KeySymbolComesFirstAndDecodesToTheMelodysKey) {
+  Melody m = melody({{67, Rational(1)}, {71, Rational(1)}, {74, Rational(2)}});
+  Key g;
+  g.tonic_pitch_class = 7;
+  m.key = g;
+  EncodeOptions o = none_any();
+  o.key_symbol = true;
+  EncodedSong s = encode_melody(m, o);
+  ASSERT_TRUE(s.accepted) << s.reason;
+  EXPECT_EQ(join_symbols(s.symbols), "K:G 67 _ _ _ 71 _ _ _ 74 _ _ _ _ _ _ _");
+  EXPECT_EQ(s.notes, 3);
+  o.transpose = TransposeMode::reference;
+  EXPECT_EQ(join_symbols(encode_melody(m, o).symbols), "K:C 60 _ _ _ 64 _ _ _ 67 _ _ _ _ _ _ _");
+  // Decoding: the key symbol takes no time, does not break a hold, and the first one is the key.
+  Melody back = decode_symbols(split_symbols("/ K:Em 64 _ K:G _ _ r / 60"));
+  ASSERT_EQ(back.events.size(), 2u);
+  EXPECT_EQ(back.events[0].pitch, 64);
+  EXPECT_EQ(back.events[0].duration, Rational(1));
+  EXPECT_EQ(back.events[1].pitch, kRest);
+  ASSERT_TRUE(back.key);
+  EXPECT_EQ(back.key->tonic_pitch_class, 4);
+  EXPECT_TRUE(back.key->minor);
+  EXPECT_FALSE(decode_symbols(split_symbols("60 _")).key);
+  EXPECT_THROW(decode_symbols({"K:H"}), Error);
 }
 
 TEST(TextEncoding, EncodeDecodeRoundTrip) {

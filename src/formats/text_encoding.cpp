@@ -8,6 +8,7 @@
 
 #include <charconv>
 
+#include "formats/key_symbol.h"
 #include "music/key_estimate.h"
 #include "util/error.h"
 
@@ -107,7 +108,8 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
   }
 
   // 2. Transposition, 3. encoding.
-  song.symbols.reserve(static_cast<size_t>(total_steps));
+  song.symbols.reserve(static_cast<size_t>(total_steps) + 1);
+  if (options.key_symbol) song.symbols.push_back(key_symbol(song.key.tonic_pitch_class + song.transposition, song.key.minor));
   for (const Span& s : spans) {
     int64_t steps = (s.duration / options.step).num;
     if (s.pitch == kRest) {
@@ -171,13 +173,17 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
       melody.events.push_back(MelodyEvent{kRest, step, false, 0});
       continue;
     }
+    if (auto key = parse_key_symbol(s)) {  // takes no time; the first one is the melody's key
+      if (!melody.key) melody.key = *key;
+      continue;
+    }
     int pitch = -1;
     bool digits = !s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos;
     if (digits) std::from_chars(s.data(), s.data() + s.size(), pitch);
     if (!digits || pitch < 0 || pitch > 127) {
       std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
       throw Error("symbol \"" + shown + "\" at position " + std::to_string(i + 1) +
-                  " is not a MIDI number 0..127, \"r\", \"_\" or \"/\"");
+                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\" or a key symbol such as \"K:G\"");
     }
     melody.events.push_back(MelodyEvent{pitch, step, false, 0});
   }

@@ -25,6 +25,7 @@ struct EncodeOptions {
   std::vector<Rational> durations;     // allowed note/rest lengths in quarters; empty = any whole number of steps
   TransposeMode transpose = TransposeMode::reference;
   TieMode ties = TieMode::reattack;
+  bool key_symbol = false;             // start the song with its key symbol, "K:G" (formats/key_symbol.h)
 };
 
 // The reference's allowed lengths: 1/4, 1/2, 3/4, 1, 3/2, 2, 3, 4 quarter notes.
@@ -51,7 +52,8 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 
 // Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
 // Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
-// the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_" or "/".
+// the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/"
+// or a key symbol (formats/key_symbol.h: it takes no time; the first one sets melody.key).
 // Decoding stops at the first "/" after a note (the reference's end of song).
 Melody decode_symbols(const std::vector<std::string>& symbols, Rational step = Rational(1, 4));
 

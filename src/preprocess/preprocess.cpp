@@ -165,6 +165,7 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   opts["durations"] = options.encode.durations.empty() ? std::string("any") : rational_list(options.encode.durations);
   opts["transpose"] = options.encode.transpose == TransposeMode::reference ? "reference" : "none";
   opts["ties"] = options.encode.ties == TieMode::reattack ? "reattack" : "merge";
+  if (options.encode.key_symbol) opts["key_symbol"] = true;
   opts["delimiter_length"] = options.delimiter_length;
   opts["strict"] = options.strict;
   j["options"] = opts;

@@ -2,12 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/key_symbol.h"
+
 namespace melodist {
 
 void SymbolSet::add(const std::string& s) {
   if (s == "/") delimiter = true;
   else if (s == "_") hold = true;
   else if (s == "r") rest = true;
+  else if (parse_key_symbol(s)) keys = true;
   else if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos) {
     int v = std::stoi(s);
     if (v <= 127) pitches.set(static_cast<size_t>(v));
@@ -18,6 +21,7 @@ void SymbolSet::merge(const SymbolSet& o) {
   delimiter = delimiter || o.delimiter;
   hold = hold || o.hold;
   rest = rest || o.rest;
+  keys = keys || o.keys;
   pitches |= o.pitches;
 }
 
@@ -28,6 +32,8 @@ std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
   if (set.rest) out.emplace_back("r");
   for (int p = 0; p < 128; ++p)
     if (set.pitches.test(static_cast<size_t>(p))) out.push_back(std::to_string(p));
+  if (set.keys)
+    for (auto& k : all_key_symbols()) out.push_back(std::move(k));
   return out;
 }
 

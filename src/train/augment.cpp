@@ -3,6 +3,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "formats/key_symbol.h"
 #include "train/batching.h"
 #include "util/error.h"
 
@@ -26,16 +27,22 @@ TransposeTable make_transpose_table(const std::vector<std::string>& vocabulary, 
   t.max_shift = max_shift;
   t.vocab_size = static_cast<int>(vocabulary.size());
   std::unordered_map<int, int> id_of_pitch;  // MIDI number -> id
-  for (int v = 0; v < t.vocab_size; ++v)
+  std::unordered_map<std::string, int> id_of_symbol;
+  for (int v = 0; v < t.vocab_size; ++v) {
     if (const int p = pitch_of_symbol(vocabulary[v]); p >= 0) id_of_pitch[p] = v;
+    id_of_symbol[vocabulary[v]] = v;
+  }
   t.shifted.assign(static_cast<size_t>(2 * max_shift + 1) * t.vocab_size, -1);
   for (int d = -max_shift; d <= max_shift; ++d)
     for (int v = 0; v < t.vocab_size; ++v) {
       const int p = pitch_of_symbol(vocabulary[v]);
-      int to = v;  // not a pitch: stays
+      int to = v;  // neither a pitch nor a key: stays
       if (p >= 0) {
         auto it = id_of_pitch.find(p + d);
         to = it == id_of_pitch.end() ? -1 : it->second;
+      } else if (const auto key = parse_key_symbol(vocabulary[v])) {
+        auto it = id_of_symbol.find(key_symbol(key->tonic_pitch_class + d, key->minor));
+        to = it == id_of_symbol.end() ? -1 : it->second;
       }
       t.shifted[static_cast<size_t>(d + max_shift) * t.vocab_size + v] = to;
     }

@@ -6,7 +6,9 @@
 //
 // Pitch symbols are the MIDI-number symbols of the text encoding ("0" .. "127", written as
 // std::to_string writes them); "r", "_", "/" and any other symbol stay as they are. The shift of a
-// pitch symbol is the symbol of the shifted MIDI number, when the vocabulary holds it.
+// pitch symbol is the symbol of the shifted MIDI number, when the vocabulary holds it. A key symbol
+// ("K:G", formats/key_symbol.h; `preprocess --key-symbol`) moves with the pitches: "K:G" shifted by +2 is
+// "K:A", so the network is told the key of every transposed copy.
 //
 // The offset of song i in epoch e comes from mt19937_64(mix_seed(mix_seed(seed, 0xa06e0000 + e), i))
 // (batching.h's mix_seed): the same seed gives the same songs on every machine, a resumed run the same
