@@ -20,6 +20,7 @@ struct EncodeArgs {
   std::string transpose = "reference";
   std::string ties = "reattack";
   bool key_symbol = false;
+  bool barlines = false;
   int track = -1;
   int channel = -1;
   bool info = false;
@@ -32,6 +33,7 @@ void run(const EncodeArgs& a) {
   options.durations = melodist::parse_durations_option(a.durations);
   options.transpose = a.transpose == "none" ? TransposeMode::none : TransposeMode::reference;
   options.key_symbol = a.key_symbol;
+  options.barlines = a.barlines;
   options.ties = a.ties == "merge" ? TieMode::merge : TieMode::reattack;
   SongReadOptions read;
   read.midi_track = a.track;
@@ -54,7 +56,7 @@ void setup(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "encode", "Print the text encoding of one **kern (.krn) or MIDI (.mid, .midi) song, as `preprocess` encodes it");
   app->add_option("FILE", args->file, "a .krn, .mid or .midi file")->required();
-  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol);
+  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol, args->barlines);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));

@@ -1,7 +1,7 @@
 #pragma once
 // Hand-written **kern fixtures (tests/fixtures/kern/NAME.krn) and their hand-written expectations
 // (NAME.expected), one "field: value" per line, '#' starts a comment:
-//   options:  step=1/8 durations=any|1/4,1/2 transpose=none ties=merge key-symbol=1   (defaults: the reference's)
+//   options:  step=1/8 durations=any|1/4,1/2 transpose=none ties=merge key-symbol=1 barlines=1   (defaults: the reference's)
 //   encoding: the expected symbols          reason: the expected rejection reason
 //   key:      <key name> <designation|estimate> <transposition>
 //   warning:  a reader warning expected in Melody::warnings
@@ -64,6 +64,7 @@ inline melodist::EncodeOptions parse_options(const std::string& text) {
     if (k == "step") o.step = melodist::parse_rational(v);
     if (k == "transpose") o.transpose = v == "none" ? melodist::TransposeMode::none : melodist::TransposeMode::reference;
     if (k == "key-symbol") o.key_symbol = v == "1";
+    if (k == "barlines") o.barlines = v == "1";
     if (k == "ties") o.ties = v == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
     if (k == "durations") {
       o.durations.clear();

@@ -110,6 +110,18 @@ TEST(KernReader, InterpretationsMeterTempoKeySignatureFirstKey) {
   EXPECT_EQ(three.time_signature->denominator, 1);
 }
 
+TEST(KernReader, BarlineTimes) {
+  // =1 after an eighth-note pickup, =2 three quarters later, "==" with no note after it; a barline in
+  // another spine's record is the same record.
+  Melody m = parse_kern("**kern\t**kern\n*M3/4\t*\n8g\t8c\n=1\t=1\n4b\t4c\n4dd\t4c\n[4g\t4c\n=2\t=2\n4g]\t4c\n"
+                        "2r\t2c\n==\t==\n*-\t*-\n", "t.krn");
+  EXPECT_EQ(m.barlines, (std::vector<Rational>{Rational(1, 2), Rational(7, 2)}));
+  // Two barline records in a row (a repeat sign) are one time; a barline before the first note is time 0.
+  Melody two = parse_kern("**kern\n=1-\n4c\n=2\n=:|!\n4d\n*-\n", "t.krn");
+  EXPECT_EQ(two.barlines, (std::vector<Rational>{Rational(0), Rational(1)}));
+  EXPECT_TRUE(parse_kern("**kern\n4c\n4d\n*-\n", "t.krn").barlines.empty());
+}
+
 TEST(KernReader, DurationForms) {
   auto dur = [](const std::string& token) {
     Melody m = parse_kern("**kern\n" + token + "\n*-\n", "t.krn");

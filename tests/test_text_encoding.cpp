@@ -7,6 +7,7 @@
 #include "formats/text_encoding.h"
 #include "kern_fixture.h"
 #include "preprocess/preprocess.h"
+#include "preprocess/vocabulary.h"
 #include "util/error.h"
 
 using namespace melodist;
@@ -176,7 +177,7 @@ TEST(TextEncoding, DecodeSymbols) {
     ADD_FAILURE() << "128 accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\" or a key symbol such as \"K:G\"");
+              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" or a key symbol such as \"K:G\"");
   }
   EXPECT_THROW(decode_symbols({"60", "x"}), Error);
   EXPECT_THROW(decode_symbols({"-1"}), Error);
@@ -244,6 +245,27 @@ TEST(TextEncoding, KeySymbolComesFirstAndDecodesToTheMelodysKey) {
   EXPECT_TRUE(back.key->minor);
   EXPECT_FALSE(decode_symbols(split_symbols("60 _")).key);
   EXPECT_THROW(decode_symbols({"K:H"}), Error);
+}
+
+TEST(TextEncoding, BarlinesTakeNoTimeAndComeAfterThePitchesInTheMapping) {
+  Melody m = decode_symbols(split_symbols("| 60 _ | _ r | 62"));
+  ASSERT_EQ(m.events.size(), 3u);
+  EXPECT_EQ(m.events[0].duration, Rational(3, 4));  // the hold goes on across "|"
+  EXPECT_EQ(m.events[1].duration, Rational(1, 4));
+  SymbolSet set;
+  for (const char* s : {"K:G", "|", "60", "/", "_"}) set.add(s);
+  const auto vocabulary = ordered_vocabulary(set);
+  ASSERT_EQ(vocabulary.size(), 4u + 24u);
+  EXPECT_EQ(std::vector<std::string>(vocabulary.begin(), vocabulary.begin() + 5),
+            (std::vector<std::string>{"/", "_", "60", "|", "K:C"}));
+  // A barline that falls between steps is dropped; one at the end of the song too.
+  Melody odd = melody({{60, Rational(1)}, {62, Rational(1)}});
+  odd.barlines = {Rational(0), Rational(1, 8), Rational(1), Rational(2)};
+  EncodeOptions o = none_any();
+  o.barlines = true;
+  EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "| 60 _ _ _ | 62 _ _ _");
+  o.barlines = false;
+  EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "60 _ _ _ 62 _ _ _");
 }
 
 TEST(TextEncoding, EncodeDecodeRoundTrip) {

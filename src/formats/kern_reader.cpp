@@ -284,6 +284,9 @@ Melody parse_kern(std::string_view text, const std::string& path) {
   std::vector<SpineKind> spines, next;
   std::vector<std::string_view> fields;
   bool started = false, melody_ended = false, all_ended = false;
+  bool pending_barline = false;  // a barline record since the last note or rest
+  Rational elapsed(0);           // quarters before the next event
+  bool timed = true;             // false once elapsed would overflow
   int line_number = 0;
   size_t pos = 0;
   while (pos < text.size() && !all_ended) {
@@ -368,7 +371,10 @@ Melody parse_kern(std::string_view text, const std::string& path) {
       if (spines.empty()) all_ended = true;
       continue;
     }
-    if (kind == '=') continue;  // barlines
+    if (kind == '=') {  // barlines: remembered at the time they occur, kept when a note or rest follows
+      if (melody_col < spines.size() && !melody_ended) pending_barline = true;
+      continue;
+    }
     if (melody_col == spines.size() || melody_ended) continue;
 
     std::string_view tok = fields[melody_col];
@@ -399,6 +405,15 @@ Melody parse_kern(std::string_view text, const std::string& path) {
     event.duration = note.duration;
     event.tied_to_next = note.tied_to_next && !note.rest;
     event.line = line_number;
+    if (pending_barline && timed && (melody.barlines.empty() || melody.barlines.back() != elapsed))
+      melody.barlines.push_back(elapsed);
+    pending_barline = false;
+    try {
+      if (timed) elapsed += event.duration;
+    } catch (const Error&) {  // a song too long to time (the encoder rejects it anyway): no barlines
+      timed = false;
+      melody.barlines.clear();
+    }
     melody.events.push_back(event);
   }
   if (!started) throw file_error(path, 0, "no **kern spine");

@@ -110,8 +110,20 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
   // 2. Transposition, 3. encoding.
   song.symbols.reserve(static_cast<size_t>(total_steps) + 1);
   if (options.key_symbol) song.symbols.push_back(key_symbol(song.key.tonic_pitch_class + song.transposition, song.key.minor));
+  // Barline symbols go before the step at which a barline falls (one that falls between steps is dropped).
+  std::vector<int64_t> bar_steps;  // ascending
+  if (options.barlines)
+    for (const Rational& t : melody.barlines)
+      if (const Rational k = t / options.step; k.den == 1 && k.num >= 0 && k.num < total_steps) bar_steps.push_back(k.num);
+  size_t next_bar = 0;
+  int64_t step_index = 0;
+  auto bars_before = [&](int64_t step) {
+    for (; next_bar < bar_steps.size() && bar_steps[next_bar] <= step; ++next_bar)
+      if (bar_steps[next_bar] == step) song.symbols.emplace_back(kBarSymbol);
+  };
   for (const Span& s : spans) {
     int64_t steps = (s.duration / options.step).num;
+    bars_before(step_index);
     if (s.pitch == kRest) {
       song.symbols.emplace_back(kRestSymbol);
     } else {
@@ -125,7 +137,11 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
       song.symbols.push_back(std::to_string(pitch));
       ++song.notes;
     }
-    for (int64_t i = 1; i < steps; ++i) song.symbols.emplace_back(kHoldSymbol);
+    for (int64_t i = 1; i < steps; ++i) {
+      bars_before(step_index + i);
+      song.symbols.emplace_back(kHoldSymbol);
+    }
+    step_index += steps;
   }
   song.accepted = true;
   return song;
@@ -173,6 +189,7 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
       melody.events.push_back(MelodyEvent{kRest, step, false, 0});
       continue;
     }
+    if (s == kBarSymbol) continue;  // takes no time
     if (auto key = parse_key_symbol(s)) {  // takes no time; the first one is the melody's key
       if (!melody.key) melody.key = *key;
       continue;
@@ -183,7 +200,7 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
     if (!digits || pitch < 0 || pitch > 127) {
       std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
       throw Error("symbol \"" + shown + "\" at position " + std::to_string(i + 1) +
-                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\" or a key symbol such as \"K:G\"");
+                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" or a key symbol such as \"K:G\"");
     }
     melody.events.push_back(MelodyEvent{pitch, step, false, 0});
   }

@@ -15,6 +15,7 @@ namespace melodist {
 inline constexpr const char* kHoldSymbol = "_";
 inline constexpr const char* kRestSymbol = "r";
 inline constexpr const char* kDelimiterSymbol = "/";
+inline constexpr const char* kBarSymbol = "|";  // a barline (`--barlines`): takes no time
 inline constexpr int kDefaultDelimiterLength = 64;
 
 enum class TransposeMode { reference, none };  // reference: major -> C, minor -> A
@@ -26,6 +27,9 @@ struct EncodeOptions {
   TransposeMode transpose = TransposeMode::reference;
   TieMode ties = TieMode::reattack;
   bool key_symbol = false;             // start the song with its key symbol, "K:G" (formats/key_symbol.h)
+  // Put "|" before the step at which each of the melody's barlines falls (kern "=" records; an input
+  // that tells the network the position in the bar, as the file does; a hold continues across it).
+  bool barlines = false;
 };
 
 // The reference's allowed lengths: 1/4, 1/2, 3/4, 1, 3/2, 2, 3, 4 quarter notes.
@@ -52,8 +56,9 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 
 // Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
 // Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
-// the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/"
-// or a key symbol (formats/key_symbol.h: it takes no time; the first one sets melody.key).
+// the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/",
+// "|" (a barline: takes no time, a hold continues across it) or a key symbol (formats/key_symbol.h:
+// it takes no time; the first one sets melody.key).
 // Decoding stops at the first "/" after a note (the reference's end of song).
 Melody decode_symbols(const std::vector<std::string>& symbols, Rational step = Rational(1, 4));
 

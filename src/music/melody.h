@@ -42,6 +42,10 @@ struct Melody {
   std::optional<int> key_signature_fifths;  // kern *k[f#] = 1, *k[b-e-] = -2; MIDI key signature sf
   std::optional<TimeSignature> time_signature;  // first meter
   std::optional<double> tempo_bpm;        // MIDI tempo meta event, kern *MM
+  // kern barline records ("=", "=2", "=="): the time of each, in quarters from the start (the sum of the
+  // event durations before it), ascending, one entry per time; only those followed by a note or rest.
+  // Empty for MIDI files, which have no barlines.
+  std::vector<Rational> barlines;
   std::vector<std::string> warnings;      // things read leniently, "line 44: ..." (reported in manifests)
 };
 

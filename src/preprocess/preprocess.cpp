@@ -166,6 +166,7 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   opts["transpose"] = options.encode.transpose == TransposeMode::reference ? "reference" : "none";
   opts["ties"] = options.encode.ties == TieMode::reattack ? "reattack" : "merge";
   if (options.encode.key_symbol) opts["key_symbol"] = true;
+  if (options.encode.barlines) opts["barlines"] = true;
   opts["delimiter_length"] = options.delimiter_length;
   opts["strict"] = options.strict;
   j["options"] = opts;

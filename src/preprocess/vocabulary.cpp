@@ -10,6 +10,7 @@ void SymbolSet::add(const std::string& s) {
   if (s == "/") delimiter = true;
   else if (s == "_") hold = true;
   else if (s == "r") rest = true;
+  else if (s == "|") bar = true;
   else if (parse_key_symbol(s)) keys = true;
   else if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos) {
     int v = std::stoi(s);
@@ -21,6 +22,7 @@ void SymbolSet::merge(const SymbolSet& o) {
   delimiter = delimiter || o.delimiter;
   hold = hold || o.hold;
   rest = rest || o.rest;
+  bar = bar || o.bar;
   keys = keys || o.keys;
   pitches |= o.pitches;
 }
@@ -32,6 +34,7 @@ std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
   if (set.rest) out.emplace_back("r");
   for (int p = 0; p < 128; ++p)
     if (set.pitches.test(static_cast<size_t>(p))) out.push_back(std::to_string(p));
+  if (set.bar) out.emplace_back("|");
   if (set.keys)
     for (auto& k : all_key_symbols()) out.push_back(std::move(k));
   return out;

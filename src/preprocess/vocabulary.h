@@ -2,7 +2,7 @@
 // The dataset vocabulary (mapping.json): symbol -> integer id, the same shape as the reference's
 // mapping.json. Order (documented, deterministic): "/" (delimiter), "_" (hold), "r" (rest), then the
 // MIDI numbers ascending; only symbols that occur in the dataset are listed; ids are 0, 1, 2, ...
-// Key symbols ("K:G", formats/key_symbol.h) come last: when any occurs, ALL 24 are listed (majors, then
+// The barline "|" (`--barlines`) follows the pitches. Key symbols ("K:G", formats/key_symbol.h) come last: when any occurs, ALL 24 are listed (majors, then
 // minors, by tonic from C), so that a model can be moved into, and generate in, every key.
 #include <bitset>
 #include <string>
@@ -11,9 +11,9 @@
 namespace melodist {
 
 struct SymbolSet {
-  bool delimiter = false, hold = false, rest = false, keys = false;
+  bool delimiter = false, hold = false, rest = false, bar = false, keys = false;
   std::bitset<128> pitches;
-  void add(const std::string& symbol);  // "/", "_", "r", a MIDI number 0..127, a key symbol (else ignored)
+  void add(const std::string& symbol);  // "/", "_", "r", a MIDI number 0..127, "|", a key symbol (else ignored)
   void merge(const SymbolSet& other);
 };
 
