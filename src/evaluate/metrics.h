@@ -6,16 +6,18 @@
 // (the end step) are the scored steps. Shape legend: S scored steps of a song, V vocabulary.
 //
 // Which steps count, per figure (n = note onset: a MIDI-number symbol; r = rest onset "r";
-// h = hold "_"; e = the end "/"):
-//   loss_nats_per_step   mean of -ln p(target) over n, r, h AND e steps of every song (pooled)
+// h = hold "_"; e = the end "/"; o = any other symbol: the optional key symbol "K:G" and barline "|"
+// of `preprocess --key-symbol --barlines`, which are scored like every step but are neither onsets nor
+// holds):
+//   loss_nats_per_step   mean of -ln p(target) over n, r, h, o AND e steps of every song (pooled)
 //                        -- identical to training's validation loss.
-//   accuracy             argmax == target over the same steps (n, r, h, e).
+//   accuracy             argmax == target over the same steps (n, r, h, o, e).
 //   perplexity           exp(loss_nats_per_step).
 //   onset_accuracy       argmax == target over steps whose target is n or r (Magenta's "event
 //                        accuracy"); the end step e is NOT an onset and is left out.
 //   hold_accuracy        argmax == target over steps whose target is h (Magenta's "no-event
 //                        accuracy"); e is left out.
-//   bits_per_note        sum over songs of the total -log2 p of ALL scored steps (n, r, h, e: the
+//   bits_per_note        sum over songs of the total -log2 p of ALL scored steps (n, r, h, o, e: the
 //                        whole code length of the song, its end included) divided by the sum of the
 //                        songs' note counts (n steps; rests are not notes). Pooled over the set.
 //   pitch_bits_per_note  at each n step only: -log2( p(pitch) / sum of p over the pitch symbols ),
@@ -24,7 +26,7 @@
 //                        reports it); mean over all notes of the set (pooled, the IDyOM convention of
 //                        averaging over events). The per-song mean of per-song means is reported too
 //                        (pitch_bits_per_note_song_mean), as is bits_per_note_song_mean.
-//   songs, steps, notes  number of songs, scored steps (n+r+h+e), note onsets (n).
+//   songs, steps, notes  number of songs, scored steps (n+r+h+o+e), note onsets (n).
 // A figure whose denominator is zero (e.g. no hold steps) is NaN, written as null in JSON.
 #include <cstddef>
 #include <string>
