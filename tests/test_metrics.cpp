@@ -68,6 +68,40 @@ TEST(Metrics, SymbolKinds) {
   EXPECT_EQ(symbol_kind("_"), SymbolKind::hold);
   EXPECT_EQ(symbol_kind("/"), SymbolKind::end);
   EXPECT_EQ(symbol_kind("6a"), SymbolKind::other);
+  EXPECT_EQ(symbol_kind("K:C"), SymbolKind::other);  // preprocess --key-symbol
+  EXPECT_EQ(symbol_kind("|"), SymbolKind::other);    // preprocess --barlines
+}
+
+// The key symbol and the barline (preprocess --key-symbol --barlines) by hand, on a bias-only model over
+// {"/", "_", "60", "62", "r", "K:C", "|"} with p = 1/16, 1/2, 1/8, 1/16, 1/16, 1/16, 1/8 (sum 1), so -log2 p is
+// 4, 1, 3, 4, 4, 4, 3 bits and the argmax is always "_".
+// Song "K:C 60 _ | 62 _", scored with its end "/":
+//   steps K:C 60 _ | 62 _ /  -> bits 4+3+1+3+4+1+4 = 20 over 7 steps, 2 notes: bits per note 10;
+//   onsets 60 and 62 only (2, both wrong), holds 2 (both right), accuracy 2/7;
+//   the pitch symbols are 60 and 62 alone (p sum 3/16; "K:C" and "|" are not pitches), so
+//   p(60 | pitch) = 2/3, p(62 | pitch) = 1/3: pitch bits (log2 1.5 + log2 3) / 2.
+TEST(Metrics, KeyAndBarlineSymbolsByHand) {
+  ModelConfig config;
+  config.vocab_size = 7;
+  config.hidden_size = 4;
+  config.num_layers = 1;
+  config.dropout = 0.0f;
+  Model model = make_model(config, {"/", "_", "60", "62", "r", "K:C", "|"}, 1);
+  std::fill(model.params.begin(), model.params.end(), 0.0f);
+  ParameterViews views = parameter_views(model.config, model.params.data());
+  const double p[7] = {1.0 / 16, 1.0 / 2, 1.0 / 8, 1.0 / 16, 1.0 / 16, 1.0 / 16, 1.0 / 8};
+  for (int v = 0; v < 7; ++v) views.b_y[v] = static_cast<float>(std::log(p[v]));
+  const EvaluationMetrics m = evaluate_songs(model, {ids(model, "K:C 60 _ | 62 _")});
+  EXPECT_EQ(m.steps, 7u);
+  EXPECT_EQ(m.notes, 2u);
+  EXPECT_EQ(m.onset_steps, 2u);
+  EXPECT_EQ(m.hold_steps, 2u);
+  EXPECT_NEAR(m.loss_nats_per_step, 20 * std::log(2.0) / 7, 1e-5);
+  EXPECT_NEAR(m.accuracy, 2.0 / 7.0, 1e-12);
+  EXPECT_NEAR(m.onset_accuracy, 0.0, 1e-12);
+  EXPECT_NEAR(m.hold_accuracy, 1.0, 1e-12);
+  EXPECT_NEAR(m.bits_per_note, 10.0, 1e-5);
+  EXPECT_NEAR(m.pitch_bits_per_note, (std::log2(1.5) + std::log2(3.0)) / 2, 1e-5);
 }
 
 TEST(Metrics, OneSongByHand) {
