@@ -40,19 +40,23 @@ namespace {
 
 using namespace melodist;
 
-Model bias_only_model() {
+// Every weight and bias zero except b_y = ln p, so p = softmax(b_y) at every step.
+Model bias_only_model(const std::vector<std::string>& vocabulary, const std::vector<double>& p) {
   ModelConfig config;
-  config.vocab_size = 5;
+  config.vocab_size = static_cast<int>(vocabulary.size());
   config.hidden_size = 4;
   config.num_layers = 1;
   config.dropout = 0.0f;
-  Model model = make_model(config, {"/", "_", "60", "62", "r"}, 1);
+  Model model = make_model(config, vocabulary, 1);
   std::fill(model.params.begin(), model.params.end(), 0.0f);
   ParameterViews views = parameter_views(model.config, model.params.data());
-  const double p[5] = {1.0 / 8, 1.0 / 2, 1.0 / 4, 1.0 / 16, 1.0 / 16};
-  for (int v = 0; v < 5; ++v) views.b_y[v] = static_cast<float>(std::log(p[v]));
+  for (size_t v = 0; v < p.size(); ++v) views.b_y[v] = static_cast<float>(std::log(p[v]));
   model.metadata["validation"] = {{"every", 2}};
   return model;
+}
+
+Model bias_only_model() {
+  return bias_only_model({"/", "_", "60", "62", "r"}, {1.0 / 8, 1.0 / 2, 1.0 / 4, 1.0 / 16, 1.0 / 16});
 }
 
 std::vector<int> ids(const Model& model, const std::string& text) {
@@ -81,16 +85,8 @@ TEST(Metrics, SymbolKinds) {
 //   the pitch symbols are 60 and 62 alone (p sum 3/16; "K:C" and "|" are not pitches), so
 //   p(60 | pitch) = 2/3, p(62 | pitch) = 1/3: pitch bits (log2 1.5 + log2 3) / 2.
 TEST(Metrics, KeyAndBarlineSymbolsByHand) {
-  ModelConfig config;
-  config.vocab_size = 7;
-  config.hidden_size = 4;
-  config.num_layers = 1;
-  config.dropout = 0.0f;
-  Model model = make_model(config, {"/", "_", "60", "62", "r", "K:C", "|"}, 1);
-  std::fill(model.params.begin(), model.params.end(), 0.0f);
-  ParameterViews views = parameter_views(model.config, model.params.data());
-  const double p[7] = {1.0 / 16, 1.0 / 2, 1.0 / 8, 1.0 / 16, 1.0 / 16, 1.0 / 16, 1.0 / 8};
-  for (int v = 0; v < 7; ++v) views.b_y[v] = static_cast<float>(std::log(p[v]));
+  const Model model = bias_only_model({"/", "_", "60", "62", "r", "K:C", "|"},
+                                      {1.0 / 16, 1.0 / 2, 1.0 / 8, 1.0 / 16, 1.0 / 16, 1.0 / 16, 1.0 / 8});
   const EvaluationMetrics m = evaluate_songs(model, {ids(model, "K:C 60 _ | 62 _")});
   EXPECT_EQ(m.steps, 7u);
   EXPECT_EQ(m.notes, 2u);
