@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages melodist needs to build and test (idempotent, non-interactive),
-# then configures and builds it in ./build.  Usage: bash scripts/setup.sh [--peers]
-#   --peers  also installs what the benchmarks' PyTorch peer and the reference scripts in tools/ need
-#            (python3-torch, libopenblas0-openmp, ~1 GB).
+# Installs the Debian 12 packages melodist needs (idempotent, non-interactive), then configures and
+# builds it in ./build.  Usage: bash scripts/setup.sh [--test] [--peers] [--no-build]
+#   --test      also installs the test-only tools: the independent readers and renderers the tests use
+#               as oracles (mido, midicsv, abcmidi, abcm2ps, MuseScore 3, xmllint, sox, Chromium, clang
+#               for the libFuzzer targets); scripts/test.sh passes it
+#   --peers     also installs what the benchmarks' PyTorch peer and the reference scripts in tools/ need
+#               (python3-torch, libopenblas0-openmp, ~1 GB)
+#   --no-build  installs only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What building and composing need.
 packages=(
   build-essential cmake pkg-config ninja-build
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev
+)
+# What only the tests need (independent oracles).
+test_packages=(
   clang libclang-rt-14-dev          # libFuzzer targets
-  python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent readers used by the tests
+  python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent MIDI/ABC readers
   chromium                          # headless screenshot of `plot` output in tests/test_plot
 )
-if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-torch libopenblas0-openmp libblis-dev hyperfine)
-fi
+peer_packages=(python3-torch libopenblas0-openmp libblis-dev hyperfine)
+
+build=1
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=("${test_packages[@]}") ;;
+    --peers) packages+=("${peer_packages[@]}") ;;
+    --no-build) build=0 ;;
+    *) echo "setup: unknown option $arg (--test, --peers, --no-build)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,6 +47,8 @@ else
   echo "setup: all packages present"
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build
-echo "setup: built ./build/melodist"
+if ((build)); then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build build
+  echo "setup: built ./build/melodist"
+fi
