@@ -116,7 +116,7 @@ void setup_crossval(CLI::App& root) {
   app->add_option("--val-every", t.val_every,
                   "every N-th training song of a fold is its inner validation song (picks the best epoch)")
       ->capture_default_str();
-  app->add_option("--seed", t.seed, "random seed (the same for every fold)")->capture_default_str();
+  app->add_option("--seed", t.seed, "random seed (the same for every fold)")->check(melodist::cli::seed_range())->capture_default_str();
   app->add_option("--threads", t.threads, "worker threads (0: every core)")->capture_default_str();
   app->add_option("--objective", args->objective, "all or last (see train)")->capture_default_str();
   app->add_option("--windows", args->windows, "songs, shuffled or stateful (see train)")->capture_default_str();

@@ -74,7 +74,8 @@ void run(const GenerateArgs& a) {
   options.beam.sampler.top_k = a.top_k;
   options.beam.sampler.top_p = a.top_p;
   melodist::validate_sampler_options(options.beam.sampler);
-  if (a.steps < 0) throw melodist::Error("--steps must be 0 or more");
+  if (a.steps < 0 || a.steps > melodist::kMaxGenerateSteps)
+    throw melodist::Error("--steps must be from 0 to " + std::to_string(melodist::kMaxGenerateSteps));
   if (a.num_outputs < 1 || a.num_outputs > 100000) throw melodist::Error("--num-outputs must be between 1 and 100000");
   if (a.beam_size < 1 || a.beam_size > 1024) throw melodist::Error("--beam-size must be between 1 and 1024");
   if (a.branch_factor < 1 || a.branch_factor > 1024) throw melodist::Error("--branch-factor must be between 1 and 1024");
@@ -156,7 +157,7 @@ void setup(CLI::App& root) {
   app->add_option("--model,-m", args->model, "model folder (default: the bundled model, models/essen-german)");
   CLI::Option* primer = app->add_option("--primer", args->primer, "start of the melody in the text encoding, e.g. \"67 _ 67 _ 67 _ _ 65 64 _\"");
   app->add_option("--primer-file", args->primer_file, "start of the melody from a .krn or .mid song, preprocessed as for training");
-  app->add_option("--steps", args->steps, "symbols to generate at most (a symbol is a 16th note by default)")->capture_default_str();
+  app->add_option("--steps", args->steps, "symbols to generate at most, up to 1,000,000 (a symbol is a 16th note by default); progress is shown when it takes over a second")->capture_default_str();
   app->add_option("--temperature,-t", args->temperature, "probabilities raised to 1/T and renormalised; 0 = greedy")->capture_default_str();
   app->add_option("--top-k", args->top_k, "sample only among the K most likely symbols (0 = off)")->capture_default_str();
   app->add_option("--top-p", args->top_p, "nucleus sampling: the most likely symbols holding probability P, in (0, 1]")->capture_default_str();
@@ -164,7 +165,7 @@ void setup(CLI::App& root) {
   app->add_option("--branch-factor", args->branch_factor, "sampled continuations per beam and step")->capture_default_str();
   app->add_option("--num-outputs,-n", args->num_outputs, "melodies to write (run as one batch): NAME-001.EXT, NAME-002.EXT, ...")
       ->capture_default_str();
-  app->add_option("--seed", args->seed, "random seed; the same seed gives the same files")->capture_default_str();
+  app->add_option("--seed", args->seed, "random seed; the same seed gives the same files")->check(melodist::cli::seed_range())->capture_default_str();
   app->add_option("--bpm", args->bpm, "tempo of the MIDI file")->capture_default_str();
   app->add_option("--time-signature", args->time_signature, "time signature of the MIDI file (default 4/4, or the primer file's)");
   app->add_option("--out,-o", args->out, "output file: .mid/.midi (MIDI) or .txt (text encoding); - prints the encoding")

@@ -77,7 +77,7 @@ void setup_train(CLI::App& root) {
   app->add_option("--time-limit", o.time_limit, "stop after the step that crosses this many seconds (0: none)")->capture_default_str();
   app->add_option("--patience", o.patience, "stop after N epochs without a better validation loss (0: never)")->capture_default_str();
   app->add_option("--val-every", o.val_every, "every N-th song of songs.txt is a validation song")->capture_default_str();
-  app->add_option("--seed", o.seed, "random seed (initial weights, batch order, dropout)")->capture_default_str();
+  app->add_option("--seed", o.seed, "random seed (initial weights, batch order, dropout)")->check(melodist::cli::seed_range())->capture_default_str();
   app->add_option("--threads", o.threads, "worker threads (0: every core)")->capture_default_str();
   app->add_flag("--resume", o.resume, "continue the run checkpointed in --out");
   app->add_option("--init", o.init_model_dir,

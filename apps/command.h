@@ -8,7 +8,23 @@
 #include <string>
 #include <vector>
 
+#include "util/parse_number.h"
+
 namespace melodist::cli {
+
+// --seed: 0 .. 2^64-1 exactly (CLI11 alone wraps "-1" and saturates 2^64; util/parse_number.h).
+inline CLI::Validator seed_range() {
+  return CLI::Validator(
+      [](std::string& text) {
+        try {
+          melodist::parse_uint64(text, "");
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      },
+      "0..18446744073709551615", "seed");
+}
 
 struct Command {
   using Setup = std::function<void(CLI::App& root)>;

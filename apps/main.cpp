@@ -32,7 +32,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version print as CLI11 does; a bad option is one line and exit status 1, like
+    // every other melodist error.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "melodist: error: %s (see --help)\n", e.what());
+    return 1;
   } catch (const melodist::Error& e) {
     std::fprintf(stderr, "melodist: error: %s\n", e.what());
     return 1;

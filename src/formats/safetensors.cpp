@@ -87,12 +87,16 @@ SafeTensorsFile parse_safetensors(const std::string& bytes, const std::string& p
         throw file_error(path, 0, "tensor " + it.key() + " has dtype " + v.at("dtype").get<std::string>() + "; melodist reads F32 only");
       Entry e{it.key(), v.at("shape").get<std::vector<size_t>>(), v.at("data_offsets").at(0).get<size_t>(),
               v.at("data_offsets").at(1).get<size_t>()};
-      size_t count = 1;
+      // The element count and byte size are checked for overflow: a shape such as [2^30, 2^30, 16]
+      // multiplies to 2^64 = 0 in size_t and would match an empty range.
+      size_t count = 1, bytes = 0;
       for (size_t d : e.shape) {
-        if (d > (1u << 30)) throw file_error(path, 0, "tensor " + e.name + " has an impossible shape");
-        count *= d;
+        if (d > (1u << 30) || __builtin_mul_overflow(count, d, &count))
+          throw file_error(path, 0, "tensor " + e.name + " has an impossible shape");
       }
-      if (e.end < e.begin || e.end > data_size || e.end - e.begin != count * sizeof(float))
+      if (__builtin_mul_overflow(count, sizeof(float), &bytes))
+        throw file_error(path, 0, "tensor " + e.name + " has an impossible shape");
+      if (e.end < e.begin || e.end > data_size || e.end - e.begin != bytes)
         throw file_error(path, 0, "tensor " + e.name + " points past the end of the file (truncated?)");
       entries.push_back(std::move(e));
     }

@@ -2,19 +2,44 @@
 #include "generate/beam_search.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
 #include <numeric>
 
 #include "formats/text_encoding.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace melodist {
 
 namespace {
 
+// A beam's symbols are not stored in the beam: every step records, per row, the parent beam and the
+// symbol appended (a back-pointer tree, as beam-search decoders do), so a step costs O(rows) whatever
+// the length; copying each beam's symbol list every step made a long generation quadratic.
 struct Beam {
-  std::vector<int> symbols;
   double log_likelihood = 0;
   bool ended = false;
+};
+
+// The back-pointer tree: step s, row r = n*B + b.
+struct BeamHistory {
+  int rows = 0;
+  std::vector<int32_t> parent;  // (steps, N*B) beam index b' at step s-1
+  std::vector<int32_t> symbol;  // (steps, N*B) symbol appended at step s, -1: none (ended or finished)
+  int steps() const { return rows ? static_cast<int>(parent.size() / rows) : 0; }
+  // The symbols of beam b of output n after the last recorded step, oldest first.
+  std::vector<int> symbols(int n, int b, int B) const {
+    std::vector<int> out;
+    for (int s = steps() - 1; s >= 0; --s) {
+      const size_t at = static_cast<size_t>(s) * rows + static_cast<size_t>(n) * B + b;
+      if (symbol[at] >= 0) out.push_back(symbol[at]);
+      b = parent[at];
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
 };
 
 struct Candidate {
@@ -59,7 +84,13 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
   if (o.beam_size < 1) throw Error("--beam-size must be 1 or more");
   if (o.branch_factor < 1) throw Error("--branch-factor must be 1 or more");
   if (num_outputs < 1) throw Error("--num-outputs must be 1 or more");
-  if (o.max_steps < 0) throw Error("--steps must be 0 or more");
+  if (o.max_steps < 0 || o.max_steps > kMaxGenerateSteps)
+    throw Error("--steps must be from 0 to " + std::to_string(kMaxGenerateSteps));
+  // The back-pointer tree holds 8 bytes per row and step: bounded before any work.
+  const double history_bytes = 8.0 * num_outputs * o.beam_size * static_cast<double>(o.max_steps);
+  if (history_bytes > 8e9)
+    throw Error("--num-outputs " + std::to_string(num_outputs) + " x --beam-size " + std::to_string(o.beam_size) + " x --steps " +
+                std::to_string(o.max_steps) + " needs about " + format_bytes(history_bytes) + " for the melodies; use fewer steps or outputs");
   const int V = model.config.vocab_size, H = model.config.hidden_size, L = model.config.num_layers;
   const int N = num_outputs, B = o.beam_size, F = o.branch_factor, rows = N * B;
   const int delimiter = model.symbol_id(kDelimiterSymbol);
@@ -71,6 +102,11 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
   std::vector<float> logits(static_cast<size_t>(rows) * V);  // (N*B, V)
   for (int r = 0; r < rows; ++r) std::copy(start_logits.begin(), start_logits.end(), logits.begin() + static_cast<size_t>(r) * V);
   std::vector<std::vector<Beam>> beams(N, std::vector<Beam>(B));
+  BeamHistory history;
+  history.rows = rows;
+  // Long generations (--steps up to kMaxGenerateSteps) show progress once they take over a second.
+  std::unique_ptr<Progress> progress;
+  const auto started = std::chrono::steady_clock::now();
   std::vector<Rng> rngs;
   for (int n = 0; n < N; ++n) rngs.emplace_back(o.seed, static_cast<uint64_t>(n));
   std::vector<double> probs(V);
@@ -78,6 +114,10 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
 
   for (int step = 0; step < o.max_steps; ++step) {
     bool any_growing = false;
+    history.parent.resize(history.parent.size() + rows);
+    history.symbol.resize(history.symbol.size() + rows);
+    int32_t* step_parent = history.parent.data() + static_cast<size_t>(step) * rows;  // (N*B)
+    int32_t* step_symbol = history.symbol.data() + static_cast<size_t>(step) * rows;  // (N*B)
     for (int n = 0; n < N; ++n) {
       std::vector<Beam>& bs = beams[n];
       std::vector<Candidate> cands;
@@ -105,8 +145,10 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
         const Candidate& c = cands[order[b % order.size()]];
         Beam nb = bs[c.parent];
         nb.log_likelihood = c.log_likelihood;
+        step_parent[n * B + b] = c.parent;
+        step_symbol[n * B + b] = -1;
         if (c.symbol == delimiter) nb.ended = true;
-        else if (c.symbol >= 0) nb.symbols.push_back(c.symbol);
+        else if (c.symbol >= 0) step_symbol[n * B + b] = c.symbol;
         copy_row(state, n * B + c.parent, next_state, n * B + b, L, H);
         tokens[n * B + b] = nb.ended ? delimiter : c.symbol;  // finished rows step on "/", ignored after
         if (!nb.ended) any_growing = true;
@@ -115,7 +157,15 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
       bs = std::move(kept);
     }
     std::swap(state, next_state);
-    if (!any_growing || step + 1 == o.max_steps) break;
+    if ((step & 1023) == 1023) {
+      if (!progress && std::chrono::steady_clock::now() - started > std::chrono::seconds(1))
+        progress = std::make_unique<Progress>("generate", static_cast<double>(o.max_steps), "steps");
+      if (progress) progress->update(step + 1.0);
+    }
+    if (!any_growing || step + 1 == o.max_steps) {
+      if (progress) progress->finish(step + 1.0);
+      break;
+    }
     model_step(model, tokens.data(), state, logits.data());
   }
 
@@ -124,7 +174,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
     int best = 0;
     for (int b = 1; b < B; ++b)
       if (beams[n][b].log_likelihood > beams[n][best].log_likelihood) best = b;
-    out[n].symbols = beams[n][best].symbols;
+    out[n].symbols = history.symbols(n, best, B);
     out[n].ended = beams[n][best].ended;
     out[n].log_likelihood = beams[n][best].log_likelihood;
   }

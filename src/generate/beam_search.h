@@ -16,6 +16,10 @@
 
 namespace melodist {
 
+// The most symbols one generation may add (--steps): a melody of a million 16th notes is about 17
+// hours at 60 bpm, far beyond any song; the bound keeps time and memory finite for any model.
+inline constexpr int kMaxGenerateSteps = 1000000;
+
 struct BeamOptions {
   int beam_size = 1;      // B >= 1
   int branch_factor = 1;  // F >= 1

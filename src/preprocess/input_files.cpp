@@ -16,6 +16,9 @@ std::vector<std::string> collect_input_files(const std::vector<std::string>& inp
   for (const std::string& input : inputs) {
     std::error_code ec;
     fs::file_status status = fs::status(input, ec);
+    // fs::status follows links: a loop (ELOOP) or a folder without permission is an error that says so,
+    // not "no such file".
+    if (ec && ec != std::errc::no_such_file_or_directory) throw Error(input + ": cannot read (" + ec.message() + ")");
     if (ec || !fs::exists(status)) throw Error(input + ": no such file or folder");
     if (fs::is_directory(status)) {
       fs::recursive_directory_iterator it(input, fs::directory_options::skip_permission_denied, ec), end;

@@ -25,7 +25,13 @@ TrainingData load_training_data(const std::string& dir) {
     if (!j.is_object() || j.empty()) throw file_error(mapping_path, 0, "expected a non-empty JSON object from symbol to id");
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (!it.value().is_number_integer()) throw file_error(mapping_path, 0, "the id of symbol \"" + it.key() + "\" is not an integer");
-      mapping[it.key()] = it.value().get<int>();
+      // Range-checked as a 64-bit value first: get<int>() would truncate 2^32 to 0.
+      const long long id = it.value().is_number_unsigned() && it.value().get<unsigned long long>() > (1ull << 62)
+                               ? -1 : it.value().get<long long>();
+      if (id < 0 || id >= static_cast<long long>(j.size()))
+        throw file_error(mapping_path, 0, "ids must be distinct and run from 0 to " + std::to_string(j.size() - 1) + " (symbol \"" +
+                                              it.key() + "\" has " + it.value().dump() + ")");
+      mapping[it.key()] = static_cast<int>(id);
     }
   } catch (const nlohmann::json::exception& e) {
     throw file_error(mapping_path, 0, std::string("not valid JSON: ") + e.what());

@@ -377,6 +377,7 @@ TrainResult train_model(const TrainOptions& options) {
   make_plan(0);
 
   check_out_dir(o.out_dir, o.resume, fine_tune_in_place);
+  if (!o.out_dir.empty()) check_folder_writable(o.out_dir);  // fail now, not after the first epoch
 
   // ---- model, optimizer, state ----
   ModelConfig config;

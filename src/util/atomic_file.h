@@ -10,6 +10,11 @@ namespace melodist {
 // Throws melodist::Error naming the path (e.g. a missing folder) and removes the temporary on failure.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
+// Creates `dir` (and its parents) if needed and proves it writable by creating and removing a
+// temporary file in it, so a run that writes there only at its end fails at its start instead.
+// Throws melodist::Error naming the folder. (access(2) is not enough: root passes it on read-only mounts.)
+void check_folder_writable(const std::string& dir);
+
 // Reads a whole file; throws melodist::Error naming the path when it cannot be opened or read.
 std::string read_file(const std::string& path);
 

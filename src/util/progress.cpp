@@ -26,6 +26,15 @@ std::string format_count(double value) {
   return v < 0 ? "-" + out : out;
 }
 
+std::string format_bytes(double bytes) {
+  const char* units[] = {"bytes", "kB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000.0 && u < 4) bytes /= 1000.0, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return buf;
+}
+
 Progress::Progress(std::string label, double total, std::string unit, double plain_interval_seconds)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total), plain_interval_(plain_interval_seconds),
       tty_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_print_(start_) {}

@@ -27,5 +27,6 @@ class Progress {
 
 std::string format_duration(double seconds);  // "1:05", "2:03:07"
 std::string format_count(double value);       // 254530 -> "254,530"
+std::string format_bytes(double bytes);       // 17.2e9 -> "17.2 GB", 3.5e6 -> "3.5 MB" (decimal units)
 
 }  // namespace melodist
