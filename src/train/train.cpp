@@ -18,6 +18,7 @@
 #include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/dataset.h"
+#include "train/memory_estimate.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -386,6 +387,9 @@ TrainResult train_model(const TrainOptions& options) {
   config.num_layers = o.layers;
   config.dropout = o.dropout;
   config.recurrent_activation = init.activation;
+  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::min(threads, B);
+  check_training_memory({config, T, B, threads, o.ema > 0});  // before the first large allocation
   Model model = make_model(config, vocabulary, o.seed);
   if (init.model) {
     // Fresh --init run: the init model's weights in the dataset's symbol order; Adam moments stay zero.
@@ -457,8 +461,6 @@ TrainResult train_model(const TrainOptions& options) {
   if (!init.info.is_null()) model.metadata["init"] = init.info;
 
   // ---- engine: the batch split over worker threads, BLAS single-threaded inside each ----
-  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::min(threads, B);
   set_blas_threads(1);
   std::vector<Worker> workers(threads);
   for (int k = 0; k < threads; ++k) {
