@@ -121,6 +121,9 @@ std::string write_musicxml(const Melody& melody, const NotationOptions& options,
   pugi::xml_node sp = score.append_child("part-list").append_child("score-part");
   sp.append_attribute("id") = "P1";
   add_text(sp, "part-name", "Melody");
+  pugi::xml_node instrument = sp.append_child("score-instrument");
+  instrument.append_attribute("id") = "P1-I1";
+  add_text(instrument, "instrument-name", "Melody");
   pugi::xml_node part = score.append_child("part");
   part.append_attribute("id") = "P1";
   int number = s.pickup > Rational(0) ? 0 : 1;
