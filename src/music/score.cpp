@@ -45,12 +45,21 @@ int key_alter(char letter, int fifths) {
 
 int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-// Spelling in a key signature: the scale's own letter, else the natural, else a sharp in sharp keys and a
-// flat in flat keys (C major: C# Eb F# G# Bb, the spellings folk tunes use).
-SpelledPitch spell(int pitch, int fifths) {
+// Spelling in a key signature: the scale's own letter, in a minor key the raised 6th and 7th on the
+// letters of the 6th and 7th (d minor: B natural, C sharp), else the natural, else a sharp in sharp keys
+// and a flat in flat keys (C major: C# Eb F# G# Bb, the spellings folk tunes use).
+SpelledPitch spell(int pitch, int fifths, const Key& key) {
   const int pc = ((pitch % 12) + 12) % 12;
   char letter = 0;
   int alter = 0;
+  if (key.minor && (pc == (key.tonic_pitch_class + 11) % 12 || pc == (key.tonic_pitch_class + 9) % 12)) {
+    const int lowered = (pc + 11) % 12;  // the natural minor's 7th or 6th
+    for (int i = 0; i < 7 && !letter; ++i) {
+      const char l = static_cast<char>('A' + i);
+      const int a = key_alter(l, fifths);
+      if ((kNaturalPc[i] + a + 12) % 12 == lowered && a < 1) letter = l, alter = a + 1;
+    }
+  }
   for (int i = 0; i < 7 && !letter; ++i) {
     char l = static_cast<char>('A' + i);
     int a = key_alter(l, fifths);
@@ -295,7 +304,7 @@ Score lay_out(const Melody& melody, const NotationOptions& options) {
       i = after;
     }
     for (WrittenNote& n : m.notes) {
-      if (n.pitch != kRest) n.spelled = spell(n.pitch, score.fifths);
+      if (n.pitch != kRest) n.spelled = spell(n.pitch, score.fifths, score.key);
       m.length = m.length + n.duration;
     }
     mark_accidentals(m, score.fifths);
