@@ -117,7 +117,7 @@ double dominant_frequency(const std::vector<float>& stereo, size_t from, size_t 
 
 TEST_F(Writers, AudioSingleNotesHaveTheirPitch) {
   if (!fs::exists(kDefaultSoundfont)) GTEST_SKIP() << kDefaultSoundfont << " is missing (apt-get install " << kDefaultSoundfontPackage << ")";
-  for (int pitch : {62, 69, 76, 81})  // in the flute's range (C4 up) {
+  for (int pitch : {62, 69, 76, 81}) {  // in the flute range (C4 up) {
     SCOPED_TRACE(pitch);
     Melody m;
     m.events.push_back({pitch, Rational(2), false, 0});  // one second at 120 bpm
