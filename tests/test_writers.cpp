@@ -18,6 +18,7 @@
 #include "formats/midi_writer.h"
 #include "formats/musicxml_writer.h"
 #include "formats/song_writer.h"
+#include "formats/text_encoding.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -177,6 +178,38 @@ TEST_F(Writers, ConvertBadInputIsOneLineAndWritesNothing) {
   r = shell(m + " convert " + in + " --out " + quote(path("ok.abc")));
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(read_file(path("ok.abc")), read_file(kDir + "triplet.abc"));
+}
+
+TEST_F(Writers, GenerateWritesATuneBookAndDecodeWritesEveryFormat) {
+  const std::string m = quote(MELODIST_BINARY);
+  Shell r = shell(m + " generate --seed 5 --num-outputs 3 --steps 64 --out " + quote(path("book.abc")));
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string book = read_file(path("book.abc"));
+  EXPECT_EQ(book.rfind("X:1\nT:essen-german seed 5 melody 1\nM:4/4\n", 0), 0u) << book;
+  EXPECT_NE(book.find("\n\nX:2\nT:essen-german seed 5 melody 2\n"), std::string::npos) << book;
+  EXPECT_NE(book.find("\n\nX:3\n"), std::string::npos) << book;
+  EXPECT_FALSE(fs::exists(path("book-001.abc")));
+  r = shell(m + " generate --seed 5 --num-outputs 2 --steps 64 --split --out " + quote(path("t.abc")));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(fs::exists(path("t-001.abc")) && fs::exists(path("t-002.abc")));
+  // decode: the same melody in every format, each one what the library writes for it.
+  const std::string text = "67 _ 69 _ 71 _ 72 _ 74 _ _ _ 71 _ 67 _ _ _ _ _";
+  for (const char* ext : {".abc", ".musicxml", ".krn"}) {
+    r = shell("echo '" + text + "' | " + m + " decode - --key G --time-signature 3/4 --out " + quote(path(std::string("d") + ext)));
+    ASSERT_EQ(r.status, 0) << r.out;
+  }
+  Melody want = decode_symbols(split_symbols(text));
+  want.key = Key{7, false, "G"};
+  NotationOptions notation;
+  notation.time_signature = TimeSignature{3, 4};
+  notation.bpm = 120;
+  EXPECT_EQ(read_file(path("d.abc")), write_abc_tune(want, notation, 1, ""));
+  EXPECT_EQ(read_file(path("d.krn")), write_kern(want, notation, ""));
+  EXPECT_NE(read_file(path("d.abc")).find("M:3/4\nL:1/8\nQ:1/4=120\nK:G\nG2 A2 B2 | c2 d4 | B2 G4 |]"), std::string::npos)
+      << read_file(path("d.abc"));
+  r = shell("echo '60 _' | " + m + " decode - --out " + quote(path("d.xyz")));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("unknown extension; melodist writes .abc"), std::string::npos) << r.out;
 }
 
 TEST_F(Writers, MissingDefaultSoundfontNamesThePackage) {
