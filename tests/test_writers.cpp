@@ -205,7 +205,7 @@ TEST_F(Writers, GenerateWritesATuneBookAndDecodeWritesEveryFormat) {
   notation.bpm = 120;
   EXPECT_EQ(read_file(path("d.abc")), write_abc_tune(want, notation, 1, ""));
   EXPECT_EQ(read_file(path("d.krn")), write_kern(want, notation, ""));
-  EXPECT_NE(read_file(path("d.abc")).find("M:3/4\nL:1/8\nQ:1/4=120\nK:G\nG2 A2 B2 | c2 d4 | B2 G4 |]"), std::string::npos)
+  EXPECT_NE(read_file(path("d.abc")).find("M:3/4\nL:1/8\nQ:1/4=120\nK:G\nGA Bc d2 | B G3 |]"), std::string::npos)
       << read_file(path("d.abc"));
   r = shell("echo '60 _' | " + m + " decode - --out " + quote(path("d.xyz")));
   EXPECT_EQ(r.status, 1);
