@@ -31,7 +31,8 @@ void put_duration(std::string& out, const WrittenNote& n) {
 
 std::string kern_key(int fifths, bool minor) {
   std::string name = key_tonic_name(fifths, minor);  // "Bb", "F#"
-  std::string out(1, minor ? static_cast<char>(name[0] - 'A' + 'a') : name[0]);
+  std::string out;
+  out += minor ? static_cast<char>(name[0] - 'A' + 'a') : name[0];
   if (name.size() > 1) out += name[1] == 'b' ? '-' : '#';
   return out;
 }
@@ -53,8 +54,13 @@ std::string write_kern(const Melody& melody, const NotationOptions& options, con
   out += "!!!OTL: " + (title.empty() ? std::string("melodist") : title) + "\n";
   out += "**kern\n*clefG2\n";
   out += key_signature(s.fifths) + "\n";
-  out += "*" + kern_key(s.fifths, s.key.minor) + ":\n";
-  out += "*M" + std::to_string(s.meter.numerator) + "/" + std::to_string(s.meter.denominator) + "\n";
+  out += '*';
+  out += kern_key(s.fifths, s.key.minor);
+  out += ":\n*M";
+  out += std::to_string(s.meter.numerator);
+  out += '/';
+  out += std::to_string(s.meter.denominator);
+  out += '\n';
   char mm[32];
   if (std::abs(s.bpm - std::round(s.bpm)) < 1e-9) std::snprintf(mm, sizeof mm, "*MM%.0f\n", s.bpm);
   else std::snprintf(mm, sizeof mm, "*MM%.2f\n", s.bpm);
@@ -62,7 +68,11 @@ std::string write_kern(const Melody& melody, const NotationOptions& options, con
   int number = 1;
   for (size_t i = 0; i < s.measures.size(); ++i) {
     const Measure& m = s.measures[i];
-    if (i > 0) out += "=" + std::to_string(number++) + "\n";
+    if (i > 0) {
+      out += '=';
+      out += std::to_string(number++);
+      out += '\n';
+    }
     else if (!m.pickup) ++number;  // the first full bar is bar 1; its barline is not written
     for (const WrittenNote& n : m.notes) {
       const bool tie_start = n.pitch != kRest && n.tie_start, tie_stop = n.pitch != kRest && n.tie_stop;
