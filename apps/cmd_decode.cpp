@@ -1,5 +1,5 @@
-// melodist decode INPUT --out melody.mid: the text encoding (a file, or "-" for standard input) -> a type-1
-// Standard MIDI File (formats/midi_writer.h). INPUT may hold several songs, one per line (songs.txt) or
+// melodist decode INPUT --out melody.mid: the text encoding (a file, or "-" for standard input) -> a song file
+// chosen by the extension (formats/song_writer.h: MIDI, ABC, MusicXML, kern, audio). INPUT may hold several songs, one per line (songs.txt) or
 // separated by "/" delimiters (file_dataset, generated output); --song picks one.
 #include <cctype>
 #include <cstdio>
@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "command.h"
-#include "formats/midi_writer.h"
+#include "formats/song_writer.h"
 #include "formats/text_encoding.h"
 #include "music/key_estimate.h"
 #include "util/atomic_file.h"
@@ -26,6 +26,7 @@ struct DecodeArgs {
   double bpm = 120.0;
   int program = 0;
   int velocity = 80;
+  std::string soundfont = melodist::kDefaultSoundfont;
   std::string time_signature = "4/4";
   std::string step = "1/4";
   std::string key = "auto";
@@ -92,12 +93,12 @@ melodist::Key parse_key(const std::string& text) {
 void run(const DecodeArgs& a) {
   using namespace melodist;
   const Rational step = parse_step_option(a.step);
-  MidiWriteOptions options;
-  options.bpm = a.bpm;
+  SongWriteOptions options;
+  options.notation.bpm = a.bpm;
   options.program = a.program;
   options.velocity = a.velocity;
-  options.time_signature = parse_time_signature(a.time_signature);
-  options.use_melody_time_signature = false;
+  options.soundfont = a.soundfont;
+  options.notation.time_signature = parse_time_signature(a.time_signature);
   std::optional<Key> fixed_key;
   if (a.key != "auto" && a.key != "estimate" && a.key != "none") fixed_key = parse_key(a.key);
 
@@ -108,6 +109,7 @@ void run(const DecodeArgs& a) {
   if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
     throw Error(a.out + ": output folder \"" + folder.string() + "\" does not exist");
   if (std::filesystem::is_directory(out, ec)) throw Error(a.out + ": is a folder; give a file name such as melody.mid");
+  if (!is_written_song_file(a.out)) throw Error(a.out + ": unknown extension; melodist writes " + written_extensions());
 
   const std::string name = a.input == "-" ? "<stdin>" : a.input;
   std::string text;
@@ -146,7 +148,7 @@ void run(const DecodeArgs& a) {
     melody.key = key;
   }
   try {
-    write_midi_file(a.out, melody, options);
+    write_song_file(a.out, melody, options);
   } catch (const Error& e) {
     const std::string what = e.what();
     throw Error(what.rfind(a.out, 0) == 0 ? what : a.out + ": " + what);
@@ -156,14 +158,15 @@ void run(const DecodeArgs& a) {
 void setup(CLI::App& root) {
   auto args = std::make_shared<DecodeArgs>();
   CLI::App* app = root.add_subcommand(
-      "decode", "Turn the text encoding (a file, or - for standard input) into a Standard MIDI File (type 1, 480 ticks per quarter)");
+      "decode", "Turn the text encoding (a file, or - for standard input) into a song file: MIDI, ABC, MusicXML, kern or audio, by --out's extension");
   app->add_option("INPUT", args->input, "text encoding: a file (one song per line, or songs separated by /), or - for stdin")
       ->required();
-  app->add_option("--out,-o", args->out, "the MIDI file to write (its folder must exist)")->required();
+  app->add_option("--out,-o", args->out, "the file to write (its folder must exist): .mid, .abc, .musicxml, .mxl, .krn, .wav, .flac or .ogg")->required();
   app->add_option("--bpm", args->bpm, "tempo in quarter notes per minute")->check(CLI::Range(4.0, 1000.0))->capture_default_str();
   app->add_option("--program", args->program, "General MIDI program 0..127 (0: acoustic grand piano)")
       ->check(CLI::Range(0, 127))
       ->capture_default_str();
+  app->add_option("--soundfont", args->soundfont, "General MIDI soundfont for .wav/.flac/.ogg")->capture_default_str();
   app->add_option("--velocity", args->velocity, "note-on velocity of every note, 1..127")->check(CLI::Range(1, 127))->capture_default_str();
   app->add_option("--time-signature", args->time_signature, "N/D, D a power of two")->capture_default_str();
   app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal)")->capture_default_str();

@@ -1,11 +1,13 @@
-// melodist generate: compose melodies with a model (generate/generator.h), written as MIDI or text.
+// melodist generate: compose melodies with a model (generate/generator.h), written as text or any song file
+// melodist writes (formats/song_writer.h), by --out's extension.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "command.h"
-#include "formats/midi_writer.h"
+#include "formats/abc_writer.h"
+#include "formats/song_writer.h"
 #include "formats/song_file.h"
 #include "formats/text_encoding.h"
 #include "generate/generator.h"
@@ -30,6 +32,9 @@ struct GenerateArgs {
   double bpm = 120.0;
   std::string time_signature;  // empty: 4/4, or the primer file's
   std::string out = "melody.mid";
+  int program = 0;
+  std::string soundfont = melodist::kDefaultSoundfont;
+  bool split = false;  // .abc with --num-outputs: one file per tune instead of one tune book
   bool primer_given = false;
 };
 
@@ -42,14 +47,15 @@ melodist::TimeSignature parse_time_signature(const std::string& text) {
   return {num, den};
 }
 
-enum class OutputKind { midi, text };
+enum class OutputKind { song, text, abc_book };
 
 OutputKind output_kind(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext == ".mid" || ext == ".midi") return OutputKind::midi;
   if (ext == ".txt") return OutputKind::text;
-  throw melodist::Error("--out " + path + ": unknown extension (use .mid or .midi for MIDI, .txt for the text encoding)");
+  if (melodist::is_written_song_file(path)) return ext == ".abc" ? OutputKind::abc_book : OutputKind::song;
+  throw melodist::Error("--out " + path + ": unknown extension; melodist writes " + melodist::written_extensions() +
+                        ", and .txt for the text encoding");
 }
 
 // melody.mid, N = 3 -> melody-001.mid, melody-002.mid, melody-003.mid
@@ -88,9 +94,12 @@ void run(const GenerateArgs& a) {
   options.num_outputs = a.num_outputs;
 
   const bool to_stdout = a.out == "-";
-  const OutputKind kind = to_stdout ? OutputKind::text : output_kind(a.out);
+  OutputKind kind = to_stdout ? OutputKind::text : output_kind(a.out);
+  if (kind == OutputKind::abc_book && (a.num_outputs == 1 || a.split)) kind = OutputKind::song;
   if (to_stdout && a.num_outputs != 1) throw melodist::Error("--out - (standard output) takes one melody; give a file name for --num-outputs");
-  const std::vector<std::string> paths = to_stdout ? std::vector<std::string>{"-"} : output_paths(a.out, a.num_outputs);
+  const std::vector<std::string> paths = to_stdout ? std::vector<std::string>{"-"}
+                                         : kind == OutputKind::abc_book ? std::vector<std::string>{a.out}
+                                                                        : output_paths(a.out, a.num_outputs);
   if (!to_stdout) {
     fs::path parent = fs::path(a.out).parent_path();
     if (!parent.empty() && !fs::is_directory(parent)) throw melodist::Error("--out " + a.out + ": the folder " + parent.string() + " does not exist");
@@ -98,6 +107,8 @@ void run(const GenerateArgs& a) {
   }
   std::optional<melodist::TimeSignature> time_signature;
   if (!a.time_signature.empty()) time_signature = parse_time_signature(a.time_signature);
+  if (a.program < 0 || a.program > 127) throw melodist::Error("--program must be 0..127");
+  std::optional<melodist::Melody> primer_song;  // the primer file's meter and barlines start the melody
 
   const std::string model_dir = a.model.empty() ? melodist::bundled_model_dir() : a.model;
   if (a.model.empty() && !fs::exists(model_dir))
@@ -110,11 +121,9 @@ void run(const GenerateArgs& a) {
   } else if (!a.primer_file.empty()) {
     options.primer = melodist::primer_from_song_file(model, a.primer_file);
     if (options.primer.empty()) throw melodist::file_error(a.primer_file, 0, "the song is empty and cannot be a primer");
-    if (!time_signature) {
-      melodist::SongReadOptions read;
-      read.step = melodist::model_encode_options(model).step;
-      time_signature = melodist::read_song_file(a.primer_file, read).time_signature;
-    }
+    melodist::SongReadOptions read;
+    read.step = melodist::model_encode_options(model).step;
+    primer_song = melodist::read_song_file(a.primer_file, read);
   }
   melodist::primer_ids(model, options.primer);  // unknown symbols, "/" and length: before any work
   const melodist::Rational step = melodist::model_encode_options(model).step;
@@ -122,27 +131,54 @@ void run(const GenerateArgs& a) {
 
   const std::vector<melodist::GeneratedMelody> melodies = melodist::generate_melodies(model, options);
 
-  // Render every output before writing any, so an error leaves nothing half-done.
-  melodist::MidiWriteOptions midi;
-  midi.bpm = a.bpm;
-  if (time_signature) midi.time_signature = *time_signature;
-  std::vector<std::string> bytes;
-  for (const auto& m : melodies) {
-    if (kind == OutputKind::text) {
-      bytes.push_back(melodist::join_symbols(m.symbols) + "\n");
-    } else {
-      melodist::Melody melody = melodist::decode_symbols(m.symbols, step);
-      if (melody.events.empty()) melody.events.push_back({melodist::kRest, step, false, 0});  // an empty song is one rest
-      bytes.push_back(melodist::write_midi(melody, midi));
+  // Render every output before writing any, so an error leaves nothing half-done. The meter is the
+  // melody's own (the primer file's), else --time-signature, else 4/4; a primer file's pickup is kept.
+  melodist::SongWriteOptions song;
+  song.notation.bpm = a.bpm;
+  song.notation.time_signature = time_signature;
+  song.program = a.program;
+  song.soundfont = a.soundfont;
+  const std::string model_name = fs::path(model_dir).lexically_normal().filename().string();
+  std::vector<melodist::Melody> decoded;
+  std::vector<std::string> titles;
+  for (size_t i = 0; i < melodies.size(); ++i) {
+    melodist::Melody melody = melodist::decode_symbols(melodies[i].symbols, step);
+    if (melody.events.empty()) melody.events.push_back({melodist::kRest, step, false, 0});  // an empty song is one rest
+    if (primer_song) {
+      melody.time_signature = primer_song->time_signature;
+      melody.barlines = primer_song->barlines;
     }
+    decoded.push_back(std::move(melody));
+    titles.push_back(model_name + " seed " + std::to_string(a.seed) +
+                     (melodies.size() > 1 ? " melody " + std::to_string(i + 1) : std::string()));
+  }
+  std::vector<std::string> bytes;
+  try {
+    if (kind == OutputKind::abc_book) {
+      std::vector<melodist::AbcTune> tunes;
+      for (size_t i = 0; i < decoded.size(); ++i) tunes.push_back({&decoded[i], titles[i]});
+      bytes.push_back(melodist::write_abc_book(tunes, song.notation));
+    }
+    for (size_t i = 0; i < melodies.size() && kind != OutputKind::abc_book; ++i) {
+      if (kind == OutputKind::text) {
+        bytes.push_back(melodist::join_symbols(melodies[i].symbols) + "\n");
+      } else {
+        song.title = titles[i];
+        bytes.push_back(melodist::song_bytes(paths[i], decoded[i], song));
+      }
+    }
+  } catch (const melodist::Error& e) {
+    throw melodist::Error("--out " + a.out + ": " + e.what());
   }
   FILE* log = to_stdout ? stderr : stdout;
+  if (kind == OutputKind::abc_book) melodist::write_file_atomically(paths[0], bytes[0]);
   for (size_t i = 0; i < melodies.size(); ++i) {
     if (to_stdout) std::fwrite(bytes[i].data(), 1, bytes[i].size(), stdout);
-    else melodist::write_file_atomically(paths[i], bytes[i]);
+    else if (kind != OutputKind::abc_book) melodist::write_file_atomically(paths[i], bytes[i]);
     const auto& m = melodies[i];
     const double per_step = m.generated_steps + (m.ended ? 1 : 0) > 0 ? m.log_likelihood / double(m.generated_steps + (m.ended ? 1 : 0)) : 0.0;
-    std::fprintf(log, "%s: %zu steps (%zu generated), %d notes, log-likelihood %.3f nats (%.3f per step), %s\n", paths[i].c_str(),
+    const std::string& shown = kind == OutputKind::abc_book ? paths[0] : paths[i];
+    std::fprintf(log, "%s: %zu steps (%zu generated), %d notes, log-likelihood %.3f nats (%.3f per step), %s\n", shown.c_str(),
                  m.symbols.size(), m.generated_steps, m.notes, m.log_likelihood, per_step,
                  m.ended ? "ended by the model" : "stopped at --steps");
   }
@@ -166,9 +202,14 @@ void setup(CLI::App& root) {
   app->add_option("--num-outputs,-n", args->num_outputs, "melodies to write (run as one batch): NAME-001.EXT, NAME-002.EXT, ...")
       ->capture_default_str();
   app->add_option("--seed", args->seed, "random seed; the same seed gives the same files")->check(melodist::cli::seed_range())->capture_default_str();
-  app->add_option("--bpm", args->bpm, "tempo of the MIDI file")->capture_default_str();
-  app->add_option("--time-signature", args->time_signature, "time signature of the MIDI file (default 4/4, or the primer file's)");
-  app->add_option("--out,-o", args->out, "output file: .mid/.midi (MIDI) or .txt (text encoding); - prints the encoding")
+  app->add_option("--bpm", args->bpm, "tempo of the output file (quarter notes per minute)")->capture_default_str();
+  app->add_option("--time-signature", args->time_signature, "meter written when the melody has none of its own (the primer file's); default 4/4");
+  app->add_option("--program", args->program, "General MIDI program for .mid and audio (0 piano, 73 flute, 110 fiddle)")->capture_default_str();
+  app->add_option("--soundfont", args->soundfont, "General MIDI soundfont for .wav/.flac/.ogg")->capture_default_str();
+  app->add_flag("--split", args->split, ".abc with --num-outputs: one file per tune (NAME-001.abc ...) instead of one tune book");
+  app->add_option("--out,-o", args->out,
+                  "output file by extension: .mid/.midi, .abc, .musicxml, .mxl, .krn, .wav, .flac, .ogg, or .txt (text "
+                  "encoding); - prints the encoding")
       ->capture_default_str();
   app->callback([args, primer] {
     args->primer_given = primer->count() > 0;

@@ -15,12 +15,14 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev
+  libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
 )
 # What only the tests need (independent oracles).
 test_packages=(
   clang libclang-rt-14-dev          # libFuzzer targets
   python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent MIDI/ABC readers
   chromium                          # headless screenshot of `plot` output in tests/test_plot
+  abcm2ps musescore3 libxml2-utils sox   # the writers' oracles: typesetting, MusicXML import, XSD, audio stats
 )
 peer_packages=(python3-torch libopenblas0-openmp libblis-dev hyperfine)
 

@@ -155,7 +155,7 @@ TEST_F(GenerateCli, BadInputsOneLineExitOneNothingWritten) {
   }
   expect_one_line_error("generate --model " + quote((dir / "foreign").string()) + " --out " + out("x.mid"), "model.safetensors");
   expect_one_line_error("generate " + m() + " --out " + quote((dir / "missing" / "x.mid").string()), "does not exist");
-  expect_one_line_error("generate " + m() + " --out " + out("x.wav"), "unknown extension");
+  expect_one_line_error("generate " + m() + " --out " + out("x.xyz"), "unknown extension");
   EXPECT_FALSE(fs::exists(dir / "missing"));
 }
 

@@ -2,7 +2,8 @@
 //   MThd len=6 format=1 ntracks=2 division=480
 //   MTrk 0 (conductor): tempo FF 51, time signature FF 58, key signature FF 59 (only when the melody knows
 //        its key), end of track at the melody's end
-//   MTrk 1 (melody): track name FF 03, program change Cn, then per note 9n pitch vel ... 8n pitch 64,
+//   MTrk 1 (melody): track name FF 03, program change Cn, (a pickup: silence up to its place in the first
+//        bar), then per note 9n pitch vel ... 8n pitch 64,
 //        a text event "melodist:rest" where a rest follows a rest, end of track at the melody's end (so a
 //        trailing rest keeps its length)
 // No running status is used: every event carries its status byte, which every reader accepts.
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "music/score.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -48,38 +50,6 @@ void put_chunk(std::string& out, const char* type, const std::string& body) {
   out.append(type, 4);
   put_u32(out, static_cast<uint32_t>(body.size()));
   out += body;
-}
-
-// Fifths of a spelled tonic (kern spelling "C-", "f#"; case gives the mode): F -1, C 0, G 1 ... B 5,
-// each sharp +7, each flat -7; a minor key sits 3 fifths below its relative major (a minor = 0).
-bool spelled_fifths(const std::string& spelling, bool minor, int& fifths) {
-  if (spelling.empty()) return false;
-  static const char kLetters[] = "fcgdaeb";
-  char letter = static_cast<char>(std::tolower(static_cast<unsigned char>(spelling[0])));
-  int f = -2;
-  for (int i = 0; i < 7; ++i)
-    if (kLetters[i] == letter) f = i - 1;
-  if (f == -2) return false;
-  for (size_t i = 1; i < spelling.size(); ++i) {
-    if (spelling[i] == '#') f += 7;
-    else if (spelling[i] == '-') f -= 7;
-    else return false;
-  }
-  if (minor) f -= 3;
-  if (f < -7 || f > 7) return false;
-  fifths = f;
-  return true;
-}
-
-// Key signature (sharps > 0, flats < 0) of a key given by pitch class: the conventional spelling with at most
-// 6 accidentals, F#/f# (6 sharps) rather than G-flat / e-flat minor (6 flats).
-int key_fifths(const Key& key) {
-  int f = 0;
-  if (spelled_fifths(key.spelling, key.minor, f)) return f;
-  static const int kMajor[12] = {0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5};   // C Db D Eb E F F# G Ab A Bb B
-  static const int kMinor[12] = {-3, 4, -1, -6, 1, -4, 3, -2, 5, 0, -5, 2};  // c c# d eb e f f# g g# a bb b
-  int pc = ((key.tonic_pitch_class % 12) + 12) % 12;
-  return key.minor ? kMinor[pc] : kMajor[pc];
 }
 
 int64_t ticks_of(Rational quarters, size_t index) {
@@ -122,7 +92,11 @@ std::string write_midi(const Melody& melody, const MidiWriteOptions& options) {
   put_vlq(track, 0);
   track.push_back(static_cast<char>(0xC0 | options.channel));
   track.push_back(static_cast<char>(options.program));
-  int64_t now = 0, last_event = 0;
+  // A melody that starts with a pickup (its first barline before a full bar) begins after a rest that fills
+  // the rest of its first bar, so the time signature's barlines fall where the melody's bars do.
+  const Rational pickup = pickup_length(melody, ts);
+  const Rational bar = Rational(ts.numerator) * Rational(4, ts.denominator);
+  int64_t now = pickup > Rational(0) ? ticks_of(bar - pickup, 0) : 0, last_event = 0;
   const char on = static_cast<char>(0x90 | options.channel), off = static_cast<char>(0x80 | options.channel);
   for (size_t i = 0; i < melody.events.size(); ++i) {
     const MelodyEvent& e = melody.events[i];
@@ -168,7 +142,7 @@ std::string write_midi(const Melody& melody, const MidiWriteOptions& options) {
   // nn dd cc bb: 24 MIDI clocks per metronome click, 8 32nd notes per quarter (the usual values).
   put_meta(conductor, 0, 0x58, std::string{static_cast<char>(ts.numerator), static_cast<char>(dd), 24, 8});
   if (melody.key || melody.key_signature_fifths) {
-    int sf = melody.key ? key_fifths(*melody.key) : *melody.key_signature_fifths;
+    int sf = melody.key ? key_signature_fifths(*melody.key) : *melody.key_signature_fifths;
     if (sf < -7 || sf > 7) throw Error("key signature of " + std::to_string(sf) + " fifths cannot be written to MIDI (-7..7)");
     bool minor = melody.key && melody.key->minor;
     put_meta(conductor, 0, 0x59, std::string{static_cast<char>(static_cast<int8_t>(sf)), static_cast<char>(minor ? 1 : 0)});

@@ -175,6 +175,7 @@ std::string join_symbols(const std::vector<std::string>& symbols) {
 Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
   if (step <= Rational(0)) throw Error("decode: step must be positive");
   Melody melody;
+  Rational elapsed(0);  // quarters decoded so far
   for (size_t i = 0; i < symbols.size(); ++i) {
     const std::string& s = symbols[i];
     if (s == kDelimiterSymbol) {
@@ -182,14 +183,18 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
       continue;                           // delimiters before the song
     }
     if (s == kHoldSymbol) {
-      if (!melody.events.empty()) melody.events.back().duration += step;
+      if (!melody.events.empty()) melody.events.back().duration += step, elapsed += step;
       continue;  // a hold before any note holds nothing
     }
     if (s == kRestSymbol) {
       melody.events.push_back(MelodyEvent{kRest, step, false, 0});
+      elapsed += step;
       continue;
     }
-    if (s == kBarSymbol) continue;  // takes no time
+    if (s == kBarSymbol) {  // takes no time; its place is the melody's barline (a pickup when the first is early)
+      if (melody.barlines.empty() || melody.barlines.back() != elapsed) melody.barlines.push_back(elapsed);
+      continue;
+    }
     if (auto key = parse_key_symbol(s)) {  // takes no time; the first one is the melody's key
       if (!melody.key) melody.key = *key;
       continue;
@@ -203,6 +208,7 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
                   " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" or a key symbol such as \"K:G\"");
     }
     melody.events.push_back(MelodyEvent{pitch, step, false, 0});
+    elapsed += step;
   }
   return melody;
 }

@@ -57,7 +57,7 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 // Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
 // Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
 // the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/",
-// "|" (a barline: takes no time, a hold continues across it) or a key symbol (formats/key_symbol.h:
+// "|" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines) or a key symbol (formats/key_symbol.h:
 // it takes no time; the first one sets melody.key).
 // Decoding stops at the first "/" after a note (the reference's end of song).
 Melody decode_symbols(const std::vector<std::string>& symbols, Rational step = Rational(1, 4));
