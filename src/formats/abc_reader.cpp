@@ -841,22 +841,20 @@ Melody TuneReader::read() {
   if (v.tuplet_left > 0) fail(v.tuplet_line, "unclosed tuplet: " + std::to_string(v.tuplet_left) + " note(s) missing at the end of the tune");
   if (v.broken_next != Rational(1)) fail(v.broken_line, "broken rhythm without a note after it");
 
-  // Unbalanced repeats: a "|:" opened twice, a ":|" that closes nothing after an end, an ending outside any repeat.
+  // Repeats: a "|:" while another is open is read as "::" (abc2midi: "Assuming repeat", a warning);
+  // a "|:" that no ":|" closes before the end of the tune is an error (unbalanced repeats).
   {
     int open_line = 0;
     bool open = false;
-    for (const Item& it : v.items) {
+    for (Item& it : v.items) {
       if (it.kind != Item::bar) continue;
+      if (it.repeat_start && !it.repeat_end && open) {
+        it.repeat_end = true;
+        melody_.warnings.push_back("line " + std::to_string(it.line) + ": tune X:" + std::to_string(tune_.number) +
+                                   ": \"|:\" inside the repeat opened at line " + std::to_string(open_line) + " read as \"::\"");
+      }
       if (it.repeat_end) open = false;
-      if (it.repeat_start && !it.repeat_end) {
-        if (open) fail(it.line, "unbalanced repeats: \"|:\" while the \"|:\" of line " + std::to_string(open_line) + " is still open");
-        open = true, open_line = it.line;
-      } else if (it.repeat_start) {
-        open = true, open_line = it.line;
-      }
-      if (it.section_end && !it.repeat_end && open && it.endings == 0) {
-        // "|: ... ||": the repeat is never closed; abc2midi plays it once
-      }
+      if (it.repeat_start) open = true, open_line = it.line;
     }
     if (open) fail(open_line, "unbalanced repeats: \"|:\" is never closed with \":|\"");
   }
