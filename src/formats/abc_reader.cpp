@@ -157,7 +157,7 @@ class TuneReader {
   Rational parse_unit(std::string_view value, int line);
   void parse_tempo(std::string_view value);
   Rational parse_length(std::string_view text, size_t& i, int line);
-  int parse_pitch(std::string_view text, size_t& i, int line, bool in_chord, int& pitch);
+  int parse_pitch(std::string_view text, size_t& i, int line, int& pitch);
   void add_note(int pitch, Rational duration, int line);
   void add_bar(std::string_view text, size_t& i, int line);
   uint32_t parse_endings(std::string_view text, size_t& i, int line);
@@ -284,13 +284,12 @@ KeyInfo TuneReader::parse_key(std::string_view value, int line) {
     fail(line, "cannot read key \"" + shown(value) + "\"");
   }
   // Then explicit accidentals ("K:D ^g _b", "K:D exp ^f"), clef and other words (skipped).
-  bool explicit_only = false;
   while (i < value.size()) {
     while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
     if (i >= value.size()) break;
     size_t end = word_end(i);
     std::string_view w = value.substr(i, end - i);
-    if (w == "exp") explicit_only = true, info.alter.fill(0);
+    if (w == "exp") info.alter.fill(0);  // "exp": only the accidentals that follow
     if (w[0] == '^' || w[0] == '_' || w[0] == '=') {
       int a = 0;
       size_t j = 0;
@@ -300,7 +299,6 @@ KeyInfo TuneReader::parse_key(std::string_view value, int line) {
     }
     i = end;
   }
-  (void)explicit_only;
   return info;
 }
 
@@ -397,15 +395,7 @@ void TuneReader::header_field(char letter, std::string_view value, int line) {
 
 void TuneReader::body_field(char letter, std::string_view value, int line, bool inline_field) {
   switch (letter) {
-    case 'K': {
-      Voice& v = voice();
-      v.key = parse_key(value, line);
-      if (!v.key.key && trim(value).substr(0, 4) != "none") {  // K:clef=bass only: the key stays
-        KeyInfo keep = v.key;
-        (void)keep;
-      }
-      break;
-    }
+    case 'K': voice().key = parse_key(value, line); break;
     case 'M': {
       Meter m = parse_meter(value, line);
       voice().meter = m;
@@ -474,8 +464,7 @@ Rational TuneReader::parse_length(std::string_view text, size_t& i, int line) {
 }
 
 // [accidental] letter [octave marks]; returns 0 on success. Sets the bar's accidental for that letter.
-int TuneReader::parse_pitch(std::string_view text, size_t& i, int line, bool in_chord, int& pitch) {
-  (void)in_chord;
+int TuneReader::parse_pitch(std::string_view text, size_t& i, int line, int& pitch) {
   Voice& v = voice();
   int accidental = 0;
   bool has_accidental = false;
@@ -618,10 +607,9 @@ void TuneReader::parse_tuplet(std::string_view text, size_t& i, int line) {
 
 void TuneReader::body_line(std::string_view text, int line) {
   size_t i = 0;
-  auto closing = [&](char open, char close, const char* what) {
+  auto closing = [&](char close, const char* what) {  // skips to after `close` on this line
     size_t end = text.find(close, i + 1);
     if (end == std::string_view::npos) fail(line, std::string("unclosed ") + what + " \"" + shown(text.substr(i)) + "\"");
-    (void)open;
     i = end + 1;
   };
   while (i < text.size()) {
@@ -633,13 +621,13 @@ void TuneReader::body_line(std::string_view text, int line) {
       if (trim(text.substr(i + 1)).empty()) break;  // line continuation
       fail(line, "stray \"\\\"");
     } else if (c == '"') {
-      closing('"', '"', "chord symbol or annotation");
+      closing('"', "chord symbol or annotation");
     } else if (c == '!') {
-      closing('!', '!', "decoration");
+      closing('!', "decoration");
     } else if (c == '+') {
-      closing('+', '+', "decoration");
+      closing('+', "decoration");
     } else if (c == '{') {
-      closing('{', '}', "grace notes");  // grace notes take no time and do not count in tuplets
+      closing('}', "grace notes");  // grace notes take no time and do not count in tuplets
     } else if (std::strchr(".~HLMOPSTuv", c)) {
       ++i;
     } else if (c == '(') {
@@ -689,7 +677,7 @@ void TuneReader::body_line(std::string_view text, int line) {
         if (std::strchr(".~HLMOPSTuv", d)) { ++j; continue; }
         int pitch = 0;
         if (!(d == '^' || d == '_' || d == '=' || letter_index(d) >= 0)) fail(line, "cannot read chord \"" + shown(text.substr(i, end - i + 1)) + "\"");
-        parse_pitch(chord, j, line, true, pitch);
+        parse_pitch(chord, j, line, pitch);
         Rational len = parse_length(chord, j, line);
         if (first_length == Rational(0)) first_length = len;
         top = std::max(top, pitch);
@@ -701,7 +689,7 @@ void TuneReader::body_line(std::string_view text, int line) {
       if (tied) voice().items.back().tied = true;
     } else if (c == '^' || c == '_' || c == '=' || (letter_index(c) >= 0 && (c <= 'G' || c >= 'a'))) {
       int pitch = 0;
-      parse_pitch(text, i, line, false, pitch);
+      parse_pitch(text, i, line, pitch);
       Rational len = parse_length(text, i, line);
       add_note(pitch, v.unit * len, line);
     } else if (c == 'z' || c == 'x') {
@@ -744,8 +732,7 @@ void TuneReader::perform(const std::vector<Item>& items, size_t begin, size_t en
   size_t start = begin;  // where a ":|" goes back to
   int pass = 1;
   bool skipping = false;
-  auto bar_line = [&](const Item& it) {
-    (void)it;
+  auto bar_line = [&](const Item&) {
     if (melody.barlines.empty() || melody.barlines.back() != time) melody.barlines.push_back(time);
   };
   for (size_t i = begin; i < end;) {
