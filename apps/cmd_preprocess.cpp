@@ -25,6 +25,7 @@ struct PreprocessArgs {
   bool quiet = false;
   int track = -1;    // MIDI input: MTrk chunk from 0, -1 automatic
   int channel = -1;  // MIDI input: 0..15, -1 automatic (non-drum)
+  int voice = 0;     // ABC input: 1-based voice, 0 = the first
 };
 
 void run(const PreprocessArgs& a) {
@@ -38,6 +39,7 @@ void run(const PreprocessArgs& a) {
   options.read.step = options.encode.step;
   options.read.midi_track = a.track;
   options.read.midi_channel = a.channel;
+  options.read.voice = a.voice;
   options.delimiter_length = a.delimiter_length;
   options.jobs = a.jobs;
   options.strict = a.strict;
@@ -50,7 +52,7 @@ void setup(CLI::App& root) {
   auto args = std::make_shared<PreprocessArgs>();
   CLI::App* app = root.add_subcommand(
       "preprocess",
-      "Encode **kern songs (files or folders, searched recursively) into a dataset folder: songs.txt, "
+      "Encode songs (**kern, MIDI, ABC: files or folders, searched recursively; each tune of an ABC file is one song) into a dataset folder: songs.txt, "
       "mapping.json, file_dataset, manifest.json (the reference's text encoding: one symbol per step)");
   app->add_option("INPUT", args->inputs, "song files or folders")->required();
   app->add_option("--out,-o", args->out, "output folder (created if missing)")->required();
@@ -66,6 +68,8 @@ void setup(CLI::App& root) {
   app->add_option("--track", args->track,
                   "MIDI input: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));
+  app->add_option("--voice", args->voice, "ABC input: read this voice (V:, numbered from 1 in order of appearance); default: the first")
+      ->check(CLI::Range(1, 1000));
   app->add_option("--channel", args->channel, "MIDI input: read this channel (0..15; 9 is drums, read only when asked for)")
       ->check(CLI::Range(0, 15));
   app->callback([args]() { run(*args); });

@@ -49,6 +49,32 @@ void BM_PreprocessDeutschl(benchmark::State& state) {
 }
 BENCHMARK(BM_PreprocessDeutschl)->ArgName("jobs")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The Nottingham Music Database in ABC (14 tune books, 1,034 tunes, 0.45 MB): the whole pipeline as the CLI
+// runs it, default options (issue 14: under 0.2 s with --jobs 2).
+const std::string kNottingham = std::string(MELODIST_SHARED_DIR) + "/data/nottingham/abc";
+
+void BM_PreprocessNottingham(benchmark::State& state) {
+  if (!fs::exists(kNottingham)) {
+    state.SkipWithError("shared data not found (MELODIST_SHARED_DIR)");
+    return;
+  }
+  melodist::PreprocessOptions options;
+  options.encode.durations = melodist::reference_durations();
+  options.jobs = static_cast<int>(state.range(0));
+  options.progress = false;
+  std::string out = (fs::temp_directory_path() / "melodist-bench-preprocess-abc").string();
+  size_t songs = 0;
+  for (auto _ : state) {
+    melodist::Dataset d = melodist::run_preprocess({kNottingham}, out, options);
+    songs = d.files.size();
+    benchmark::DoNotOptimize(d.steps);
+  }
+  fs::remove_all(out);
+  state.counters["songs/s"] = benchmark::Counter(static_cast<double>(songs), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::to_string(songs) + " tunes");
+}
+BENCHMARK(BM_PreprocessNottingham)->ArgName("jobs")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_ParseKernInMemory(benchmark::State& state) {
   if (!fs::exists(kDeutschl)) {
     state.SkipWithError("shared data not found (MELODIST_SHARED_DIR)");

@@ -57,7 +57,14 @@ std::vector<NamedMelody> read_melody_source(const std::string& path, Rational te
     return out;
   }
   if (!is_song_file(path))
-    throw file_error(path, 0, "unknown kind of file (expected a dataset folder, .krn, .mid, .midi or .txt)");
+    throw file_error(path, 0, "unknown kind of file (expected a dataset folder, .krn, .mid, .midi, .abc or .txt)");
+  if (lower_extension(path) == ".abc") {  // every tune of the book ("path#X" is one tune, read below)
+    for (auto& song : read_songs(path)) {
+      if (!song.melody) throw Error(song.error);
+      out.push_back({song.name, std::move(*song.melody)});
+    }
+    return out;
+  }
   out.push_back({path, read_song_file(path)});
   return out;
 }

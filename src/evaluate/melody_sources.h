@@ -1,7 +1,8 @@
 #pragma once
 // Melodies for `melodist stats` and `melodist plot` from any source melodist knows:
 //   a dataset directory from `melodist preprocess` (every song of songs.txt, decoded on the step grid
-//   recorded in its manifest.json), .krn / .mid / .midi files (formats/song_file.h), and .txt files in
+//   recorded in its manifest.json), .krn / .mid / .midi files (formats/song_file.h), .abc files (every
+//   tune, named "path#X"; "path.abc#X" is one tune), and .txt files in
 //   the text encoding (one melody per non-empty line, step 1/4 quarter unless given; a file with no symbol at all is
 //   one empty melody).
 #include <string>

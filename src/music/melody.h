@@ -39,13 +39,19 @@ struct TimeSignature {
 struct Melody {
   std::vector<MelodyEvent> events;
   std::optional<Key> key;                 // the FIRST key designation (kern *G:) / key-signature meta event
+  // The mode of `key` when the source names one other than major/minor (ABC K:Ddor: "dorian"); key->minor
+  // then says whether its third is minor. Empty for kern, MIDI and plain major/minor keys.
+  std::string key_mode;
   std::optional<int> key_signature_fifths;  // kern *k[f#] = 1, *k[b-e-] = -2; MIDI key signature sf
   std::optional<TimeSignature> time_signature;  // first meter
   std::optional<double> tempo_bpm;        // MIDI tempo meta event, kern *MM
   // kern barline records ("=", "=2", "=="): the time of each, in quarters from the start (the sum of the
   // event durations before it), ascending, one entry per time; only those followed by a note or rest.
-  // Empty for MIDI files, which have no barlines.
+  // Empty for MIDI files, which have no barlines. ABC: every performed bar line (repeats expanded).
   std::vector<Rational> barlines;
+  // The format that was read: "kern", "midi", "abc" (set by formats/song_file.h), so that rules that
+  // differ per format (which note lengths the encoder accepts) can ask.
+  std::string source_format;
   std::vector<std::string> warnings;      // things read leniently, "line 44: ..." (reported in manifests)
 };
 

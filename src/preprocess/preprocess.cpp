@@ -31,24 +31,19 @@ std::string reason_without_path(const std::string& message, const std::string& p
   return rest;
 }
 
-SongOutcome process_file(const std::string& path, const PreprocessOptions& options) {
+SongOutcome failed(const std::string& name, const std::string& reason) {
   SongOutcome out;
-  out.path = path;
-  Melody melody;
-  try {
-    melody = read_song_file(path, options.read);
-  } catch (const Error& e) {
-    out.reason = reason_without_path(e.what(), path);
-    return out;
-  } catch (const std::bad_alloc&) {
-    out.reason = "out of memory while reading";
-    return out;
-  } catch (const std::exception& e) {
-    out.reason = e.what();
-    return out;
-  }
+  out.path = name;
+  out.reason = reason;
+  return out;
+}
+
+SongOutcome process_melody(const std::string& name, const Melody& melody, const PreprocessOptions& options) {
+  SongOutcome out;
+  out.path = name;
   out.readable = true;
   out.warnings = melody.warnings;
+  out.key_mode = melody.key_mode;
   EncodedSong song = encode_melody(melody, options.encode);
   out.key = song.key;
   out.key_source = song.key_source;
@@ -62,6 +57,26 @@ SongOutcome process_file(const std::string& path, const PreprocessOptions& optio
   out.notes = song.notes;
   out.text = join_symbols(song.symbols);
   for (const auto& s : song.symbols) out.symbols.add(s);
+  return out;
+}
+
+// Every song of one file (an ABC file holds many: "path#X" each; a bad tune is one rejected entry).
+std::vector<SongOutcome> process_file(const std::string& path, const PreprocessOptions& options) {
+  std::vector<SongEntry> entries;
+  try {
+    entries = read_songs(path, options.read);
+  } catch (const Error& e) {
+    return {failed(path, reason_without_path(e.what(), path))};
+  } catch (const std::bad_alloc&) {
+    return {failed(path, "out of memory while reading")};
+  } catch (const std::exception& e) {
+    return {failed(path, e.what())};
+  }
+  std::vector<SongOutcome> out;
+  out.reserve(entries.size());
+  for (const SongEntry& entry : entries)
+    out.push_back(entry.melody ? process_melody(entry.name, *entry.melody, options)
+                               : failed(entry.name, reason_without_path(entry.error, path)));
   return out;
 }
 
@@ -85,7 +100,7 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
   Dataset dataset;
   dataset.inputs = inputs;
   std::vector<std::string> paths = collect_input_files(inputs);
-  dataset.files.resize(paths.size());
+  std::vector<std::vector<SongOutcome>> per_file(paths.size());
 
   int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   jobs = static_cast<int>(std::min<size_t>(static_cast<size_t>(jobs), paths.size()));
@@ -94,7 +109,7 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
   std::condition_variable finished;
   auto worker = [&]() {
     for (size_t i = next++; i < paths.size(); i = next++) {
-      dataset.files[i] = process_file(paths[i], options);
+      per_file[i] = process_file(paths[i], options);
       if (++done == paths.size()) {
         std::lock_guard<std::mutex> lock(mutex);
         finished.notify_all();
@@ -113,6 +128,8 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
     if (options.progress) progress.finish(static_cast<double>(done));
   }
   for (auto& t : threads) t.join();
+  for (auto& songs : per_file)
+    for (auto& song : songs) dataset.files.push_back(std::move(song));
 
   SymbolSet symbols;
   if (options.delimiter_length > 0) symbols.delimiter = true;
@@ -186,6 +203,7 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
     e["reason"] = f.accepted ? json(nullptr) : json(f.reason);
     e["stage"] = f.accepted ? json(nullptr) : json(f.readable ? "encode" : "read");
     e["key"] = f.key ? json(key_display_name(*f.key)) : json(nullptr);
+    if (!f.key_mode.empty()) e["mode"] = f.key_mode;
     e["key_source"] = f.key ? json(to_string(f.key_source)) : json(nullptr);
     e["transposition"] = f.key ? json(f.transposition) : json(nullptr);
     e["steps"] = f.steps;

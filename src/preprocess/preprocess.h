@@ -4,7 +4,8 @@
 //   mapping.json   symbol -> id (preprocess/vocabulary.h for the order)
 //   file_dataset   every accepted song followed by `delimiter_length` "/" symbols, single spaces, no
 //                  trailing space (the reference's create_single_file_dataset)
-//   manifest.json  one entry per input file (accepted or rejected with the reason), totals, options,
+//   manifest.json  one entry per song (accepted or rejected with the reason): per file, or per tune of an
+//                  ABC file ("tunes.abc#12"; a bad tune is rejected, the file's others still read), totals, options,
 //                  melodist version
 // Files are read and encoded on `jobs` threads; the output does not depend on `jobs`.
 #include <optional>
@@ -29,12 +30,13 @@ struct PreprocessOptions {
 };
 
 struct SongOutcome {
-  std::string path;
+  std::string path;                              // the song's name: "path", or "path#X" for a tune of an ABC file
   bool accepted = false;
   bool readable = false;                         // false: the reader failed (malformed file)
   std::string reason;                            // why rejected: the reader's error or the encoder's reason
   std::vector<std::string> warnings;             // what the reader read leniently (Melody::warnings)
   std::optional<Key> key;                        // absent when the file could not be read
+  std::string key_mode;                          // ABC modes ("dorian"): Melody::key_mode
   KeySource key_source = KeySource::designation;
   int transposition = 0;
   size_t steps = 0;                              // symbols in the encoding (accepted songs)
@@ -45,7 +47,7 @@ struct SongOutcome {
 
 struct Dataset {
   std::vector<std::string> inputs;
-  std::vector<SongOutcome> files;                // sorted by path
+  std::vector<SongOutcome> files;                // sorted by path, the tunes of an ABC file in file order
   std::vector<std::string> vocabulary;           // mapping.json order
   size_t accepted = 0, unreadable = 0, steps = 0;
   double seconds = 0;
