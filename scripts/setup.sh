@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config ninja-build
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev
+  libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev libssl-dev
 )
 # What only the tests need (independent oracles).
 test_packages=(
