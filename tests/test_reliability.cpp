@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "evaluate/dataset_songs.h"
 #include "train/dataset.h"
@@ -86,6 +88,19 @@ bool wait_for_lock(const std::string& lock_file, pid_t pid) {
   }
   return false;
 }
+
+// A child that must not outlive a failed test (one blocked on a FIFO would wait forever): killed unless
+// waited for.
+struct Child {
+  pid_t pid;
+  explicit Child(pid_t p) : pid(p) {}
+  ~Child() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    wait_status(pid);
+  }
+  int wait() { return wait_status(std::exchange(pid, -1)); }
+};
 
 bool still_running(pid_t pid) {
   int raw = 0;
@@ -178,8 +193,9 @@ TEST(TwoProcesses, SecondTrainOnOneModelFolderRefusesAtOnceAndTheFirstFinishes) 
   for (auto f : {"mapping.json", "manifest.json"}) fs::copy_file(fs::path(kTiny) / f, data / f);
   ASSERT_EQ(::mkfifo((data / "songs.txt").c_str(), 0644), 0);
   const std::string model = s / "model";
-  const pid_t first = spawn_shell("exec " + std::string(MELODIST_BINARY) + " train --data " + data.string() + " --out " +
-                                  model + kTrainOptions + " --epochs 3 >" + (s / "first.out") + " 2>" + (s / "first.err"));
+  Child child(spawn_shell("exec " + std::string(MELODIST_BINARY) + " train --data " + data.string() + " --out " + model +
+                          kTrainOptions + " --epochs 3 >" + (s / "first.out") + " 2>" + (s / "first.err")));
+  const pid_t first = child.pid;
   ASSERT_GT(first, 0);
   ASSERT_TRUE(wait_for_lock(model + "/" + melodist::kLockFileName, first)) << slurp(s / "first.err");
 
@@ -191,7 +207,7 @@ TEST(TwoProcesses, SecondTrainOnOneModelFolderRefusesAtOnceAndTheFirstFinishes) 
   std::printf("the second train refused in %.3f s\n", second.seconds);
 
   { std::ofstream(data / "songs.txt") << slurp(fs::path(kTiny) / "songs.txt"); }  // the first goes on
-  EXPECT_EQ(wait_status(first), 0) << slurp(s / "first.err");
+  EXPECT_EQ(child.wait(), 0) << slurp(s / "first.err");
   EXPECT_EQ(names_in(model),
             (std::set<std::string>{"checkpoint.safetensors", "mapping.json", "metrics.csv", "model.safetensors"}));
   const std::string metrics = slurp(model + "/metrics.csv");
@@ -205,8 +221,9 @@ TEST(TwoProcesses, SecondPreprocessOnOneDatasetFolderRefusesAtOnceAndTheFirstFin
   const std::string fifo = s / "slow.krn";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
   const std::string out = s / "data";
-  const pid_t first = spawn_shell("exec " + std::string(MELODIST_BINARY) + " preprocess " + fifo + " --out " + out +
-                                  " -q >" + (s / "first.out") + " 2>" + (s / "first.err"));
+  Child child(spawn_shell("exec " + std::string(MELODIST_BINARY) + " preprocess " + fifo + " --out " + out + " -q >" +
+                          (s / "first.out") + " 2>" + (s / "first.err")));
+  const pid_t first = child.pid;
   ASSERT_GT(first, 0);
   ASSERT_TRUE(wait_for_lock(out + ".lock", first)) << slurp(s / "first.err");
 
@@ -220,7 +237,7 @@ TEST(TwoProcesses, SecondPreprocessOnOneDatasetFolderRefusesAtOnceAndTheFirstFin
   std::printf("the second preprocess refused in %.3f s\n", second.seconds);
 
   { std::ofstream(fifo) << slurp(kKern + "/key-C-major.krn"); }
-  EXPECT_EQ(wait_status(first), 0) << slurp(s / "first.err");
+  EXPECT_EQ(child.wait(), 0) << slurp(s / "first.err");
   EXPECT_EQ(names_in(out), (std::set<std::string>{"file_dataset", "manifest.json", "mapping.json", "songs.txt"}));
   const std::string expected = slurp(kKern + "/key-C-major.expected");  // "... encoding: 60 _ _ ...\n"
   EXPECT_EQ(slurp(out + "/songs.txt"), expected.substr(expected.find("encoding: ") + 10));
@@ -317,8 +334,9 @@ TEST(WholeDataset, AReaderDuringFortyRewritesNeverSeesAMixedSetAndNeverFails) {
   ASSERT_EQ(run_cli("preprocess " + b + " --out " + data + opts, s).status, 0);
 
   const std::string preprocess = std::string(MELODIST_BINARY) + " preprocess ";
-  const pid_t writer = spawn_shell("for i in $(seq 1 20); do " + preprocess + a + " --out " + data + opts + " || exit 1; " +
-                                   preprocess + b + " --out " + data + opts + " || exit 1; done >/dev/null 2>" + (s / "writer.err"));
+  Child writer_child(spawn_shell("for i in $(seq 1 20); do " + preprocess + a + " --out " + data + opts + " || exit 1; " +
+                                   preprocess + b + " --out " + data + opts + " || exit 1; done >/dev/null 2>" + (s / "writer.err")));
+  const pid_t writer = writer_child.pid;
   ASSERT_GT(writer, 0);
   int loads = 0, changes = 0, failures = 0, mixed = 0, writer_status = -1;
   bool last_a = false;
@@ -326,6 +344,7 @@ TEST(WholeDataset, AReaderDuringFortyRewritesNeverSeesAMixedSetAndNeverFails) {
     int raw = 0;
     if (::waitpid(writer, &raw, WNOHANG) == writer) {
       writer_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+      writer_child.pid = -1;
       break;
     }
     try {
