@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config ninja-build
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev
+  libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev libssl-dev
   libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
 )
 # What only the tests need (independent oracles).

@@ -178,8 +178,9 @@ TEST(Preprocess, NoAcceptedSongIsAnError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no song accepted"), std::string::npos) << e.what();
   }
-  EXPECT_TRUE(fs::exists(t.out() + "/manifest.json"));  // the reasons stay readable
-  EXPECT_FALSE(fs::exists(t.out() + "/songs.txt"));
+  // The reasons stay readable, beside the (absent) dataset, which is not created.
+  EXPECT_EQ(load_json(t.out() + ".rejected-manifest.json")["totals"]["rejected"], 2);
+  EXPECT_FALSE(fs::exists(t.out()));
 }
 
 TEST(Preprocess, MissingInputIsAnError) {

@@ -10,6 +10,7 @@
 #include "evaluate/ensemble.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/folder_lock.h"
 
 namespace melodist {
 
@@ -36,10 +37,13 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
   if (options.folds < 2) throw Error("crossval: --folds must be at least 2 (got " + std::to_string(options.folds) + ")");
   if (options.ensemble < 1) throw Error("crossval: --ensemble must be at least 1 (got " + std::to_string(options.ensemble) + ")");
   if (options.resume && options.out_dir.empty()) throw Error("crossval: --resume needs --out");
+  // One run per crossval folder (util/folder_lock.h); each fold's model folder is locked by train_model.
+  FolderLock lock;
+  if (!options.out_dir.empty()) lock = FolderLock::inside(options.out_dir);
   // Not train/dataset.h's load_dataset: see dataset_songs.h.
-  const DatasetSongs text = read_dataset_songs(options.data_dir);
+  const DatasetSongs text = read_dataset_songs(options.data_dir);  // songs and mapping of one set
   Model vocab_model;  // only for symbol ids
-  vocab_model.vocabulary = read_dataset_vocabulary(options.data_dir);
+  vocab_model.vocabulary = dataset_vocabulary(text);
   struct {
     std::vector<std::string> vocabulary;
     std::vector<std::vector<int>> songs;

@@ -5,20 +5,49 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/dataset_folder.h"
 #include "formats/text_encoding.h"
-#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace melodist {
 
+namespace {
+
+// mapping.json's bytes (symbol -> id, ids 0..V-1 distinct) as id -> symbol.
+std::vector<std::string> parse_vocabulary(const std::string& bytes, const std::string& path) {
+  nlohmann::json mapping;
+  try {
+    mapping = nlohmann::json::parse(bytes);
+  } catch (const nlohmann::json::exception& e) {
+    throw file_error(path, 0, std::string("not valid JSON: ") + e.what());
+  }
+  if (!mapping.is_object() || mapping.empty()) throw file_error(path, 0, "not an object from symbol to id");
+  std::vector<std::string> vocabulary(mapping.size());
+  std::vector<bool> seen(mapping.size(), false);
+  for (const auto& [symbol, id] : mapping.items()) {
+    if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() >= static_cast<long long>(mapping.size()) ||
+        seen[id.get<size_t>()])
+      throw file_error(path, 0, "ids must be the distinct integers 0.." + std::to_string(mapping.size() - 1) +
+                                    " (symbol \"" + symbol + "\")");
+    seen[id.get<size_t>()] = true;
+    vocabulary[id.get<size_t>()] = symbol;
+  }
+  return vocabulary;
+}
+
+}  // namespace
+
 DatasetSongs read_dataset_songs(const std::string& dir) {
   namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) throw file_error(dir, 0, "not a dataset directory (run `melodist preprocess` first)");
-  const std::string songs_path = (fs::path(dir) / "songs.txt").string();
-  if (!fs::exists(songs_path)) throw file_error(songs_path, 0, "missing (is this a dataset from `melodist preprocess`?)");
+  // One set of files, checked against the manifest's hashes (formats/dataset_folder.h).
+  const DatasetFolderSnapshot files = read_dataset_folder(dir);
+  if (!files.is_folder) throw file_error(dir, 0, "not a dataset directory (run `melodist preprocess` first)");
+  const std::string songs_path = (fs::path(dir) / kSongsFileName).string();
+  if (!files.songs) throw file_error(songs_path, 0, "missing (is this a dataset from `melodist preprocess`?)");
   DatasetSongs data;
   data.dir = dir;
-  std::istringstream in(read_file(songs_path));
+  data.mapping = files.mapping;
+  std::istringstream in(*files.songs);
   std::string line;
   int line_number = 0;
   while (std::getline(in, line)) {
@@ -29,11 +58,11 @@ DatasetSongs read_dataset_songs(const std::string& dir) {
     data.lines.push_back(line_number);
   }
   if (data.songs.empty()) throw file_error(songs_path, 0, "holds no song");
-  const std::string manifest_path = (fs::path(dir) / "manifest.json").string();
-  if (fs::exists(manifest_path)) {
+  const std::string manifest_path = (fs::path(dir) / kManifestFileName).string();
+  if (files.manifest) {
     nlohmann::json manifest;
     try {
-      manifest = nlohmann::json::parse(read_file(manifest_path));
+      manifest = nlohmann::json::parse(*files.manifest);
     } catch (const nlohmann::json::exception& e) {
       throw file_error(manifest_path, 0, std::string("not valid JSON: ") + e.what());
     }
@@ -52,27 +81,17 @@ DatasetSongs read_dataset_songs(const std::string& dir) {
   return data;
 }
 
+std::vector<std::string> dataset_vocabulary(const DatasetSongs& data) {
+  const std::string path = (std::filesystem::path(data.dir) / kMappingFileName).string();
+  if (!data.mapping) throw file_error(path, 0, "missing (is this a dataset from `melodist preprocess`?)");
+  return parse_vocabulary(*data.mapping, path);
+}
+
 std::vector<std::string> read_dataset_vocabulary(const std::string& dir) {
-  const std::string path = (std::filesystem::path(dir) / "mapping.json").string();
-  if (!std::filesystem::exists(path)) throw file_error(path, 0, "missing (is this a dataset from `melodist preprocess`?)");
-  nlohmann::json mapping;
-  try {
-    mapping = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw file_error(path, 0, std::string("not valid JSON: ") + e.what());
-  }
-  if (!mapping.is_object() || mapping.empty()) throw file_error(path, 0, "not an object from symbol to id");
-  std::vector<std::string> vocabulary(mapping.size());
-  std::vector<bool> seen(mapping.size(), false);
-  for (const auto& [symbol, id] : mapping.items()) {
-    if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() >= static_cast<long long>(mapping.size()) ||
-        seen[id.get<size_t>()])
-      throw file_error(path, 0, "ids must be the distinct integers 0.." + std::to_string(mapping.size() - 1) +
-                                    " (symbol \"" + symbol + "\")");
-    seen[id.get<size_t>()] = true;
-    vocabulary[id.get<size_t>()] = symbol;
-  }
-  return vocabulary;
+  const std::string path = (std::filesystem::path(dir) / kMappingFileName).string();
+  const DatasetFolderSnapshot files = read_dataset_folder(dir);
+  if (!files.mapping) throw file_error(path, 0, "missing (is this a dataset from `melodist preprocess`?)");
+  return parse_vocabulary(*files.mapping, path);
 }
 
 int validation_every(const Model& model) {

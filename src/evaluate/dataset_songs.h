@@ -3,6 +3,7 @@
 // line, symbols separated by spaces; mapping.json; manifest.json with the options used), and the
 // validation rule that `melodist train` stores in a model (model.metadata["validation"]["every"] = k:
 // the k-th, 2k-th, ... songs of songs.txt, 1-based, are validation songs).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,13 +21,17 @@ struct DatasetSongs {
   Rational step{1, 4};                          // manifest.json options.step when present
   nlohmann::json options;                       // manifest.json "options" (null without a manifest)
   int delimiter_length = 64;                    // manifest.json options.delimiter_length when present
+  std::optional<std::string> mapping;           // mapping.json's bytes, read with songs.txt as one set
 };
 
 // DIR/mapping.json (symbol -> id, ids 0..V-1 distinct) as id -> symbol. Throws melodist::Error naming
 // the file otherwise. (evaluate keeps its own reader: the name melodist::Dataset is taken twice.)
 std::vector<std::string> read_dataset_vocabulary(const std::string& dir);
+// The same for the mapping.json read with `data`'s songs (use this when both are needed: one set).
+std::vector<std::string> dataset_vocabulary(const DatasetSongs& data);
 
-// Throws melodist::Error naming DIR or DIR/songs.txt when missing or holding no song.
+// Throws melodist::Error naming DIR or DIR/songs.txt when missing or holding no song, DIR/mapping.json when
+// present but malformed, or the file that does not match manifest.json's content hashes.
 DatasetSongs read_dataset_songs(const std::string& dir);
 
 // The validation rule of a model: metadata["validation"]["every"]; 0 when the model has none.

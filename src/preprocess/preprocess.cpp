@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "formats/dataset_folder.h"
 #include "melodist/version.h"
 #include "preprocess/input_files.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/folder_lock.h"
 #include "util/progress.h"
 
 namespace melodist {
@@ -195,6 +197,9 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   totals["symbols"] = dataset.vocabulary.size();
   totals["steps"] = dataset.steps;
   j["totals"] = totals;
+  if (dataset.accepted > 0)  // a dataset that is written: the hashes of its other three files
+    j["content"] = dataset_content_record(songs_text(dataset), mapping_json(dataset.vocabulary),
+                                          file_dataset_text(dataset, options.delimiter_length));
   json files = json::array();
   for (const auto& f : dataset.files) {
     json e;
@@ -214,30 +219,55 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-void write_dataset(const Dataset& dataset, const std::string& out_dir, const PreprocessOptions& options) {
+namespace {
+
+// DIR.rejected-manifest.json: beside the dataset folder, which a run without songs leaves as it was.
+std::string rejected_manifest_path(const std::string& out_dir) {
+  std::filesystem::path p = std::filesystem::path(out_dir).lexically_normal();
+  if (p.filename().empty() && p.has_parent_path()) p = p.parent_path();
+  return p.string() + ".rejected-manifest.json";
+}
+
+void write_dataset_locked(const Dataset& dataset, const std::string& out_dir, const PreprocessOptions& options) {
+  std::string songs = songs_text(dataset), mapping = mapping_json(dataset.vocabulary);
+  std::string joined = file_dataset_text(dataset, options.delimiter_length);
+  std::string manifest = manifest_json(dataset, options);
+  replace_dataset_folder(out_dir, {{kSongsFileName, std::move(songs)},
+                                   {kMappingFileName, std::move(mapping)},
+                                   {kFileDatasetFileName, std::move(joined)},
+                                   {kManifestFileName, std::move(manifest)}});
   std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw Error(out_dir + ": cannot create the output folder (" + ec.message() + ")");
-  auto path = [&](const char* name) { return (std::filesystem::path(out_dir) / name).string(); };
-  write_file_atomically(path("songs.txt"), songs_text(dataset));
-  write_file_atomically(path("mapping.json"), mapping_json(dataset.vocabulary));
-  write_file_atomically(path("file_dataset"), file_dataset_text(dataset, options.delimiter_length));
-  write_file_atomically(path("manifest.json"), manifest_json(dataset, options));  // last: the dataset is complete
+  std::filesystem::remove(rejected_manifest_path(out_dir), ec);  // it described an earlier, failed run
+}
+
+}  // namespace
+
+void write_dataset(const Dataset& dataset, const std::string& out_dir, const PreprocessOptions& options) {
+  FolderLock lock = FolderLock::beside(out_dir);
+  write_dataset_locked(dataset, out_dir, options);
 }
 
 Dataset run_preprocess(const std::vector<std::string>& inputs, const std::string& out_dir, const PreprocessOptions& options) {
   if (options.delimiter_length < 0) throw Error("--delimiter-length must be 0 or more");
   if (options.encode.step <= Rational(0)) throw Error("--step must be positive");
+  FolderLock lock = FolderLock::beside(out_dir);  // before the (long) build: a second run stops at once
   Dataset dataset = build_dataset(inputs, options);
   if (dataset.accepted == 0) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    std::string manifest = (std::filesystem::path(out_dir) / "manifest.json").string();
-    if (!ec) write_file_atomically(manifest, manifest_json(dataset, options));
-    throw Error("no song accepted: all " + std::to_string(dataset.files.size()) + " file(s) were rejected" +
-                (ec ? std::string() : " (reasons in " + manifest + ")"));
+    // The old dataset (if any) stays whole; the reasons go beside it, and the first few into the message.
+    const std::string manifest = rejected_manifest_path(out_dir);
+    std::string written;
+    try {
+      write_file_atomically(manifest, manifest_json(dataset, options));
+      written = "; every reason in " + manifest;
+    } catch (const Error&) {
+    }
+    std::string first;
+    for (size_t i = 0; i < dataset.files.size() && i < 3; ++i)
+      first += (i ? "; " : "") + dataset.files[i].path + ": " + dataset.files[i].reason;
+    throw Error("no song accepted: all " + std::to_string(dataset.files.size()) + " file(s) were rejected (" + first +
+                (dataset.files.size() > 3 ? "; ..." : "") + ")" + written + "; " + out_dir + " is left as it was");
   }
-  write_dataset(dataset, out_dir, options);
+  write_dataset_locked(dataset, out_dir, options);
   return dataset;
 }
 

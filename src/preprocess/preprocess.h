@@ -6,7 +6,11 @@
 //                  trailing space (the reference's create_single_file_dataset)
 //   manifest.json  one entry per song (accepted or rejected with the reason): per file, or per tune of an
 //                  ABC file ("tunes.abc#12"; a bad tune is rejected, the file's others still read), totals, options,
-//                  melodist version
+//                  melodist version, and "content": the SHA-256 of the other three files
+//                  (formats/dataset_folder.h; readers refuse a songs.txt or mapping.json that differs)
+// The folder is written whole (formats/dataset_folder.h): built beside the target and swapped in by one
+// rename, under a lock on DIR.lock beside it (util/folder_lock.h), so a concurrent reader sees the old set
+// or the new one, a second writer stops at once, and a failed run leaves the old dataset as it was.
 // Files are read and encoded on `jobs` threads; the output does not depend on `jobs`.
 #include <optional>
 #include <string>
@@ -63,11 +67,13 @@ std::string songs_text(const Dataset& dataset);
 std::string file_dataset_text(const Dataset& dataset, int delimiter_length);
 std::string manifest_json(const Dataset& dataset, const PreprocessOptions& options);
 
-// Writes the four files into `out_dir` (created if needed), each atomically.
+// Makes the four files the whole content of `out_dir` (created if needed; refused when it holds other
+// files), taking its lock for the write.
 void write_dataset(const Dataset& dataset, const std::string& out_dir, const PreprocessOptions& options);
 
-// The whole command: build, then write. With no accepted song it writes manifest.json only (so the
-// reasons can be read) and throws melodist::Error.
+// The whole command: lock, build, then write. With no accepted song the old dataset at `out_dir` stays
+// as it was: the manifest with every reason goes to OUT.rejected-manifest.json beside it (removed again
+// by the next successful run), the first three reasons into the melodist::Error it throws.
 Dataset run_preprocess(const std::vector<std::string>& inputs, const std::string& out_dir, const PreprocessOptions& options);
 
 // "accepted 1683 of 1700 songs, 38 symbols, 254,530 steps"

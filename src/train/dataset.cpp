@@ -3,25 +3,27 @@
 #include <filesystem>
 #include <map>
 
+#include "formats/dataset_folder.h"
 #include "formats/text_encoding.h"
-#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace melodist {
 
 TrainingData load_training_data(const std::string& dir) {
   namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) throw file_error(dir, 0, "no dataset here (expected a folder written by `melodist preprocess`)");
+  // One set of files, checked against the manifest's hashes (formats/dataset_folder.h).
+  const DatasetFolderSnapshot files = read_dataset_folder(dir);
+  if (!files.is_folder) throw file_error(dir, 0, "no dataset here (expected a folder written by `melodist preprocess`)");
   TrainingData d;
   d.dir = dir;
-  const std::string mapping_path = (fs::path(dir) / "mapping.json").string();
-  const std::string songs_path = (fs::path(dir) / "songs.txt").string();
-  if (!fs::exists(mapping_path)) throw file_error(mapping_path, 0, "missing: the dataset has no vocabulary (run `melodist preprocess`)");
-  if (!fs::exists(songs_path)) throw file_error(songs_path, 0, "missing: the dataset has no songs (run `melodist preprocess`)");
+  const std::string mapping_path = (fs::path(dir) / kMappingFileName).string();
+  const std::string songs_path = (fs::path(dir) / kSongsFileName).string();
+  if (!files.mapping) throw file_error(mapping_path, 0, "missing: the dataset has no vocabulary (run `melodist preprocess`)");
+  if (!files.songs) throw file_error(songs_path, 0, "missing: the dataset has no songs (run `melodist preprocess`)");
 
   std::map<std::string, int> mapping;
   try {
-    auto j = nlohmann::json::parse(read_file(mapping_path));
+    auto j = nlohmann::json::parse(*files.mapping);
     if (!j.is_object() || j.empty()) throw file_error(mapping_path, 0, "expected a non-empty JSON object from symbol to id");
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (!it.value().is_number_integer()) throw file_error(mapping_path, 0, "the id of symbol \"" + it.key() + "\" is not an integer");
@@ -45,7 +47,7 @@ TrainingData load_training_data(const std::string& dir) {
   }
   if (!mapping.count(kDelimiterSymbol)) throw file_error(mapping_path, 0, "the vocabulary has no \"/\" delimiter symbol");
 
-  const std::string text = read_file(songs_path);
+  const std::string& text = *files.songs;
   size_t line_start = 0;
   int line = 0;
   while (line_start < text.size()) {
@@ -67,10 +69,10 @@ TrainingData load_training_data(const std::string& dir) {
   }
   if (d.songs.empty()) throw file_error(songs_path, 0, "the dataset holds no songs");
 
-  const std::string manifest_path = (fs::path(dir) / "manifest.json").string();
-  if (fs::exists(manifest_path)) {
+  const std::string manifest_path = (fs::path(dir) / kManifestFileName).string();
+  if (files.manifest) {
     try {
-      auto m = nlohmann::json::parse(read_file(manifest_path));
+      auto m = nlohmann::json::parse(*files.manifest);
       if (m.contains("options")) {
         d.preprocessing = m["options"];
         if (d.preprocessing.contains("delimiter_length")) d.delimiter_length = d.preprocessing["delimiter_length"].get<int>();

@@ -21,6 +21,7 @@
 #include "train/memory_estimate.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/folder_lock.h"
 #include "util/progress.h"
 
 namespace melodist {
@@ -143,7 +144,7 @@ void check_out_dir(const std::string& dir, bool resume, bool fine_tune_in_place)
   bool has_ours = false;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (name.find(".tmp-") != std::string::npos) continue;
+    if (name.find(".tmp-") != std::string::npos || name == kLockFileName) continue;
     if (name == kModelFileName || name == "mapping.json" || name == kMetricsFileName || name == kCheckpointFileName) {
       has_ours = true;
       continue;
@@ -276,6 +277,14 @@ double cosine_lr_factor(double progress) { return 0.1 + 0.9 * 0.5 * (1 + std::co
 
 TrainResult train_model(const TrainOptions& options) {
   TrainOptions o = options;
+  // One run per model folder (util/folder_lock.h), taken before the folder is read or written.
+  FolderLock lock;
+  if (!o.out_dir.empty()) {
+    if (fs::exists(o.out_dir) && !fs::is_directory(o.out_dir))
+      throw file_error(o.out_dir, 0, "exists and is not a folder (--out names the model folder)");
+    if (o.resume && !fs::exists(o.out_dir)) throw file_error(o.out_dir, 0, "no such model folder to resume");
+    lock = FolderLock::inside(o.out_dir);
+  }
   // --resume on a folder that holds a model but no checkpoint (what import-keras writes) fine-tunes that
   // model in place: a fresh run started from its weights, as with --init, whose best model replaces it.
   bool fine_tune_in_place = false;
