@@ -21,6 +21,7 @@ test_packages=(
   clang libclang-rt-14-dev          # libFuzzer targets
   python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent MIDI/ABC readers
   chromium                          # headless screenshot of `plot` output in tests/test_plot
+  man-db groff-base                 # tests/install: the generated man page renders without warnings
 )
 peer_packages=(python3-torch libopenblas0-openmp libblis-dev hyperfine)
 
