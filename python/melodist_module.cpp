@@ -65,6 +65,32 @@ PYBIND11_MODULE(melodist, m) {
             return py::array_t<double>(static_cast<py::ssize_t>(s.nats.size()), s.nats.data());
           }, py::arg("melody"), py::arg("score_end") = true);
 
+  py::class_<api::Epoch>(m, "Epoch")
+      .def_readonly("epoch", &api::Epoch::epoch)
+      .def_readonly("step", &api::Epoch::step)
+      .def_readonly("train_loss", &api::Epoch::train_loss)
+      .def_readonly("val_loss", &api::Epoch::val_loss)
+      .def_readonly("val_accuracy", &api::Epoch::val_accuracy)
+      .def_readonly("elapsed", &api::Epoch::elapsed);
+  m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs) {
+          api::PreprocessOptions o;
+          o.step = step;
+          o.jobs = jobs;
+          py::gil_scoped_release release;
+          return api::preprocess(inputs, out, o).line;
+        }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0,
+        "Song files/folders -> a dataset folder; returns the summary line");
+  // progress(epoch) runs on the training thread; pybind11 takes the GIL for each call.
+  m.def("train", [](const std::string& data, const std::string& out, int hidden, int layers, int epochs, uint64_t seed,
+                    int threads, std::function<void(const api::Epoch&)> progress) {
+          api::TrainOptions o;
+          o.hidden = hidden; o.layers = layers; o.epochs = epochs; o.seed = seed; o.threads = threads;
+          o.progress = std::move(progress);
+          py::gil_scoped_release release;
+          return api::train(data, out, o).best_val_loss;
+        }, py::arg("data"), py::arg("out"), py::arg("hidden") = 256, py::arg("layers") = 1, py::arg("epochs") = 70,
+        py::arg("seed") = 1, py::arg("threads") = 0, py::arg("progress") = nullptr,
+        "Trains a model folder from a dataset folder; returns the best validation loss (nats per symbol)");
   m.def("bundled", &api::Model::bundled, "The bundled model (essen-german)");
   m.def("read", [](const std::string& path) { return api::read_song(path); }, py::arg("path"));
 }

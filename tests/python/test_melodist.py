@@ -36,3 +36,17 @@ def test_errors_carry_the_cli_message(tmp_path):
         melodist.bundled().generate(temperature=-1)
     assert out.returncode == 1
     assert out.stderr.strip() == "melodist: error: " + str(e.value)
+
+
+def test_train_reports_each_epoch_and_the_model_composes(tmp_path):
+    seen = []
+    best = melodist.train(os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "train", "tiny"), str(tmp_path / "m"),
+                          hidden=8, epochs=3, threads=1, progress=lambda e: seen.append((e.epoch, e.val_loss)))
+    assert [e for e, _ in seen] == [1, 2, 3]
+    assert best == pytest.approx(min(v for _, v in seen))
+    assert len(melodist.Model.load(str(tmp_path / "m")).generate(seed=1, max_steps=16)[0].symbols) > 0
+
+
+def test_preprocess_summary(tmp_path):
+    line = melodist.preprocess([os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "kern", "accidentals.krn")], str(tmp_path / "d"))
+    assert line.startswith("accepted 1 of 1 songs") and (tmp_path / "d" / "songs.txt").exists()
