@@ -6,7 +6,7 @@
 #include <new>
 
 #include "command.h"
-#include "melodist/version.h"
+#include "melodist/melodist.h"
 #include "util/error.h"
 
 namespace melodist::cli {
@@ -24,7 +24,11 @@ Command::Command(std::string name, int order, Setup setup) {
 
 int main(int argc, char** argv) {
   CLI::App app{"melodist " MELODIST_VERSION ": learns melodies from folk songs with an LSTM network and composes new ones"};
-  app.set_version_flag("--version", "melodist " MELODIST_VERSION);
+  // Version, the checkout it was built from, and the BLAS in use (bug reports need all three).
+  app.set_version_flag("--version", [] {
+    return "melodist " MELODIST_VERSION " (API " + std::to_string(MELODIST_API_VERSION) + ")\nrevision " +
+           melodist::api::git_revision() + "\nBLAS " + melodist::api::blas_info();
+  });
   app.require_subcommand(1);
   auto& registry = melodist::cli::command_registry();
   std::sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });

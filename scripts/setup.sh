@@ -23,6 +23,7 @@ test_packages=(
   python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent MIDI/ABC readers
   chromium                          # headless screenshot of `plot` output in tests/test_plot
   abcm2ps musescore3 libxml2-utils sox   # the writers' oracles: typesetting, MusicXML import, XSD, audio stats
+  man-db groff-base                 # tests/install: the generated man page renders without warnings
 )
 peer_packages=(python3-torch libopenblas0-openmp libblis-dev hyperfine)
 

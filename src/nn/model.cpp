@@ -1,6 +1,10 @@
 #include "nn/model.h"
 
+#include <dlfcn.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -179,10 +183,64 @@ Model load_model(const std::string& dir_or_file) {
   return m;
 }
 
+namespace {
+
+// The file this code was loaded from: libmelodist.so when linked shared, else the executable.
+std::filesystem::path module_file() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&bundled_model_dir), &info) && info.dli_fname && std::strchr(info.dli_fname, '/'))
+    return std::filesystem::weakly_canonical(info.dli_fname);
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec);
+}
+
+bool inside(const std::filesystem::path& file, const std::filesystem::path& dir) {
+  const std::string f = file.string(), d = dir.string() + "/";
+  return f.compare(0, d.size(), d) == 0;
+}
+
+}  // namespace
+
 std::string bundled_model_dir() {
-  // MELODIST_MODEL overrides; otherwise the models/ folder of the source tree this binary was built from.
+  namespace fs = std::filesystem;
+  // MELODIST_MODEL names the model folder itself and is used as given (the caller reports a missing one).
   if (const char* env = std::getenv("MELODIST_MODEL")) return env;
-  return std::string(MELODIST_SOURCE_DIR) + "/models/essen-german";
+  const std::string name = kBundledModelName;
+  std::vector<fs::path> candidates;
+  // MELODIST_MODEL_PATH: ':'-separated folders holding model folders, searched first.
+  if (const char* env = std::getenv("MELODIST_MODEL_PATH")) {
+    std::string list = env;
+    for (size_t begin = 0; begin <= list.size();) {
+      size_t end = list.find(':', begin);
+      if (end == std::string::npos) end = list.size();
+      if (end > begin) candidates.push_back(fs::path(list.substr(begin, end - begin)) / name);
+      begin = end + 1;
+    }
+  }
+  // Installed: PREFIX/share/melodist/models, relative to the library (or the executable it is linked into)
+  // and to the running executable; the relative paths come from the install layout (GNUInstallDirs).
+  const fs::path module = module_file();
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!module.empty()) {
+    candidates.push_back(module.parent_path() / MELODIST_MODELS_FROM_LIBDIR / name);
+    candidates.push_back(module.parent_path() / MELODIST_MODELS_FROM_BINDIR / name);
+  }
+  if (!exe.empty() && exe != module) candidates.push_back(exe.parent_path() / MELODIST_MODELS_FROM_BINDIR / name);
+  // Uninstalled: the models/ folder of the source tree, only for code running from its build tree.
+  if (inside(module, MELODIST_BUILD_DIR) || inside(exe, MELODIST_BUILD_DIR))
+    candidates.push_back(fs::path(MELODIST_SOURCE_DIR) / "models" / name);
+  std::string searched;
+  std::vector<std::string> seen;
+  for (const fs::path& c : candidates) {
+    const std::string dir = c.lexically_normal().string();
+    if (fs::is_regular_file(c / kModelFileName, ec)) return dir;
+    if (std::find(seen.begin(), seen.end(), dir) != seen.end()) continue;
+    seen.push_back(dir);
+    searched += (searched.empty() ? "" : ", ") + dir;
+  }
+  throw Error("the bundled model " + name + " is not installed (searched " + (searched.empty() ? "nothing" : searched) +
+              "); give --model MODEL_DIR or add its parent folder to MELODIST_MODEL_PATH");
 }
 
 }  // namespace melodist

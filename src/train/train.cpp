@@ -704,6 +704,7 @@ TrainResult train_model(const TrainOptions& options) {
     validate(m);
     m.elapsed = elapsed();
     history.push_back(m);
+    if (o.on_epoch) o.on_epoch(m);  // the library API's progress callback
     const bool better = m.val_loss < best_val;
     if (better) {
       best_val = m.val_loss;

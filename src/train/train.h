@@ -19,6 +19,8 @@
 
 namespace melodist {
 
+struct EpochMetrics;
+
 struct TrainOptions {
   // Data: either a dataset folder (validation = every val_every-th song of songs.txt) ...
   std::string data_dir;
@@ -76,6 +78,8 @@ struct TrainOptions {
   WindowMode windows = WindowMode::songs;  // batching.h: songs mirrors validation
   std::string command_line;   // recorded in the model
   bool verbose = true;        // progress and one line per epoch on stderr
+  // Called after each epoch's validation (the public API's progress callback); may throw to stop.
+  std::function<void(const EpochMetrics&)> on_epoch;
 };
 
 struct EpochMetrics {

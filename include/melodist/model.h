@@ -1,0 +1,86 @@
+#pragma once
+// melodist::api::Model: a trained melodist network (a model folder: model.safetensors + mapping.json)
+// that composes and scores melodies.
+//
+//     auto model = melodist::api::Model::bundled();          // or Model::load("path/to/model")
+//     melodist::api::GenerationOptions o;  o.key = "D major";  o.bars = 4;  o.seed = 7;
+//     auto melodies = model.generate(o);                      // o.count melodies
+//     melodies[0].write("tune.mid");
+//
+// A Model is immutable after loading; generate() and score() may run on several threads at once.
+// Same options and seed -> the same melodies, byte for byte, as `melodist generate`.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "melodist/export.h"
+#include "melodist/melody.h"
+
+namespace melodist::api {
+
+struct GenerationOptions {
+  int count = 1;                    // melodies, composed as one batch (1..100000)
+  int max_steps = 500;              // symbols to add at most (0..1,000,000)
+  double temperature = 1.0;         // probabilities ^ (1/T), renormalised; 0 = greedy
+  int top_k = 0;                    // sample among the K likeliest symbols; 0 = off
+  double top_p = 1.0;               // nucleus sampling, (0, 1]
+  int beam_size = 1;                // 1 = plain sampling
+  int branch_factor = 1;            // continuations per beam and step
+  uint64_t seed = 1;
+  std::vector<std::string> primer;  // the start, as symbols (no "/"); empty = start a song
+  std::string primer_file;          // or the start from a song file, encoded as training did
+  // Musical targets (empty / 0 = off). The bundled model learned songs transposed to C major and
+  // A minor, so `key` transposes the result from there to the named key ("D major", "e minor",
+  // "Bb major"), taking the nearer octave; whether the model composes a major or a minor tune is its
+  // choice. `bars` caps the length at that many bars of `meter` (also written into MIDI files).
+  std::string key;
+  int bars = 0;
+  Meter meter{4, 4};
+};
+
+struct Score {
+  std::vector<std::string> symbols;  // (S) the scored symbols (the melody's, then "/" when scored)
+  std::vector<double> nats;          // (S) -ln p(symbol | everything before), natural log
+  double total_nats = 0;
+  double nats_per_step = 0;          // total / S: the validation loss
+};
+
+struct ModelInfo {
+  int vocabulary_size = 0, hidden_size = 0, layers = 0;
+  std::vector<std::string> vocabulary;  // id -> symbol
+  double step = 0.25;                   // quarter notes per symbol
+};
+
+class MELODIST_API Model {
+ public:
+  // Throws melodist::Error naming the file for a missing, truncated or foreign model.
+  static Model load(const std::string& dir_or_file);
+  // The bundled model (essen-german): searched in MELODIST_MODEL (a model folder), each folder of
+  // MELODIST_MODEL_PATH (':'-separated folders holding model folders), then PREFIX/share/melodist/models
+  // next to the installed library or binary. The error lists every place searched.
+  static Model bundled();
+  static std::string bundled_path();  // where bundled() loads from (throws like it)
+
+  Model(const Model&);
+  Model& operator=(const Model&);
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  // Throws melodist::Error with the CLI's message for an option out of range, an unknown primer
+  // symbol or an unknown key.
+  std::vector<Melody> generate(const GenerationOptions& options = {}) const;
+  // The log-likelihood of a melody, exactly as `melodist score --json` (and validation): from 64 "/"
+  // start symbols; score_end adds the end of the song ("/"). A melody read from a file is encoded as
+  // training did (its symbols() are not used). Throws for a symbol outside the vocabulary.
+  Score score(const Melody& melody, bool score_end = true) const;
+  ModelInfo info() const;
+
+  struct Impl;
+ private:
+  explicit Model(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace melodist::api

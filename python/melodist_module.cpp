@@ -1,0 +1,96 @@
+// The Python module `melodist` over the public C++ API (include/melodist/): pybind11 (Debian pybind11-dev).
+// The GIL is released while a model generates, scores or trains; melodist::Error becomes melodist.Error
+// (a RuntimeError) carrying the one-line message.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "melodist/melodist.h"
+
+namespace py = pybind11;
+namespace api = melodist::api;
+
+namespace {
+
+// One row of Melody.notes: a (N,) structured array pitch int32, onset float64, duration float64 (quarters).
+struct Row { int32_t pitch; double onset, duration; };
+
+py::array notes_array(const api::Melody& m) {
+  const std::vector<api::Note> notes = m.notes();
+  py::array_t<Row> out(static_cast<py::ssize_t>(notes.size()));
+  auto r = out.mutable_unchecked<1>();
+  for (size_t i = 0; i < notes.size(); ++i) r(i) = Row{notes[i].pitch, notes[i].onset, notes[i].duration};
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(melodist, m) {
+  m.doc() = "melodist: compose and score folk-song melodies with an LSTM (the C++ library's public API)";
+  m.attr("__version__") = MELODIST_VERSION;
+  PYBIND11_NUMPY_DTYPE(Row, pitch, onset, duration);
+  py::register_exception<melodist::Error>(m, "Error", PyExc_RuntimeError);
+
+  py::class_<api::Melody>(m, "Melody")
+      .def_static("from_symbols", &api::Melody::from_symbols, py::arg("symbols"), py::arg("step") = 0.25)
+      .def_property_readonly("symbols", &api::Melody::symbols)
+      .def_property_readonly("notes", &notes_array)
+      .def_property_readonly("log_likelihood", &api::Melody::log_likelihood)
+      .def_property_readonly("ended", &api::Melody::ended)
+      .def_property_readonly("length", &api::Melody::length)
+      .def("write", [](const api::Melody& self, const std::string& path, double bpm) {
+            api::WriteOptions o;
+            o.bpm = bpm;
+            self.write(path, o);
+          }, py::arg("path"), py::arg("bpm") = 120.0);
+
+  py::class_<api::Model>(m, "Model")
+      .def_static("load", &api::Model::load, py::arg("path"))
+      .def("generate", [](const api::Model& self, int n, const std::string& key, int bars, double temperature, double top_p,
+                          int top_k, uint64_t seed, int max_steps, std::vector<std::string> primer) {
+            api::GenerationOptions o;
+            o.count = n; o.key = key; o.bars = bars; o.temperature = temperature; o.top_p = top_p; o.top_k = top_k;
+            o.seed = seed; o.max_steps = max_steps; o.primer = std::move(primer);
+            py::gil_scoped_release release;
+            return self.generate(o);
+          }, py::arg("n") = 1, py::arg("key") = "", py::arg("bars") = 0, py::arg("temperature") = 1.0, py::arg("top_p") = 1.0,
+          py::arg("top_k") = 0, py::arg("seed") = 1, py::arg("max_steps") = 500, py::arg("primer") = std::vector<std::string>{})
+      .def("score", [](const api::Model& self, const api::Melody& melody, bool score_end) {
+            api::Score s;
+            {
+              py::gil_scoped_release release;
+              s = self.score(melody, score_end);
+            }
+            return py::array_t<double>(static_cast<py::ssize_t>(s.nats.size()), s.nats.data());
+          }, py::arg("melody"), py::arg("score_end") = true);
+
+  py::class_<api::Epoch>(m, "Epoch")
+      .def_readonly("epoch", &api::Epoch::epoch)
+      .def_readonly("step", &api::Epoch::step)
+      .def_readonly("train_loss", &api::Epoch::train_loss)
+      .def_readonly("val_loss", &api::Epoch::val_loss)
+      .def_readonly("val_accuracy", &api::Epoch::val_accuracy)
+      .def_readonly("elapsed", &api::Epoch::elapsed);
+  m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs) {
+          api::PreprocessOptions o;
+          o.step = step;
+          o.jobs = jobs;
+          py::gil_scoped_release release;
+          return api::preprocess(inputs, out, o).line;
+        }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0,
+        "Song files/folders -> a dataset folder; returns the summary line");
+  // progress(epoch) runs on the training thread; pybind11 takes the GIL for each call.
+  m.def("train", [](const std::string& data, const std::string& out, int hidden, int layers, int epochs, uint64_t seed,
+                    int threads, std::function<void(const api::Epoch&)> progress) {
+          api::TrainOptions o;
+          o.hidden = hidden; o.layers = layers; o.epochs = epochs; o.seed = seed; o.threads = threads;
+          o.progress = std::move(progress);
+          py::gil_scoped_release release;
+          return api::train(data, out, o).best_val_loss;
+        }, py::arg("data"), py::arg("out"), py::arg("hidden") = 256, py::arg("layers") = 1, py::arg("epochs") = 70,
+        py::arg("seed") = 1, py::arg("threads") = 0, py::arg("progress") = nullptr,
+        "Trains a model folder from a dataset folder; returns the best validation loss (nats per symbol)");
+  m.def("bundled", &api::Model::bundled, "The bundled model (essen-german)");
+  m.def("read", [](const std::string& path) { return api::read_song(path); }, py::arg("path"));
+}

@@ -1,0 +1,147 @@
+// The public Model (include/melodist/model.h): a thin layer over nn/model.h, generate/generator.h and
+// generate/song_score.h with the checks `melodist generate` and `melodist score` make.
+#include <cctype>
+#include <filesystem>
+
+#include "api/impl.h"
+#include "generate/generator.h"
+#include "generate/song_score.h"
+#include "melodist/model.h"
+#include "util/error.h"
+
+namespace melodist::api {
+
+Model::Model(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+Model::Model(const Model&) = default;
+Model& Model::operator=(const Model&) = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Model Model::load(const std::string& dir_or_file) {
+  auto impl = std::make_shared<Impl>();
+  impl->model = load_model(dir_or_file);
+  impl->path = dir_or_file;
+  return Model(std::move(impl));
+}
+
+std::string Model::bundled_path() {
+  const std::string dir = bundled_model_dir();
+  if (!std::filesystem::exists(dir)) throw Error("the bundled model is missing (" + dir + "); give --model MODEL_DIR");
+  return dir;
+}
+
+Model Model::bundled() { return load(bundled_path()); }
+
+ModelInfo Model::info() const {
+  const melodist::Model& m = impl_->model;
+  return {m.config.vocab_size, m.config.hidden_size, m.config.num_layers, m.vocabulary, model_encode_options(m).step.to_double()};
+}
+
+namespace {
+
+// "D major", "bb minor", "F#" -> semitones from the key with the same signature among C major / A minor,
+// in -6..5 (the nearer octave).
+int key_transposition(const std::string& key) {
+  const std::string bad = "key \"" + key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"";
+  size_t i = 0;
+  if (key.empty()) throw Error(bad);
+  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // A..G
+  const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(key[i++])));
+  if (letter < 'A' || letter > 'G') throw Error(bad);
+  int pc = kLetter[letter - 'A'];
+  if (i < key.size() && (key[i] == '#' || key[i] == 'b' || key[i] == '-')) pc += key[i++] == '#' ? 1 : -1;
+  while (i < key.size() && key[i] == ' ') ++i;
+  std::string mode = key.substr(i);
+  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (mode.empty()) mode = std::isupper(static_cast<unsigned char>(key[0])) ? "major" : "minor";
+  if (mode != "major" && mode != "minor") throw Error(bad);
+  int t = ((pc - (mode == "minor" ? 9 : 0)) % 12 + 12) % 12;
+  return t > 5 ? t - 12 : t;
+}
+
+std::vector<std::string> transposed(std::vector<std::string> symbols, int semitones) {
+  if (semitones == 0) return symbols;
+  for (std::string& s : symbols) {
+    if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) continue;
+    const int pitch = std::stoi(s) + semitones;
+    if (pitch < 0 || pitch > 127) throw Error("key: transposing by " + std::to_string(semitones) + " semitones leaves MIDI's range 0..127");
+    s = std::to_string(pitch);
+  }
+  return symbols;
+}
+
+}  // namespace
+
+std::vector<Melody> Model::generate(const GenerationOptions& o) const {
+  const melodist::Model& model = impl_->model;
+  GenerateOptions options;
+  options.beam.sampler.temperature = o.temperature;
+  options.beam.sampler.top_k = o.top_k;
+  options.beam.sampler.top_p = o.top_p;
+  validate_sampler_options(options.beam.sampler);
+  // The same checks and messages as `melodist generate` (apps/cmd_generate.cpp).
+  if (o.max_steps < 0 || o.max_steps > kMaxGenerateSteps) throw Error("--steps must be from 0 to " + std::to_string(kMaxGenerateSteps));
+  if (o.count < 1 || o.count > 100000) throw Error("--num-outputs must be between 1 and 100000");
+  if (o.beam_size < 1 || o.beam_size > 1024) throw Error("--beam-size must be between 1 and 1024");
+  if (o.branch_factor < 1 || o.branch_factor > 1024) throw Error("--branch-factor must be between 1 and 1024");
+  if (!o.primer.empty() && !o.primer_file.empty()) throw Error("give --primer or --primer-file, not both");
+  if (o.bars < 0) throw Error("bars must be 0 (no limit) or more");
+  const int n = o.meter.numerator, d = o.meter.denominator;
+  if (n < 1 || n > 255 || d < 1 || d > 64 || (d & (d - 1)) != 0) throw Error("meter is not N/D with N 1..255 and D a power of two up to 64");
+  const int transposition = o.key.empty() ? 0 : key_transposition(o.key);
+  const Rational step = model_encode_options(model).step;
+  options.beam.max_steps = o.max_steps;
+  if (o.bars > 0) {  // bars x (n x 4/d quarters) / step symbols
+    const Rational bar(4 * n, d);
+    const Rational steps = Rational(o.bars) * bar * Rational(step.den, step.num);
+    options.beam.max_steps = std::min<int64_t>(options.beam.max_steps, steps.num / steps.den);
+  }
+  options.beam.beam_size = o.beam_size;
+  options.beam.branch_factor = o.branch_factor;
+  options.beam.seed = o.seed;
+  options.num_outputs = o.count;
+  options.primer = o.primer_file.empty() ? o.primer : primer_from_song_file(model, o.primer_file);
+  primer_ids(model, options.primer);
+  decode_symbols(options.primer, step);
+
+  std::vector<Melody> out;
+  for (GeneratedMelody& g : generate_melodies(model, options)) {
+    Melody m = melody_from_symbols(transposed(std::move(g.symbols), transposition), step);
+    auto impl = std::make_shared<Melody::Impl>(m.impl());
+    impl->meter = o.meter;
+    impl->log_likelihood = g.log_likelihood;
+    impl->generated_steps = g.generated_steps;
+    impl->ended = g.ended;
+    out.emplace_back(std::move(impl));
+  }
+  return out;
+}
+
+Score Model::score(const Melody& melody, bool score_end) const {
+  const melodist::Model& model = impl_->model;
+  const Melody::Impl& m = melody.impl();
+  const std::string source = m.source_path.empty() ? std::string("melody") : m.source_path;
+  const std::vector<std::string> symbols = m.source_path.empty() ? m.symbols : primer_from_song_file(model, m.source_path);
+  if (symbols.empty() && !score_end) throw Error(source + ": no symbols to score");
+  std::vector<int> ids;
+  for (const std::string& s : symbols) {
+    const int id = model.symbol_id(s);
+    if (id < 0) {
+      std::string vocab;
+      for (const auto& v : model.vocabulary) vocab += (vocab.empty() ? "" : " ") + v;
+      const std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
+      throw Error(source + ": symbol \"" + shown + "\" is not in the model's vocabulary: " + vocab);
+    }
+    ids.push_back(id);
+  }
+  const SongScore s = score_song(model, ids, score_end);
+  Score out;
+  for (size_t t = 0; t < s.steps(); ++t) out.symbols.push_back(model.vocabulary[s.targets[t]]);
+  out.nats = s.nats;
+  out.total_nats = s.total_nats();
+  out.nats_per_step = s.steps() ? out.total_nats / static_cast<double>(s.steps()) : 0;
+  return out;
+}
+
+}  // namespace melodist::api

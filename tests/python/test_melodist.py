@@ -1,0 +1,52 @@
+"""The Python module against the `melodist` command: same seed -> same bytes, score == score --json,
+errors carry the CLI's line."""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import melodist
+
+CLI = os.environ["MELODIST_BINARY"]
+SONG = os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "kern", "accidentals.krn")
+
+
+def test_same_seed_same_bytes_as_cli(tmp_path):
+    subprocess.run([CLI, "generate", "--seed", "7", "--out", str(tmp_path / "cli.mid")], check=True, capture_output=True)
+    m = melodist.bundled().generate(seed=7)[0]
+    m.write(str(tmp_path / "py.mid"))
+    assert (tmp_path / "py.mid").read_bytes() == (tmp_path / "cli.mid").read_bytes()
+    assert m.notes.dtype.names == ("pitch", "onset", "duration")
+    assert len(m.notes) > 0 and np.all(np.diff(m.notes["onset"]) > 0)
+
+
+def test_score_equals_cli_json():
+    cli = json.loads(subprocess.run([CLI, "score", "--json", "--per-step", SONG], check=True, capture_output=True, text=True).stdout)
+    nats = melodist.bundled().score(melodist.read(SONG))
+    assert nats.shape == (cli["steps"],)
+    np.testing.assert_allclose(nats, [s["nats"] for s in cli["per_step"]], rtol=1e-12)
+    assert nats.sum() == pytest.approx(cli["total_nats"], rel=1e-12)
+
+
+def test_errors_carry_the_cli_message(tmp_path):
+    out = subprocess.run([CLI, "generate", "--temperature", "-1", "--out", str(tmp_path / "x.mid")], capture_output=True, text=True)
+    with pytest.raises(melodist.Error) as e:
+        melodist.bundled().generate(temperature=-1)
+    assert out.returncode == 1
+    assert out.stderr.strip() == "melodist: error: " + str(e.value)
+
+
+def test_train_reports_each_epoch_and_the_model_composes(tmp_path):
+    seen = []
+    best = melodist.train(os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "train", "tiny"), str(tmp_path / "m"),
+                          hidden=8, epochs=3, threads=1, progress=lambda e: seen.append((e.epoch, e.val_loss)))
+    assert [e for e, _ in seen] == [1, 2, 3]
+    assert best == pytest.approx(min(v for _, v in seen))
+    assert len(melodist.Model.load(str(tmp_path / "m")).generate(seed=1, max_steps=16)[0].symbols) > 0
+
+
+def test_preprocess_summary(tmp_path):
+    line = melodist.preprocess([os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "kern", "accidentals.krn")], str(tmp_path / "d"))
+    assert line.startswith("accepted 1 of 1 songs") and (tmp_path / "d" / "songs.txt").exists()

@@ -1,0 +1,126 @@
+// The public API (include/melodist/) against the `melodist` command it must agree with byte for byte:
+// generate --seed, score --json, and the one-line error messages.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "melodist/melodist.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string run(const std::string& args) {
+  std::string out;
+  FILE* p = popen((std::string(MELODIST_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+fs::path temp_dir() {
+  fs::path dir = fs::temp_directory_path() / ("melodist-api-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST(Api, GenerateWritesTheCliBytes) {
+  const fs::path dir = temp_dir();
+  run("generate --seed 7 --out " + (dir / "cli.mid").string());
+  run("generate --seed 7 --out " + (dir / "cli.txt").string());
+  melodist::api::GenerationOptions o;
+  o.seed = 7;
+  const melodist::api::Melody m = melodist::api::Model::bundled().generate(o).at(0);
+  m.write((dir / "api.mid").string());
+  m.write((dir / "api.txt").string());
+  EXPECT_EQ(slurp(dir / "api.mid"), slurp(dir / "cli.mid"));
+  EXPECT_EQ(slurp(dir / "api.txt"), slurp(dir / "cli.txt"));
+  EXPECT_GT(m.notes().size(), 0u);
+  fs::remove_all(dir);
+}
+
+TEST(Api, ScoreEqualsCliScoreJson) {
+  const std::string song = std::string(MELODIST_FIXTURES_DIR) + "/kern/accidentals.krn";
+  const std::string json = run("score --json " + song);
+  const auto total_at = json.find("\"total_nats\": ");
+  ASSERT_NE(total_at, std::string::npos) << json;
+  const double cli_total = std::stod(json.substr(total_at + 14));
+  const auto steps_at = json.find("\"steps\": ");
+  const size_t cli_steps = std::stoul(json.substr(steps_at + 9));
+  const melodist::api::Score s = melodist::api::Model::bundled().score(melodist::api::read_song(song));
+  EXPECT_EQ(s.nats.size(), cli_steps);
+  EXPECT_NEAR(s.total_nats, cli_total, 1e-9 * std::abs(cli_total) + 1e-12);
+}
+
+TEST(Api, ErrorsAreTheCliLines) {
+  const melodist::api::Model model = melodist::api::Model::bundled();
+  melodist::api::GenerationOptions o;
+  o.temperature = -1;
+  std::string api_message;
+  try {
+    model.generate(o);
+  } catch (const melodist::Error& e) {
+    api_message = e.what();
+  }
+  const std::string cli = run("generate --temperature -1 --out /dev/null/x.mid");
+  ASSERT_FALSE(api_message.empty());
+  EXPECT_NE(cli.find("melodist: error: " + api_message), std::string::npos) << cli << " vs " << api_message;
+  EXPECT_THROW(melodist::api::read_song("/nonexistent/song.krn"), melodist::Error);
+  try {
+    melodist::api::Melody::from_symbols({"60", "_"}).write("x.wav");
+    FAIL() << "wrote an unknown extension";
+  } catch (const melodist::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "x.wav: unknown extension \".wav\" (melodist writes .mid, .midi, .txt)");
+  }
+}
+
+TEST(Api, KeyAndBarsShapeTheMelody) {
+  melodist::api::GenerationOptions o;
+  o.seed = 3;
+  o.bars = 2;
+  const melodist::api::Model model = melodist::api::Model::bundled();
+  const melodist::api::Melody plain = model.generate(o).at(0);
+  o.key = "D major";
+  const melodist::api::Melody in_d = model.generate(o).at(0);
+  EXPECT_LE(plain.length(), 8.0);
+  ASSERT_EQ(plain.notes().size(), in_d.notes().size());
+  for (size_t i = 0; i < plain.notes().size(); ++i) EXPECT_EQ(in_d.notes()[i].pitch, plain.notes()[i].pitch + 2);
+  o.key = "H major";
+  EXPECT_THROW(model.generate(o), melodist::Error);
+}
+
+TEST(Api, TrainCallsProgressOncePerEpochAndTheModelLoads) {
+  const fs::path dir = temp_dir();
+  melodist::api::TrainOptions o;
+  o.hidden = 8;
+  o.epochs = 3;
+  o.threads = 1;
+  std::vector<melodist::api::Epoch> seen;
+  o.progress = [&](const melodist::api::Epoch& e) { seen.push_back(e); };
+  const melodist::api::TrainSummary r =
+      melodist::api::train(std::string(MELODIST_FIXTURES_DIR) + "/train/tiny", (dir / "model").string(), o);
+  ASSERT_EQ(seen.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(seen[i].epoch, i + 1);
+    EXPECT_EQ(seen[i].val_loss, r.history.at(i).val_loss);
+  }
+  EXPECT_EQ(melodist::api::Model::load((dir / "model").string()).info().hidden_size, 8);
+  // A callback that throws stops the run with its exception.
+  o.progress = [](const melodist::api::Epoch&) { throw melodist::Error("stop"); };
+  EXPECT_THROW(melodist::api::train(std::string(MELODIST_FIXTURES_DIR) + "/train/tiny", (dir / "again").string(), o), melodist::Error);
+  fs::remove_all(dir);
+}
