@@ -15,6 +15,7 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev libssl-dev
+  pybind11-dev python3-pybind11 python3-dev   # the Python module (python/)
   libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
 )
 # What only the tests need (independent oracles).
@@ -23,6 +24,7 @@ test_packages=(
   python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent MIDI/ABC readers
   chromium                          # headless screenshot of `plot` output in tests/test_plot
   abcm2ps musescore3 libxml2-utils sox   # the writers' oracles: typesetting, MusicXML import, XSD, audio stats
+  python3-pytest                    # tests/python
   man-db groff-base                 # tests/install: the generated man page renders without warnings
 )
 peer_packages=(python3-torch libopenblas0-openmp libblis-dev hyperfine)
