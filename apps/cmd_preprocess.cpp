@@ -25,6 +25,8 @@ struct PreprocessArgs {
   bool quiet = false;
   int track = -1;    // MIDI input: MTrk chunk from 0, -1 automatic
   int channel = -1;  // MIDI input: 0..15, -1 automatic (non-drum)
+  int part = 0;      // MusicXML: 1-based, 0 the first
+  int voice = 0;     // MusicXML: <voice> number, 0 the part's first
 };
 
 void run(const PreprocessArgs& a) {
@@ -38,6 +40,8 @@ void run(const PreprocessArgs& a) {
   options.read.step = options.encode.step;
   options.read.midi_track = a.track;
   options.read.midi_channel = a.channel;
+  options.read.part = a.part;
+  options.read.voice = a.voice;
   options.delimiter_length = a.delimiter_length;
   options.jobs = a.jobs;
   options.strict = a.strict;
@@ -68,6 +72,10 @@ void setup(CLI::App& root) {
       ->check(CLI::Range(0, 65535));
   app->add_option("--channel", args->channel, "MIDI input: read this channel (0..15; 9 is drums, read only when asked for)")
       ->check(CLI::Range(0, 15));
+  app->add_option("--part", args->part, "MusicXML: read this part (numbered from 1 in the score's part list); default: the first")
+      ->check(CLI::Range(1, 65535));
+  app->add_option("--voice", args->voice, "MusicXML: read this voice (its <voice> number); default: the first voice of the part")
+      ->check(CLI::Range(1, 65535));
   app->callback([args]() { run(*args); });
 }
 

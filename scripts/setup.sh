@@ -15,11 +15,13 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev
+  libpugixml-dev libzip-dev         # MusicXML and .mxl (formats/musicxml_reader)
 )
 # What only the tests need (independent oracles).
 test_packages=(
   clang libclang-rt-14-dev          # libFuzzer targets
   python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent MIDI/ABC readers
+  musescore3                        # MusicXML oracle (tests/test_musicxml_musescore)
   chromium                          # headless screenshot of `plot` output in tests/test_plot
 )
 peer_packages=(python3-torch libopenblas0-openmp libblis-dev hyperfine)

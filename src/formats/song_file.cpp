@@ -5,6 +5,7 @@
 
 #include "formats/kern_reader.h"
 #include "formats/midi_reader.h"
+#include "formats/musicxml_reader.h"
 #include "util/error.h"
 
 namespace melodist {
@@ -19,14 +20,15 @@ std::string lower_extension(const std::string& path) {
 
 bool is_song_file(const std::string& path) {
   std::string ext = lower_extension(path);
-  return ext == ".krn" || ext == ".mid" || ext == ".midi";
+  return ext == ".krn" || ext == ".mid" || ext == ".midi" || ext == ".musicxml" || ext == ".xml" || ext == ".mxl";
 }
 
 Melody read_song_file(const std::string& path, const SongReadOptions& options) {
   std::string ext = lower_extension(path);
   if (ext == ".krn") return read_kern_file(path);
   if (ext == ".mid" || ext == ".midi") return read_midi_file(path, {options.midi_track, options.midi_channel, options.step});
-  throw file_error(path, 0, "unknown song format \"" + ext + "\" (melodist reads .krn, .mid and .midi)");
+  if (ext == ".musicxml" || ext == ".xml" || ext == ".mxl") return read_musicxml_file(path, {options.part, options.voice});
+  throw file_error(path, 0, "unknown song format \"" + ext + "\" (melodist reads .krn, .mid, .midi, .musicxml, .xml and .mxl)");
 }
 
 }  // namespace melodist
