@@ -87,7 +87,7 @@ TEST_F(Cli, EncodeMalformedMidiIsOneLineError) {
   EXPECT_NE(r.err.find("SMPTE time division"), std::string::npos) << r.err;
   r = melodist("encode '" + path("song.mp3") + "'");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "melodist: error: " + path("song.mp3") + ": not a song file (melodist reads .krn, .mid and .midi)\n");
+  EXPECT_EQ(r.err, "melodist: error: " + path("song.mp3") + ": not a song file (melodist reads .krn, .mid, .midi, .musicxml, .xml and .mxl)\n");
 }
 
 TEST_F(Cli, DecodeStdinWritesTheNotes) {
