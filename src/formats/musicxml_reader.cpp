@@ -491,7 +491,9 @@ Melody extract_melody(const MusicXmlScore& score, const MusicXmlExtractOptions& 
     if (i > 0 && n.onset == notes[i - 1].onset) continue;  // equal onsets left after sorting: the first
     if (n.onset > at) melody.events.push_back(MelodyEvent{kRest, n.onset - at, false, n.line});
     Rational end = n.onset + n.duration;
-    if (i + 1 < notes.size() && notes[i + 1].onset < end) end = notes[i + 1].onset;
+    size_t next = i + 1;  // the next later onset (equal ones are skipped above)
+    while (next < notes.size() && notes[next].onset == n.onset) ++next;
+    if (next < notes.size() && notes[next].onset < end) end = notes[next].onset;
     melody.events.push_back(MelodyEvent{n.pitch, end - n.onset, n.tie, n.line});
     at = end;
   }
