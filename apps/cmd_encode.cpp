@@ -23,7 +23,8 @@ struct EncodeArgs {
   bool barlines = false;
   int track = -1;
   int channel = -1;
-  int voice = 0;     // ABC input: 1-based voice, 0 = the first
+  int part = 0;      // MusicXML: 1-based, 0 the first
+  int voice = 0;     // ABC: 1-based voice (V:); MusicXML: the <voice> number; 0 the first
   bool info = false;
 };
 
@@ -39,10 +40,11 @@ void run(const EncodeArgs& a) {
   SongReadOptions read;
   read.midi_track = a.track;
   read.midi_channel = a.channel;
+  read.part = a.part;
   read.voice = a.voice;
   read.step = options.step;
   if (!is_song_file(a.file))
-    throw file_error(a.file, 0, "not a song file (melodist reads .krn, .mid, .midi and .abc; FILE.abc#X is tune X)");
+    throw file_error(a.file, 0, "not a song file (melodist reads .krn, .mid, .midi, .abc, .musicxml, .xml and .mxl; FILE.abc#X is tune X)");
   const Melody melody = read_song_file(a.file, read);
   const EncodedSong song = encode_melody(melody, options);
   if (!song.accepted) throw file_error(a.file, 0, "song rejected: " + song.reason);
@@ -56,16 +58,20 @@ void run(const EncodeArgs& a) {
 void setup(CLI::App& root) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* app = root.add_subcommand(
-      "encode", "Print the text encoding of one **kern (.krn), MIDI (.mid, .midi) or ABC (.abc, FILE.abc#X) song, as `preprocess` encodes it");
-  app->add_option("FILE", args->file, "a .krn, .mid, .midi or .abc file (FILE.abc#X: tune X:, else the first tune)")->required();
+      "encode", "Print the text encoding of one **kern (.krn), MIDI (.mid, .midi), ABC (.abc, FILE.abc#X) or MusicXML (.musicxml, .xml, .mxl) song, as `preprocess` encodes it");
+  app->add_option("FILE", args->file, "a .krn, .mid, .midi, .abc, .musicxml, .xml or .mxl file (FILE.abc#X: tune X:, else the first tune)")->required();
   melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol, args->barlines);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));
-  app->add_option("--voice", args->voice, "ABC input: read this voice (V:, numbered from 1 in order of appearance); default: the first")
-      ->check(CLI::Range(1, 1000));
   app->add_option("--channel", args->channel, "MIDI: read this channel (0..15; 9 is drums, read only when asked for)")
       ->check(CLI::Range(0, 15));
+  app->add_option("--part", args->part, "MusicXML: read this part (numbered from 1 in the score's part list); default: the first")
+      ->check(CLI::Range(1, 65535));
+  app->add_option("--voice", args->voice,
+                  "ABC: read this voice (V:, numbered from 1 in order of appearance); MusicXML: this <voice> number of the "
+                  "part; default: the first voice")
+      ->check(CLI::Range(1, 65535));
   app->add_flag("--info", args->info, "also print the key, its source and the transposition on standard error");
   app->callback([args]() { run(*args); });
 }

@@ -25,7 +25,8 @@ struct PreprocessArgs {
   bool quiet = false;
   int track = -1;    // MIDI input: MTrk chunk from 0, -1 automatic
   int channel = -1;  // MIDI input: 0..15, -1 automatic (non-drum)
-  int voice = 0;     // ABC input: 1-based voice, 0 = the first
+  int part = 0;      // MusicXML: 1-based, 0 the first
+  int voice = 0;     // ABC: 1-based voice (V:); MusicXML: the <voice> number; 0 the first
 };
 
 void run(const PreprocessArgs& a) {
@@ -39,6 +40,7 @@ void run(const PreprocessArgs& a) {
   options.read.step = options.encode.step;
   options.read.midi_track = a.track;
   options.read.midi_channel = a.channel;
+  options.read.part = a.part;
   options.read.voice = a.voice;
   options.delimiter_length = a.delimiter_length;
   options.jobs = a.jobs;
@@ -68,10 +70,14 @@ void setup(CLI::App& root) {
   app->add_option("--track", args->track,
                   "MIDI input: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));
-  app->add_option("--voice", args->voice, "ABC input: read this voice (V:, numbered from 1 in order of appearance); default: the first")
-      ->check(CLI::Range(1, 1000));
   app->add_option("--channel", args->channel, "MIDI input: read this channel (0..15; 9 is drums, read only when asked for)")
       ->check(CLI::Range(0, 15));
+  app->add_option("--part", args->part, "MusicXML: read this part (numbered from 1 in the score's part list); default: the first")
+      ->check(CLI::Range(1, 65535));
+  app->add_option("--voice", args->voice,
+                  "ABC: read this voice (V:, numbered from 1 in order of appearance); MusicXML: this <voice> number of the "
+                  "part; default: the first voice")
+      ->check(CLI::Range(1, 65535));
   app->callback([args]() { run(*args); });
 }
 

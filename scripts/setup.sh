@@ -22,6 +22,7 @@ packages=(
 test_packages=(
   clang libclang-rt-14-dev          # libFuzzer targets
   python3-mido python3-numpy python3-h5py midicsv abcmidi   # independent MIDI/ABC readers
+  musescore3                        # MusicXML oracle (tests/test_musicxml_musescore)
   chromium                          # headless screenshot of `plot` output in tests/test_plot
   abcm2ps musescore3 libxml2-utils sox   # the writers' oracles: typesetting, MusicXML import, XSD, audio stats
   python3-pytest                    # tests/python

@@ -87,7 +87,7 @@ TEST_F(Cli, EncodeMalformedMidiIsOneLineError) {
   EXPECT_NE(r.err.find("SMPTE time division"), std::string::npos) << r.err;
   r = melodist("encode '" + path("song.mp3") + "'");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "melodist: error: " + path("song.mp3") + ": not a song file (melodist reads .krn, .mid, .midi and .abc; FILE.abc#X is tune X)\n");
+  EXPECT_EQ(r.err, "melodist: error: " + path("song.mp3") + ": not a song file (melodist reads .krn, .mid, .midi, .abc, .musicxml, .xml and .mxl; FILE.abc#X is tune X)\n");
 }
 
 TEST_F(Cli, DecodeStdinWritesTheNotes) {

@@ -6,20 +6,22 @@
 #include "formats/abc_reader.h"
 #include "formats/kern_reader.h"
 #include "formats/midi_reader.h"
+#include "formats/musicxml_reader.h"
 #include "util/error.h"
 
 namespace melodist {
 
 namespace {
 
-enum class Format { unknown, kern, midi, abc };
+enum class Format { unknown, kern, midi, abc, musicxml };
 
 struct FormatExtension {
   const char* extension;
   Format format;
 };
-constexpr FormatExtension kFormats[] = {{".krn", Format::kern}, {".mid", Format::midi}, {".midi", Format::midi}, {".abc", Format::abc}};
-constexpr const char* kKnownList = ".krn, .mid, .midi and .abc";
+constexpr FormatExtension kFormats[] = {{".krn", Format::kern}, {".mid", Format::midi}, {".midi", Format::midi}, {".abc", Format::abc},
+                                       {".musicxml", Format::musicxml}, {".xml", Format::musicxml}, {".mxl", Format::musicxml}};
+constexpr const char* kKnownList = ".krn, .mid, .midi, .abc, .musicxml, .xml and .mxl";
 
 std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -50,6 +52,9 @@ Melody read_single(const std::string& path, Format format, const SongReadOptions
   if (format == Format::kern) {
     melody = read_kern_file(path);
     melody.source_format = "kern";
+  } else if (format == Format::musicxml) {
+    melody = read_musicxml_file(path, {options.part, options.voice});
+    melody.source_format = "musicxml";
   } else {
     melody = read_midi_file(path, {options.midi_track, options.midi_channel, options.step});
     melody.source_format = "midi";

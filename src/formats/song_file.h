@@ -1,6 +1,7 @@
 #pragma once
 // One entry point for every song format melodist reads, chosen by file extension:
-// .krn (Humdrum **kern), .mid / .midi (Standard MIDI File), .abc (ABC tune book: many songs per file).
+// .krn (Humdrum **kern), .mid / .midi (Standard MIDI File), .abc (ABC tune book: many songs per file),
+// .musicxml / .xml / .mxl (MusicXML, partwise or timewise; .mxl compressed).
 //
 // Song names: a single-song file is named by its path; each tune of an ABC file is "path#X" (X: its X:
 // number). read_songs gives every song of a file (preprocess); read_song_file gives one song (encode,
@@ -21,7 +22,8 @@ struct SongReadOptions {
   int midi_track = -1;        // -1: choose automatically (non-drum track/channel with the most notes)
   int midi_channel = -1;      // -1: choose automatically; 0..15 otherwise (0-based)
   Rational step{1, 4};        // quantisation grid for MIDI input, quarter notes
-  int voice = 0;              // ABC: 1-based voice (V:, in order of appearance); 0 = the first voice
+  int part = 0;               // MusicXML: the part, 1-based in <part-list> order; 0: the first
+  int voice = 0;              // ABC: 1-based voice (V:, in order of appearance); MusicXML: the <voice> number; 0: the first voice
 };
 
 struct SongEntry {
