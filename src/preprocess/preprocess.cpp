@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <new>
@@ -55,6 +56,7 @@ SongOutcome process_file(const std::string& path, const PreprocessOptions& optio
   out.transposition = song.transposition;
   if (!song.accepted) {
     out.reason = song.reason;
+    out.malformed = song.malformed;
     return out;
   }
   out.accepted = true;
@@ -62,6 +64,27 @@ SongOutcome process_file(const std::string& path, const PreprocessOptions& optio
   out.notes = song.notes;
   out.text = join_symbols(song.symbols);
   for (const auto& s : song.symbols) out.symbols.add(s);
+  return out;
+}
+
+// process_file with whatever it throws turned into the song's rejection reason (an exception that
+// leaves a worker thread would end the whole run in std::terminate, SIGABRT). Only a failure to record
+// the reason itself (out of memory) still throws; the worker hands that to the main thread.
+SongOutcome process_file_guarded(const std::string& path, const PreprocessOptions& options) {
+  std::string reason;
+  try {
+    return process_file(path, options);
+  } catch (const std::bad_alloc&) {
+    reason = "out of memory";
+  } catch (const std::exception& e) {
+    reason = reason_without_path(e.what(), path);
+  } catch (...) {
+    reason = "unknown failure";
+  }
+  SongOutcome out;
+  out.path = path;
+  out.reason = std::move(reason);
+  out.malformed = true;
   return out;
 }
 
@@ -92,9 +115,15 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
   std::atomic<size_t> next{0}, done{0};
   std::mutex mutex;
   std::condition_variable finished;
+  std::exception_ptr failure;  // the first exception process_file_guarded could not turn into a reason
   auto worker = [&]() {
     for (size_t i = next++; i < paths.size(); i = next++) {
-      dataset.files[i] = process_file(paths[i], options);
+      try {
+        dataset.files[i] = process_file_guarded(paths[i], options);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+      }
       if (++done == paths.size()) {
         std::lock_guard<std::mutex> lock(mutex);
         finished.notify_all();
@@ -113,14 +142,14 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
     if (options.progress) progress.finish(static_cast<double>(done));
   }
   for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
 
   SymbolSet symbols;
   if (options.delimiter_length > 0) symbols.delimiter = true;
   for (const SongOutcome& f : dataset.files) {
-    if (!f.readable) {
-      ++dataset.unreadable;
-      if (options.strict) throw file_error(f.path, 0, f.reason + " (--strict: a malformed file is fatal)");
-    }
+    if (!f.readable) ++dataset.unreadable;
+    if ((!f.readable || f.malformed) && options.strict)
+      throw file_error(f.path, 0, f.reason + " (--strict: a malformed file is fatal)");
     if (!f.accepted) continue;
     ++dataset.accepted;
     dataset.steps += f.steps;
