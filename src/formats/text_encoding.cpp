@@ -33,30 +33,15 @@ std::string describe(const Span& s, const std::string& what) {
   return out;
 }
 
-}  // namespace
-
-EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
-  EncodedSong song;
-  if (options.step <= Rational(0)) {
-    song.reason = "step must be positive";
-    return song;
-  }
-
-  // The key is found first so that the manifest records it for rejected songs too.
-  if (melody.key) {
-    song.key = *melody.key;
-    song.key_source = KeySource::designation;
-  } else {
-    song.key = estimate_key(melody);
-    song.key_source = KeySource::estimate;
-  }
-  song.transposition = options.transpose == TransposeMode::reference ? reference_transposition(song.key) : 0;
-
+// Steps 1-3 into `song` (whose key and transposition are set). `line` follows the event being worked on,
+// so that a Rational overflow (melodist::Error, thrown by the arithmetic) can name it.
+void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSong& song, int& line) {
   // Spans to encode: every event (reattack) or tied chains of one pitch joined (merge).
   std::vector<Span> spans;
   spans.reserve(melody.events.size());
   bool joining = false;
   for (const MelodyEvent& e : melody.events) {
+    line = e.line;
     if (options.ties == TieMode::merge && joining && !spans.empty() && spans.back().pitch == e.pitch && e.pitch != kRest &&
         e.duration > Rational(0)) {
       spans.back().duration += e.duration;
@@ -67,31 +52,32 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
   }
   if (spans.empty()) {
     song.reason = "no notes or rests";
-    return song;
+    return;
   }
 
   // 1. Length filter (exact rational comparison).
   for (const Span& s : spans) {
+    line = s.line;
     if (options.durations.empty()) {
       if (s.duration <= Rational(0)) {
         song.reason = describe(s, s.pitch == kRest ? "" : "(grace note)");
-        return song;
+        return;
       }
       Rational steps = s.duration / options.step;
       if (steps.den != 1) {
         song.reason = describe(s, "(not a whole number of " + options.step.to_string() + "-quarter steps)");
-        return song;
+        return;
       }
     } else {
       bool allowed = false;
       for (const Rational& d : options.durations) allowed = allowed || d == s.duration;
       if (!allowed) {
         song.reason = describe(s, s.duration == Rational(0) && s.pitch != kRest ? "(grace note)" : "");
-        return song;
+        return;
       }
       if ((s.duration / options.step).den != 1) {
         song.reason = describe(s, "(not a whole number of " + options.step.to_string() + "-quarter steps)");
-        return song;
+        return;
       }
     }
   }
@@ -100,10 +86,11 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
   constexpr int64_t kMaxSongSteps = int64_t{1} << 20;
   int64_t total_steps = 0;
   for (const Span& s : spans) {
+    line = s.line;
     total_steps += (s.duration / options.step).num;
     if (total_steps > kMaxSongSteps) {
       song.reason = describe(s, "(the song would exceed " + std::to_string(kMaxSongSteps) + " steps)");
-      return song;
+      return;
     }
   }
 
@@ -112,6 +99,7 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
   if (options.key_symbol) song.symbols.push_back(key_symbol(song.key.tonic_pitch_class + song.transposition, song.key.minor));
   // Barline symbols go before the step at which a barline falls (one that falls between steps is dropped).
   std::vector<int64_t> bar_steps;  // ascending
+  line = 0;
   if (options.barlines)
     for (const Rational& t : melody.barlines)
       if (const Rational k = t / options.step; k.den == 1 && k.num >= 0 && k.num < total_steps) bar_steps.push_back(k.num);
@@ -132,7 +120,7 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
         song.symbols.clear();
         song.reason = "note at line " + std::to_string(s.line) + " is MIDI " + std::to_string(pitch) +
                       " after transposing by " + std::to_string(song.transposition) + " semitones, outside 0..127";
-        return song;
+        return;
       }
       song.symbols.push_back(std::to_string(pitch));
       ++song.notes;
@@ -144,6 +132,39 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
     step_index += steps;
   }
   song.accepted = true;
+}
+
+}  // namespace
+
+EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
+  EncodedSong song;
+  if (options.step <= Rational(0)) {
+    song.reason = "step must be positive";
+    return song;
+  }
+
+  // The key is found first so that the manifest records it for rejected songs too.
+  if (melody.key) {
+    song.key = *melody.key;
+    song.key_source = KeySource::designation;
+  } else {
+    song.key = estimate_key(melody);
+    song.key_source = KeySource::estimate;
+  }
+  song.transposition = options.transpose == TransposeMode::reference ? reference_transposition(song.key) : 0;
+
+  int line = 0;
+  try {
+    encode_spans(melody, options, song, line);
+  } catch (const Error& e) {
+    // A length beyond exact arithmetic (a tied chain or a length divided by the step; the reader checks
+    // each single length): the file is bad input, not a song the filter rejects.
+    song.accepted = false;
+    song.malformed = true;
+    song.symbols.clear();
+    song.notes = 0;
+    song.reason = std::string(e.what()) + (line > 0 ? " at line " + std::to_string(line) : std::string());
+  }
   return song;
 }
 

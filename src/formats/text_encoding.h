@@ -38,6 +38,9 @@ std::vector<Rational> reference_durations();
 struct EncodedSong {
   bool accepted = false;
   std::string reason;                  // why rejected, e.g. "note of 1/3 quarter at line 17"
+  // Rejected as bad input rather than filtered: a length beyond exact arithmetic (a tied chain with
+  // --ties merge, or a length over the step), reason "duration too large or too finely divided at line 4".
+  bool malformed = false;
   std::vector<std::string> symbols;    // the encoding (empty when rejected)
   Key key;                             // the key used for transposition
   KeySource key_source = KeySource::designation;
@@ -45,8 +48,9 @@ struct EncodedSong {
   int notes = 0;                       // number of note onsets in the encoding
 };
 
-// Filters, transposes and encodes one melody. Never throws for musical content; a melody that the
-// encoder cannot represent is returned with accepted = false and a reason.
+// Filters, transposes and encodes one melody. Never throws melodist::Error: a melody that the encoder
+// cannot represent, lengths that overflow its exact arithmetic included, is returned with
+// accepted = false and a reason.
 EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options);
 
 // Splits encoded text on whitespace into symbols (no validation).

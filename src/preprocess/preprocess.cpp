@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <new>
@@ -52,6 +53,7 @@ SongOutcome process_melody(const std::string& name, const Melody& melody, const 
   out.transposition = song.transposition;
   if (!song.accepted) {
     out.reason = song.reason;
+    out.malformed = song.malformed;
     return out;
   }
   out.accepted = true;
@@ -82,6 +84,25 @@ std::vector<SongOutcome> process_file(const std::string& path, const PreprocessO
   return out;
 }
 
+// process_file with whatever it throws turned into the file's rejection reason (an exception that
+// leaves a worker thread would end the whole run in std::terminate, SIGABRT). Only a failure to record
+// the reason itself (out of memory) still throws; the worker hands that to the main thread.
+std::vector<SongOutcome> process_file_guarded(const std::string& path, const PreprocessOptions& options) {
+  std::string reason;
+  try {
+    return process_file(path, options);
+  } catch (const std::bad_alloc&) {
+    reason = "out of memory";
+  } catch (const std::exception& e) {
+    reason = reason_without_path(e.what(), path);
+  } catch (...) {
+    reason = "unknown failure";
+  }
+  SongOutcome out = failed(path, reason);
+  out.malformed = true;
+  return {out};
+}
+
 std::string rational_list(const std::vector<Rational>& values) {
   std::string s;
   for (const auto& v : values) s += (s.empty() ? "" : ",") + v.to_string();
@@ -109,9 +130,15 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
   std::atomic<size_t> next{0}, done{0};
   std::mutex mutex;
   std::condition_variable finished;
+  std::exception_ptr failure;  // the first exception process_file_guarded could not turn into a reason
   auto worker = [&]() {
     for (size_t i = next++; i < paths.size(); i = next++) {
-      per_file[i] = process_file(paths[i], options);
+      try {
+        per_file[i] = process_file_guarded(paths[i], options);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+      }
       if (++done == paths.size()) {
         std::lock_guard<std::mutex> lock(mutex);
         finished.notify_all();
@@ -130,16 +157,16 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
     if (options.progress) progress.finish(static_cast<double>(done));
   }
   for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
   for (auto& songs : per_file)
     for (auto& song : songs) dataset.files.push_back(std::move(song));
 
   SymbolSet symbols;
   if (options.delimiter_length > 0) symbols.delimiter = true;
   for (const SongOutcome& f : dataset.files) {
-    if (!f.readable) {
-      ++dataset.unreadable;
-      if (options.strict) throw file_error(f.path, 0, f.reason + " (--strict: a malformed file is fatal)");
-    }
+    if (!f.readable) ++dataset.unreadable;
+    if ((!f.readable || f.malformed) && options.strict)
+      throw file_error(f.path, 0, f.reason + " (--strict: a malformed file is fatal)");
     if (!f.accepted) continue;
     ++dataset.accepted;
     dataset.steps += f.steps;

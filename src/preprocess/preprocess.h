@@ -29,7 +29,7 @@ struct PreprocessOptions {
   SongReadOptions read;                          // passed to read_song_file (MIDI track/channel, grid)
   int delimiter_length = kDefaultDelimiterLength;
   int jobs = 0;                                  // threads; 0 = every hardware thread
-  bool strict = false;                           // an unreadable file is fatal
+  bool strict = false;                           // an unreadable or malformed file is fatal
   bool progress = true;                          // progress line on stderr
 };
 
@@ -37,6 +37,7 @@ struct SongOutcome {
   std::string path;                              // the song's name: "path", or "path#X" for a tune of an ABC file
   bool accepted = false;
   bool readable = false;                         // false: the reader failed (malformed file)
+  bool malformed = false;                        // read, but the encoder found bad input (EncodedSong::malformed)
   std::string reason;                            // why rejected: the reader's error or the encoder's reason
   std::vector<std::string> warnings;             // what the reader read leniently (Melody::warnings)
   std::optional<Key> key;                        // absent when the file could not be read
@@ -57,8 +58,9 @@ struct Dataset {
   double seconds = 0;
 };
 
-// Reads and encodes every song file under `inputs`. Throws melodist::Error for a missing input, no song
-// file found, or (under `strict`) the first unreadable file in path order. Zero accepted songs is not an
+// Reads and encodes every song file under `inputs`; whatever reading or encoding one file throws becomes
+// that file's rejection reason. Throws melodist::Error for a missing input, no song file found, or
+// (under `strict`) the first unreadable or malformed file in path order. Zero accepted songs is not an
 // error here (run_preprocess makes it one).
 Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOptions& options);
 
