@@ -40,7 +40,7 @@ void run(const EncodeArgs& a) {
   read.midi_channel = a.channel;
   read.step = options.step;
   if (!is_song_file(a.file))
-    throw file_error(a.file, 0, "not a song file (melodist reads .krn, .mid and .midi)");
+    throw file_error(a.file, 0, "not a song file (melodist reads .krn, .mid, .midi and .kar)");
   const Melody melody = read_song_file(a.file, read);
   const EncodedSong song = encode_melody(melody, options);
   if (!song.accepted) throw file_error(a.file, 0, "song rejected: " + song.reason);
@@ -54,8 +54,8 @@ void run(const EncodeArgs& a) {
 void setup(CLI::App& root) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* app = root.add_subcommand(
-      "encode", "Print the text encoding of one **kern (.krn) or MIDI (.mid, .midi) song, as `preprocess` encodes it");
-  app->add_option("FILE", args->file, "a .krn, .mid or .midi file")->required();
+      "encode", "Print the text encoding of one **kern (.krn) or MIDI (.mid, .midi, .kar) song, as `preprocess` encodes it");
+  app->add_option("FILE", args->file, "a .krn, .mid, .midi or .kar file")->required();
   melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol, args->barlines);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")

@@ -19,14 +19,15 @@ std::string lower_extension(const std::string& path) {
 
 bool is_song_file(const std::string& path) {
   std::string ext = lower_extension(path);
-  return ext == ".krn" || ext == ".mid" || ext == ".midi";
+  return ext == ".krn" || ext == ".mid" || ext == ".midi" || ext == ".kar";
 }
 
 Melody read_song_file(const std::string& path, const SongReadOptions& options) {
   std::string ext = lower_extension(path);
   if (ext == ".krn") return read_kern_file(path);
-  if (ext == ".mid" || ext == ".midi") return read_midi_file(path, {options.midi_track, options.midi_channel, options.step});
-  throw file_error(path, 0, "unknown song format \"" + ext + "\" (melodist reads .krn, .mid and .midi)");
+  if (ext == ".mid" || ext == ".midi" || ext == ".kar") return  // .kar: karaoke, a Standard MIDI File
+       read_midi_file(path, {options.midi_track, options.midi_channel, options.step});
+  throw file_error(path, 0, "unknown song format \"" + ext + "\" (melodist reads .krn, .mid, .midi and .kar)");
 }
 
 }  // namespace melodist

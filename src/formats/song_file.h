@@ -1,6 +1,6 @@
 #pragma once
 // One entry point for every song format melodist reads, chosen by file extension:
-// .krn (Humdrum **kern), .mid / .midi (Standard MIDI File).
+// .krn (Humdrum **kern), .mid / .midi / .kar (Standard MIDI File; .kar is karaoke MIDI with lyrics).
 #include <string>
 
 #include "music/melody.h"
