@@ -44,7 +44,7 @@ void run(const EncodeArgs& a) {
   read.voice = a.voice;
   read.step = options.step;
   if (!is_song_file(a.file))
-    throw file_error(a.file, 0, "not a song file (melodist reads .krn, .mid, .midi, .abc, .musicxml, .xml and .mxl; FILE.abc#X is tune X)");
+    throw file_error(a.file, 0, "not a song file (melodist reads .krn, .mid, .midi, .kar, .abc, .musicxml, .xml and .mxl; FILE.abc#X is tune X)");
   const Melody melody = read_song_file(a.file, read);
   const EncodedSong song = encode_melody(melody, options);
   if (!song.accepted) throw file_error(a.file, 0, "song rejected: " + song.reason);
@@ -58,8 +58,8 @@ void run(const EncodeArgs& a) {
 void setup(CLI::App& root) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* app = root.add_subcommand(
-      "encode", "Print the text encoding of one **kern (.krn), MIDI (.mid, .midi), ABC (.abc, FILE.abc#X) or MusicXML (.musicxml, .xml, .mxl) song, as `preprocess` encodes it");
-  app->add_option("FILE", args->file, "a .krn, .mid, .midi, .abc, .musicxml, .xml or .mxl file (FILE.abc#X: tune X:, else the first tune)")->required();
+      "encode", "Print the text encoding of one **kern (.krn), MIDI (.mid, .midi, .kar), ABC (.abc, FILE.abc#X) or MusicXML (.musicxml, .xml, .mxl) song, as `preprocess` encodes it");
+  app->add_option("FILE", args->file, "a .krn, .mid, .midi, .kar, .abc, .musicxml, .xml or .mxl file (FILE.abc#X: tune X:, else the first tune)")->required();
   melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol, args->barlines);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")

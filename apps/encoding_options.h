@@ -11,7 +11,8 @@ inline void add_encoding_options(CLI::App* app, std::string& step, std::string& 
   app->add_option("--step", step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
       ->capture_default_str();
   app->add_option("--durations", durations,
-                  "allowed note/rest lengths in quarters, comma-separated, or \"any\" (every whole number of steps)")
+                  "kern songs: allowed note/rest lengths in quarters, comma-separated, or \"any\" (every whole number of steps); "
+                  "MIDI songs accept every whole number of steps whatever this says")
       ->capture_default_str();
   app->add_option("--transpose", transpose, "reference: major keys to C, minor to A; none: written pitches")
       ->check(CLI::IsMember({"reference", "none"}))

@@ -230,12 +230,16 @@ TEST(MidiReader, MoreMalformedInputs) {
   EXPECT_EQ(parse_error(smf(0, 1, 0, {std::string("\x00\xFF\x2F\x00", 4)})), "mem.mid: byte 12: time division of 0 ticks per quarter note");
   EXPECT_EQ(parse_error(smf(3, 1, 480, {std::string("\x00\xFF\x2F\x00", 4)})), "mem.mid: byte 8: unknown MIDI format 3 (types 0, 1 and 2 exist)");
   EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x00\x90\x3C", 3)})), "mem.mid: byte 23: track 0 ends inside a channel message");
-  EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x00\x90\x3C\x80", 4)})),
-            "mem.mid: byte 25: data byte 0x80 has its top bit set (status 0x90)");
+  // Issue 14: mido (clip=True) and midicsv read a data byte with its top bit set; melodist clamps it to 127
+  // as mido does, with a warning naming the byte.
+  const MidiFile clamped = parse_midi(smf(0, 1, 480, {std::string("\x00\x90\x3C\x80", 4)}), "mem.mid");
+  ASSERT_EQ(clamped.warnings.size(), 1u);
+  EXPECT_EQ(clamped.warnings[0], "byte 25: data byte 0x80 (status 0x90) has its top bit set, read as 127 as mido does");
   EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x00\xF0\x05\x01", 4)})),
             "mem.mid: byte 23: SysEx event claims 5 bytes, past the end of track 0");
-  EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x00\xF8", 2)})),
-            "mem.mid: byte 23: status byte 0xF8 (a system real-time or common message) cannot appear in a MIDI file");
+  EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x00\xF8", 2)})), "(no error)");  // a clock byte: mido and midicsv read it
+  EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x00\xF4", 2)})),
+            "mem.mid: byte 23: undefined status byte 0xF4 (its length is unknown, so the track cannot be read on)");
   EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x00", 1)})), "mem.mid: byte 23: track 0 ends after a delta time, without its event");
   EXPECT_EQ(parse_error(smf(0, 1, 480, {std::string("\x80", 1)})), "mem.mid: byte 22: track 0 ends inside a variable-length number");
   EXPECT_EQ(parse_error(smf(0, 2, 480, {std::string("\x00\xFF\x2F\x00", 4), std::string("\x00\xFF\x2F\x00", 4)})),
@@ -269,4 +273,19 @@ TEST(MidiReader, NoCrashOnTruncationsAndByteFlips) {
   }
   std::printf("%zu corrupted inputs, %zu refused with a melodist::Error\n", runs, errors);
   EXPECT_GT(errors, 0u);
+}
+
+TEST(MidiReader, ReadsWhatMidoAndMidicsvRead) {
+  // Issue 14. Made by tools/make_midi_fixtures.py; what mido and midicsv make of each is in its comment there.
+  Melody v = read("velocity_top_bit.mid");
+  EXPECT_EQ(show(v), "60:1 62:1");
+  ASSERT_EQ(v.warnings.size(), 1u);
+  EXPECT_EQ(v.warnings[0], "byte 25: data byte 0xCC (status 0x90) has its top bit set, read as 127 as mido does");
+  EXPECT_EQ(v.source_format, SourceFormat::midi);
+  EXPECT_EQ(show(read("realtime_bytes.mid")), "60:1 64:1");
+  EXPECT_EQ(show(read_song_file(kDir + "karaoke.kar")), "67:1 69:1 71:2");
+  EXPECT_TRUE(is_song_file("song.KAR"));
+  EXPECT_EQ(show(read("long_notes.mid")), "72:5 r:5/4 74:6 76:7");
+  EXPECT_EQ(error_of("bad_undefined_status.mid"),
+            kDir + "bad_undefined_status.mid: byte 27: undefined status byte 0xF4 (its length is unknown, so the track cannot be read on)");
 }

@@ -265,6 +265,39 @@ D,2 A,2 | D,4 | D,4 |]
     # the header cut after 11 bytes: length 6 runs past the end
     open(path('bad_truncated_header.mid'), 'wb').write(header(0, 1, 480)[:11])
 
+    # --- issue 14: MIDI as other programs read it ---
+    # long_notes.mid: mido, 480 tpq, lengths outside the reference's list (5, 6 and 7 quarters, a 5/4 rest):
+    #   72:5 r:5/4 74:6 76:7 -- kern's default rule would refuse it; MIDI accepts every whole number of steps.
+    tpq = 480
+    mf = MidiFile(type=0, ticks_per_beat=tpq)
+    mf.tracks.append(absolute_track(notes(0, [(72, 5), (None, 5 / 4), (74, 6), (76, 7)], tpq)))
+    mf.save(path('long_notes.mid'))
+    # velocity_top_bit.mid: raw bytes, type 0, 480 tpq: note-on 60 with velocity 0xCC (as in the files of a
+    #   Debian package), then 62 with velocity 0x50, one quarter each. mido refuses it by default and reads
+    #   velocity 127 with clip=True; midicsv prints 204. Expected melody: 60:1 62:1, one warning.
+    trk = (b'\x00\x90\x3c\xcc' + vlq(480) + b'\x80\x3c\x40' + b'\x00\x90\x3e\x50' + vlq(480) + b'\x80\x3e\x00' +
+           b'\x00\xff\x2f\x00')
+    open(path('velocity_top_bit.mid'), 'wb').write(header(0, 1, 480) + chunk(b'MTrk', trk))
+    # realtime_bytes.mid: raw bytes: a timing clock (F8) and a tune request (F6) between note events (each
+    #   followed by a full status byte: mido takes them as a running status); mido and midicsv both read
+    #   them. Expected melody: 60:1 64:1.
+    trk = (b'\x00\x90\x3c\x40\x00\xf8' + vlq(480) + b'\x80\x3c\x00\x00\xf6\x00\x90\x40\x40' + vlq(480) + b'\x80\x40\x00' +
+           b'\x00\xff\x2f\x00')
+    open(path('realtime_bytes.mid'), 'wb').write(header(0, 1, 480) + chunk(b'MTrk', trk))
+    # bad_undefined_status.mid: raw bytes: status 0xF4 (undefined): mido refuses ("undefined status byte 0xf4").
+    trk = b'\x00\x90\x3c\x40\x00\xf4' + vlq(480) + b'\x80\x3c\x40\x00\xff\x2f\x00'
+    open(path('bad_undefined_status.mid'), 'wb').write(header(0, 1, 480) + chunk(b'MTrk', trk))
+    # karaoke.kar: mido, a karaoke file: type 1, a "Words" track of text events (the @ header and one
+    #   syllable per note) and a melody track. Expected melody: 67:1 69:1 71:2.
+    mf = MidiFile(type=1, ticks_per_beat=tpq)
+    mf.tracks.append(MidiTrack([MetaMessage('text', text='@KMIDI KARAOKE FILE', time=0),
+                                MetaMessage('text', text='@TSong', time=0)]))
+    words = [(0, MetaMessage('text', text='/La')), (q(1, tpq), MetaMessage('text', text='la')),
+             (q(2, tpq), MetaMessage('text', text='la'))]
+    mf.tracks.append(absolute_track(words, name='Words'))
+    mf.tracks.append(absolute_track(notes(0, [(67, 1), (69, 1), (71, 2)], tpq), name='Melody'))
+    mf.save(path('karaoke.kar'))
+
 
 if __name__ == '__main__':
     main(sys.argv[1] if len(sys.argv) > 1 else 'tests/fixtures/midi')

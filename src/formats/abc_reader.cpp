@@ -889,7 +889,7 @@ Melody TuneReader::read() {
                                       melody.events[k + 1].pitch == melody.events[k].pitch;
   // Barlines followed by a note or rest only.
   while (!melody.barlines.empty() && melody.barlines.back() >= time) melody.barlines.pop_back();
-  melody.source_format = "abc";
+  melody.source_format = SourceFormat::abc;
   return melody;
 }
 

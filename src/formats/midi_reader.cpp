@@ -96,7 +96,13 @@ void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& ou
       int d[2] = {0, 0};
       for (int i = 0; i < n; ++i) {
         d[i] = uint8_t(in.b[p + i]);
-        if (d[i] >= 0x80) in.fail(p + i, "data byte " + hex(d[i]) + " has its top bit set (status " + hex(status) + ")");
+        // A data byte with its top bit set (velocity 0xCC): python3-mido (clip=True) reads it as 127 and
+        // midicsv passes it through; both read the message as a note-on, so clamping to 127, as mido
+        // does, keeps the music. Counted, and the first one named, in a warning.
+        if (d[i] >= 0x80) {
+          if (out.clamped_data_bytes++ == 0) out.first_clamped = {p + i, d[i], status};
+          d[i] = 0x7F;
+        }
       }
       p += n;
       if (kind == 0x90 && d[1] > 0) {
@@ -134,8 +140,17 @@ void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& ou
       if (len > end - p)
         in.fail(at, "SysEx event claims " + std::to_string(len) + " bytes, past the end of track " + std::to_string(track));
       p += len;
-    } else {
-      in.fail(at, "status byte " + hex(status) + " (a system real-time or common message) cannot appear in a MIDI file");
+    } else if (status == 0xF1 || status == 0xF3) {  // MTC quarter frame, song select: 1 data byte
+      if (end - p < 1) in.fail(at, "track " + std::to_string(track) + " ends inside a system common message");
+      p += 1;
+    } else if (status == 0xF2) {  // song position pointer: 2 data bytes
+      if (end - p < 2) in.fail(at, "track " + std::to_string(track) + " ends inside a system common message");
+      p += 2;
+    } else if (status == 0xF6 || status == 0xF8 || status >= 0xFA) {
+      // Tune request and system real-time messages (clock, start, continue, stop, active sensing): no
+      // data; mido and midicsv read them in a file, and they do not touch the running status.
+    } else {  // F4 F5 F9 FD: undefined by the MIDI standard, refused by mido ("undefined status byte")
+      in.fail(at, "undefined status byte " + hex(status) + " (its length is unknown, so the track cannot be read on)");
     }
   }
   for (int key : touched) close(key / 128, key % 128, tick);  // notes never released end with the track
@@ -148,6 +163,10 @@ void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& ou
 
 MidiFile parse_midi(std::string_view bytes, const std::string& path) {
   const Parser in{bytes, path};
+  if (bytes.size() > kMaxMidiFileBytes)
+    in.fail(0, "the file is " + std::to_string(bytes.size()) + " bytes; melodist reads MIDI files of at most " +
+                   std::to_string(kMaxMidiFileBytes) + " bytes (a melody is a few kilobytes; the largest " +
+                   "orchestral MIDI files are a few megabytes)");
   if (bytes.size() < 4 || bytes.substr(0, 4) != "MThd") {
     if (bytes.size() >= 12 && bytes.substr(0, 4) == "RIFF" && bytes.substr(8, 4) == "RMID")
       in.fail(0, "a RIFF RMID file; melodist reads plain Standard MIDI Files (extract its \"data\" chunk)");
@@ -192,6 +211,12 @@ MidiFile parse_midi(std::string_view bytes, const std::string& path) {
     p += 8 + size_t(length);
   }
   if (format == 0 && out.tracks != 1) in.fail(10, "MIDI type 0 must hold exactly 1 track, header says " + std::to_string(ntracks));
+  if (out.clamped_data_bytes > 0) {
+    const auto& c = out.first_clamped;
+    out.warnings.push_back("byte " + std::to_string(c.offset) + ": data byte " + hex(c.value) + " (status " + hex(c.status) +
+                           ") has its top bit set, read as 127 as mido does" +
+                           (out.clamped_data_bytes > 1 ? " (" + std::to_string(out.clamped_data_bytes) + " such bytes in the file)" : std::string()));
+  }
   std::sort(out.notes.begin(), out.notes.end(), [](const MidiNote& a, const MidiNote& c) {
     return std::tie(a.start, a.track, a.channel, a.pitch) < std::tie(c.start, c.track, c.channel, c.pitch);
   });
@@ -251,14 +276,15 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
     return int64_t(q);
   };
   struct Span {
-    int64_t start, end;
+    int64_t start, end;  // steps
     int pitch;
+    int64_t tick;        // the note's start tick in the file
   };
   std::vector<Span> spans;
   for (const MidiNote& n : file.notes) {
     if (n.track != part_track || n.channel != part_channel) continue;
     const int64_t s = quantize(n.start), e = quantize(n.end);
-    if (e > s) spans.push_back({s, e, n.pitch});
+    if (e > s) spans.push_back({s, e, n.pitch, n.start});
   }
   if (spans.empty())
     throw fail("every note of track " + std::to_string(part_track) + " channel " + std::to_string(part_channel) +
@@ -290,6 +316,7 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
   std::set<std::tuple<int, int64_t, size_t>> active;
   size_t next_start = 0, next_end = 0;
   Melody melody;
+  melody.source_format = SourceFormat::midi;
   const int64_t first = bounds.front();
   int64_t current_start = first;
   long current = -2;  // winning span index of the open event, -1 for a rest, -2 before the first
@@ -298,6 +325,9 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
     MelodyEvent e;
     e.pitch = current >= 0 ? spans[size_t(current)].pitch : kRest;
     e.duration = Rational(until - current_start) * options.step;
+    // Where the event starts in the file: the note's own tick when it starts there, else the grid point.
+    if (current >= 0 && spans[size_t(current)].start == current_start) e.tick = spans[size_t(current)].tick;
+    else e.tick = int64_t((__int128(current_start) * den + num / 2) / num);
     melody.events.push_back(e);
   };
   for (size_t bi = 0; bi + 1 < bounds.size(); ++bi) {
@@ -327,6 +357,7 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
   }
   melody.time_signature = file.time_signature;
   melody.tempo_bpm = file.tempo_bpm;
+  melody.warnings = file.warnings;
   return melody;
 }
 

@@ -43,7 +43,18 @@ struct MidiFile {
   std::optional<TimeSignature> time_signature;
   std::optional<int> key_fifths;     // -7..7 (sharps > 0)
   std::optional<bool> key_minor;     // mode flag of that key signature
+  // Data bytes with their top bit set, clamped to 127 (see parse_track), and the first of them.
+  int64_t clamped_data_bytes = 0;
+  struct Clamped {
+    size_t offset = 0;
+    int value = 0, status = 0;
+  } first_clamped;
+  std::vector<std::string> warnings;  // "byte N: ..." lines for the manifest (Melody::warnings)
 };
+
+// Larger files are refused before parsing (see README, Robustness): parsing keeps every note of every
+// track, about 30 bytes of memory per input byte at worst.
+inline constexpr size_t kMaxMidiFileBytes = 16u << 20;
 
 // Parses the bytes of a file; `path` names the file in messages.
 MidiFile parse_midi(std::string_view bytes, const std::string& path);

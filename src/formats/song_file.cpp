@@ -19,9 +19,11 @@ struct FormatExtension {
   const char* extension;
   Format format;
 };
-constexpr FormatExtension kFormats[] = {{".krn", Format::kern}, {".mid", Format::midi}, {".midi", Format::midi}, {".abc", Format::abc},
+constexpr FormatExtension kFormats[] = {{".krn", Format::kern}, {".mid", Format::midi}, {".midi", Format::midi},
+                                       {".kar", Format::midi},  // karaoke: a Standard MIDI File
+                                       {".abc", Format::abc},
                                        {".musicxml", Format::musicxml}, {".xml", Format::musicxml}, {".mxl", Format::musicxml}};
-constexpr const char* kKnownList = ".krn, .mid, .midi, .abc, .musicxml, .xml and .mxl";
+constexpr const char* kKnownList = ".krn, .mid, .midi, .kar, .abc, .musicxml, .xml and .mxl";
 
 std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -51,13 +53,13 @@ Melody read_single(const std::string& path, Format format, const SongReadOptions
   Melody melody;
   if (format == Format::kern) {
     melody = read_kern_file(path);
-    melody.source_format = "kern";
+    melody.source_format = SourceFormat::kern;
   } else if (format == Format::musicxml) {
     melody = read_musicxml_file(path, {options.part, options.voice});
-    melody.source_format = "musicxml";
+    melody.source_format = SourceFormat::musicxml;
   } else {
     melody = read_midi_file(path, {options.midi_track, options.midi_channel, options.step});
-    melody.source_format = "midi";
+    melody.source_format = SourceFormat::midi;
   }
   return melody;
 }

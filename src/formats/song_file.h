@@ -1,6 +1,7 @@
 #pragma once
 // One entry point for every song format melodist reads, chosen by file extension:
-// .krn (Humdrum **kern), .mid / .midi (Standard MIDI File), .abc (ABC tune book: many songs per file),
+// .krn (Humdrum **kern), .mid / .midi / .kar (Standard MIDI File;
+// .kar is karaoke MIDI with lyrics), .abc (ABC tune book: many songs per file),
 // .musicxml / .xml / .mxl (MusicXML, partwise or timewise; .mxl compressed).
 //
 // Song names: a single-song file is named by its path; each tune of an ABC file is "path#X" (X: its X:

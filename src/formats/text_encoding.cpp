@@ -24,13 +24,20 @@ struct Span {
   int pitch;          // MIDI or kRest
   Rational duration;  // quarters
   int line;
+  int64_t tick;       // MIDI start tick, -1 unknown
 };
+
+// " at line 17" (kern), " at tick 1920" (MIDI), "" when unknown.
+std::string where(const Span& s) {
+  if (s.line > 0) return " at line " + std::to_string(s.line);
+  if (s.tick >= 0) return " at tick " + std::to_string(s.tick);
+  return "";
+}
 
 std::string describe(const Span& s, const std::string& what) {
   std::string out = (s.pitch == kRest ? "rest" : "note") + std::string(" of ") + s.duration.to_string() + " quarter";
   if (!what.empty()) out += " " + what;
-  if (s.line > 0) out += " at line " + std::to_string(s.line);
-  return out;
+  return out + where(s);
 }
 
 // Steps 1-3 into `song` (whose key and transposition are set). `line` follows the event being worked on,
@@ -46,7 +53,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
         e.duration > Rational(0)) {
       spans.back().duration += e.duration;
     } else {
-      spans.push_back(Span{e.pitch, e.duration, e.line});
+      spans.push_back(Span{e.pitch, e.duration, e.line, e.tick});
     }
     joining = e.tied_to_next && e.pitch != kRest;
   }
@@ -56,9 +63,11 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
   }
 
   // 1. Length filter (exact rational comparison).
+  // The reference's list applies to kern songs only (see EncodeOptions::durations).
+  const bool whole_steps_only = options.durations.empty() || melody.source_format != SourceFormat::kern;
   for (const Span& s : spans) {
     line = s.line;
-    if (options.durations.empty()) {
+    if (whole_steps_only) {
       if (s.duration <= Rational(0)) {
         song.reason = describe(s, s.pitch == kRest ? "" : "(grace note)");
         return;
@@ -118,7 +127,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
       int pitch = s.pitch + song.transposition;
       if (pitch < 0 || pitch > 127) {
         song.symbols.clear();
-        song.reason = "note at line " + std::to_string(s.line) + " is MIDI " + std::to_string(pitch) +
+        song.reason = "note" + where(s) + " is MIDI " + std::to_string(pitch) +
                       " after transposing by " + std::to_string(song.transposition) + " semitones, outside 0..127";
         return;
       }

@@ -23,7 +23,10 @@ enum class TieMode { reattack, merge };         // reattack: every tied part is 
 
 struct EncodeOptions {
   Rational step{1, 4};                 // quarter notes per symbol
-  std::vector<Rational> durations;     // allowed note/rest lengths in quarters; empty = any whole number of steps
+  // Allowed note/rest lengths in quarters for KERN songs (the reference's rule); empty = any whole number
+  // of steps. Songs from MIDI, ABC and MusicXML (Melody::source_format) accept any whole number of steps
+  // whatever this says: long notes and rests are what real melodies have.
+  std::vector<Rational> durations;
   TransposeMode transpose = TransposeMode::reference;
   TieMode ties = TieMode::reattack;
   bool key_symbol = false;             // start the song with its key symbol, "K:G" (formats/key_symbol.h)

@@ -9,6 +9,16 @@ std::string Key::name() const {
   return n;  // kern spelling: "G" is G major, "g" is G minor, "B-" is B-flat major
 }
 
+std::string to_string(SourceFormat format) {
+  switch (format) {
+    case SourceFormat::kern: return "kern";
+    case SourceFormat::midi: return "midi";
+    case SourceFormat::abc: return "abc";
+    case SourceFormat::musicxml: return "musicxml";
+  }
+  return "kern";
+}
+
 std::string to_string(KeySource source) { return source == KeySource::designation ? "designation" : "estimate"; }
 
 }  // namespace melodist

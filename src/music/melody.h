@@ -1,6 +1,7 @@
 #pragma once
 // The format-neutral melody that every reader produces (kern, MIDI) and every writer consumes:
 // one monophonic line of notes and rests with exact durations in quarter notes.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,7 +17,15 @@ struct MelodyEvent {
   Rational duration;             // quarter notes (a 16th note is 1/4); may be 0 for grace notes
   bool tied_to_next = false;     // kern '[' or '_': this note continues into the next event
   int line = 0;                  // source line (kern), 0 when unknown
+  int64_t tick = -1;             // MIDI: the tick in the file at which the event starts, -1 when unknown
 };
+
+// Where a melody came from. The encoder's duration rule depends on it (formats/text_encoding.h):
+// kern keeps the reference's list of allowed lengths (`--durations`); every other format accepts any
+// length that is a whole number of steps. EVERY READER SETS IT; the default is kern, the reference's
+// format, so that a hand-built Melody behaves as the reference's songs do.
+enum class SourceFormat { kern, midi, abc, musicxml };
+std::string to_string(SourceFormat format);  // "kern" / "midi" / "abc" / "musicxml"
 
 struct Key {
   int tonic_pitch_class = 0;     // 0 = C, 1 = C#/Db, ... 11 = B
@@ -37,6 +46,7 @@ struct TimeSignature {
 };
 
 struct Melody {
+  SourceFormat source_format = SourceFormat::kern;  // set by every reader (see SourceFormat)
   std::vector<MelodyEvent> events;
   std::optional<Key> key;                 // the FIRST key designation (kern *G:) / key-signature meta event
   // The mode of `key` when the source names one other than major/minor (ABC K:Ddor: "dorian"); key->minor
@@ -49,9 +59,6 @@ struct Melody {
   // event durations before it), ascending, one entry per time; only those followed by a note or rest.
   // Empty for MIDI files, which have no barlines. ABC: every performed bar line (repeats expanded).
   std::vector<Rational> barlines;
-  // The format that was read: "kern", "midi", "abc" (set by formats/song_file.h), so that rules that
-  // differ per format (which note lengths the encoder accepts) can ask.
-  std::string source_format;
   std::vector<std::string> warnings;      // things read leniently, "line 44: ..." (reported in manifests)
 };
 
