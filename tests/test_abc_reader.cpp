@@ -103,7 +103,7 @@ TEST(AbcReader, ModesKeysAndMeters) {
   EXPECT_EQ(cut.time_signature->numerator, 2);
   EXPECT_EQ(cut.time_signature->denominator, 2);
   EXPECT_EQ(cut.events[0].duration, Rational(2));  // M:C| = 2/2 >= 3/4: unit 1/8, C4 = a half note
-  EXPECT_EQ(cut.source_format, "abc");
+  EXPECT_EQ(cut.source_format, melodist::SourceFormat::abc);
 }
 
 TEST(AbcReader, RepeatBarlinesArePerformed) {
