@@ -136,8 +136,8 @@ TEST(Preprocess, KeySymbolsStartEachSongAndAll24AreInTheMapping) {
 }
 
 // --exclude: a listed song (spelled through "..", and an ABC tune by FILE#X) is neither in songs.txt nor
-// in the vocabulary, the manifest lists it as excluded; a name that is no song of the inputs is an error
-// naming the list and line, and nothing is written.
+// in the vocabulary, the manifest lists it as excluded; --include keeps only the listed ones; a name that
+// is no song of the inputs is an error naming the list and line, and nothing is written.
 TEST(Preprocess, ExcludeListLeavesSongsOutAndNamesUnknownOnes) {
   TempDir t("exclude");
   t.copy("key-C-major");
@@ -155,11 +155,22 @@ TEST(Preprocess, ExcludeListLeavesSongsOutAndNamesUnknownOnes) {
   auto m = load_json(t.out() + "/manifest.json");
   EXPECT_EQ(m["totals"]["excluded"], 2);
   EXPECT_EQ(m["totals"]["rejected"], 0);
-  EXPECT_EQ(m["options"]["exclude"]["songs"], 2);
+  EXPECT_EQ(m["options"]["exclude"], list.string());
   std::set<std::string> excluded;
   for (const auto& f : m["files"])
     if (f["status"] == "excluded") excluded.insert(fs::path(f["path"].get<std::string>()).filename().string());
   EXPECT_EQ(excluded, (std::set<std::string>{"key-A-minor.krn", "two-tunes.abc#2"}));
+
+  // --include with the same list keeps exactly the two songs --exclude left out.
+  PreprocessOptions only = quiet();
+  only.include_list = list.string();
+  Dataset kept = run_preprocess({t.in()}, (t.path / "kept").string(), only);
+  EXPECT_EQ(kept.accepted, 2u);
+  EXPECT_EQ(kept.excluded, 2u);
+  std::set<std::string> accepted;
+  for (const auto& f : kept.files)
+    if (f.accepted) accepted.insert(fs::path(f.path).filename().string());
+  EXPECT_EQ(accepted, excluded);
 
   std::ofstream(list, std::ios::app) << (t.path / "in" / "missing.krn").string() << "\n";
   try {

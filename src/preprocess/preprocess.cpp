@@ -110,22 +110,27 @@ std::string rational_list(const std::vector<Rational>& values) {
   return s;
 }
 
-// Marks the songs named in the list as excluded (not accepted); returns how many. Throws naming LIST:LINE
-// for a name that is no song of the inputs (a typo would otherwise leave a held-out song in training).
-size_t exclude_listed(std::vector<SongOutcome>& songs, const std::string& list_path) {
+// --exclude LIST (keep = false): the listed songs become excluded; --include LIST (keep = true): all
+// others do. Returns how many are excluded. Throws naming LIST:LINE for a name that is no song of the
+// inputs (a typo would otherwise leave a held-out song in training, or out of the held-out set).
+size_t exclude_by_list(std::vector<SongOutcome>& songs, const std::string& list_path, bool keep) {
   const SongList list = read_song_list(list_path);
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < songs.size(); ++i) index.emplace(song_key(songs[i].path), i);
-  size_t excluded = 0;
+  std::vector<char> listed(songs.size(), 0);
   for (size_t n = 0; n < list.names.size(); ++n) {
     auto it = index.find(list.names[n]);
     if (it == index.end())
-      throw file_error(list_path, list.lines[n], list.names[n] + " is not a song of the inputs (--exclude)");
-    SongOutcome& song = songs[it->second];
-    if (song.excluded) continue;
-    song.excluded = true;
-    song.accepted = false;
-    song.reason = "excluded (listed in " + list_path + ")";
+      throw file_error(list_path, list.lines[n],
+                       list.names[n] + " is not a song of the inputs (" + (keep ? "--include" : "--exclude") + ")");
+    listed[it->second] = 1;
+  }
+  size_t excluded = 0;
+  for (size_t i = 0; i < songs.size(); ++i) {
+    if (static_cast<bool>(listed[i]) == keep || songs[i].excluded) continue;
+    songs[i].excluded = true;
+    songs[i].accepted = false;
+    songs[i].reason = std::string(keep ? "not listed in " : "listed in ") + list_path;
     ++excluded;
   }
   return excluded;
@@ -182,7 +187,8 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
   if (failure) std::rethrow_exception(failure);
   for (auto& songs : per_file)
     for (auto& song : songs) dataset.files.push_back(std::move(song));
-  if (!options.exclude_list.empty()) dataset.excluded = exclude_listed(dataset.files, options.exclude_list);
+  if (!options.exclude_list.empty()) dataset.excluded += exclude_by_list(dataset.files, options.exclude_list, false);
+  if (!options.include_list.empty()) dataset.excluded += exclude_by_list(dataset.files, options.include_list, true);
 
   SymbolSet symbols;
   if (options.delimiter_length > 0) symbols.delimiter = true;
@@ -236,7 +242,8 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   opts["ties"] = options.encode.ties == TieMode::reattack ? "reattack" : "merge";
   if (options.encode.key_symbol) opts["key_symbol"] = true;
   if (options.encode.barlines) opts["barlines"] = true;
-  if (!options.exclude_list.empty()) opts["exclude"] = {{"list", options.exclude_list}, {"songs", dataset.excluded}};
+  if (!options.exclude_list.empty()) opts["exclude"] = options.exclude_list;
+  if (!options.include_list.empty()) opts["include"] = options.include_list;
   opts["delimiter_length"] = options.delimiter_length;
   opts["strict"] = options.strict;
   j["options"] = opts;
@@ -244,7 +251,7 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   totals["files"] = dataset.files.size();
   totals["accepted"] = dataset.accepted;
   totals["rejected"] = dataset.files.size() - dataset.accepted - dataset.excluded;
-  if (!options.exclude_list.empty()) totals["excluded"] = dataset.excluded;
+  if (dataset.excluded) totals["excluded"] = dataset.excluded;
   totals["unreadable"] = dataset.unreadable;
   totals["symbols"] = dataset.vocabulary.size();
   totals["steps"] = dataset.steps;

@@ -34,12 +34,15 @@ struct PreprocessOptions {
   // Songs left out (`--exclude LIST`: held-out songs and their copies): listed in the manifest as
   // "excluded", never encoded into the dataset. Every listed name must be a song of the inputs.
   std::string exclude_list;                      // the list file ("" none)
+  // Only the songs named in this list (`--include LIST`: a held-out set, "FILE.abc#X" for a tune); the
+  // others are listed in the manifest as excluded. Every listed name must be a song of the inputs.
+  std::string include_list;
 };
 
 struct SongOutcome {
   std::string path;                              // the song's name: "path", or "path#X" for a tune of an ABC file
   bool accepted = false;
-  bool excluded = false;                         // named in --exclude (then not accepted)
+  bool excluded = false;                         // named in --exclude, or not named in --include (not accepted)
   bool readable = false;                         // false: the reader failed (malformed file)
   bool malformed = false;                        // read, but the encoder found bad input (EncodedSong::malformed)
   std::string reason;                            // why rejected: the reader's error or the encoder's reason
@@ -64,8 +67,8 @@ struct Dataset {
 
 // Reads and encodes every song file under `inputs`; whatever reading or encoding one file throws becomes
 // that file's rejection reason. Throws melodist::Error for a missing input, no song file found, or
-// (under `strict`) the first unreadable or malformed file in path order, or an --exclude name that is no
-// song of the inputs (LIST:LINE). Zero accepted songs is not an
+// (under `strict`) the first unreadable or malformed file in path order, or an --exclude or --include name
+// that is no song of the inputs (LIST:LINE). Zero accepted songs is not an
 // error here (run_preprocess makes it one).
 Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOptions& options);
 
