@@ -30,7 +30,11 @@ train_model() {  # NAME CORPUS OUT_MODEL_DIR PREPROCESS_OPTIONS...
   local name=$1 corpus=$2 out=$3; shift 3
   "$M" preprocess "$corpus" --out "$W/$name-train" --exclude "$W/$name-exclude.txt" "${SYMBOLS[@]}" "$@" -q
   "$M" preprocess "$corpus" --out "$W/$name-heldout" --include "$W/$name-heldout.txt" "${SYMBOLS[@]}" "$@" -q
-  "$M" train --data "$W/$name-train" --out "$out" "${TRAIN[@]}"
+  "$M" train --data "$W/$name-train" --out "$W/$name-model" "${TRAIN[@]}"
+  # The weights (with their metadata), the mapping and the per-epoch metrics are committed; the
+  # checkpoint (Adam moments) stays behind.
+  mkdir -p "$out"
+  cp "$W/$name-model/model.safetensors" "$W/$name-model/mapping.json" "$W/$name-model/metrics.csv" "$out/"
   "$M" evaluate --model "$out" --data "$W/$name-heldout" --split all
 }
 
