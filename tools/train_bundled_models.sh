@@ -26,15 +26,18 @@ heldout_and_exclusions() {  # NAME CORPUS HELDOUT_SOURCE [OPTIONS...]: $W/NAME-h
     --corpus "$W/$name-corpus-plain" --heldout "$W/$name-heldout.txt" --exclude "$W/$name-exclude.txt"
 }
 
-train_model() {  # NAME CORPUS OUT_MODEL_DIR PREPROCESS_OPTIONS...
-  local name=$1 corpus=$2 out=$3; shift 3
+train_model() {  # NAME CORPUS OUT_MODEL_DIR ABOUT_CORPUS ABOUT_LICENCE PREPROCESS_OPTIONS...
+  local name=$1 corpus=$2 out=$3 about_corpus=$4 about_licence=$5; shift 5
   "$M" preprocess "$corpus" --out "$W/$name-train" --exclude "$W/$name-exclude.txt" "${SYMBOLS[@]}" "$@" -q
   "$M" preprocess "$corpus" --out "$W/$name-heldout" --include "$W/$name-heldout.txt" "${SYMBOLS[@]}" "$@" -q
-  "$M" train --data "$W/$name-train" --out "$W/$name-model" "${TRAIN[@]}"
+  "$M" train --data "$W/$name-train" --out "$W/$name-model" "${TRAIN[@]}" "${TRAIN_EXTRA[@]}" \
+    --about "corpus=$about_corpus" --about "licence=$about_licence" --about "heldout=$out/heldout.txt"
   # The weights (with their metadata), the mapping and the per-epoch metrics are committed; the
   # checkpoint (Adam moments) stays behind.
   mkdir -p "$out"
   cp "$W/$name-model/model.safetensors" "$W/$name-model/mapping.json" "$W/$name-model/metrics.csv" "$out/"
+  # The held-out songs, named relative to ../shared/data, so anyone can evaluate on the same ones.
+  sed "s|^$(realpath ../shared/data)/||" "$W/$name-heldout.txt" > "$out/heldout.txt"
   "$M" evaluate --model "$out" --data "$W/$name-heldout" --split all
 }
 
@@ -44,14 +47,20 @@ case "$which" in
     # model, trained on erk alone with the default options, held out) and their copies in other folders.
     D=../shared/data/essen/deutschl
     heldout_and_exclusions german "$D" "$D/erk"
-    train_model german "$D" models/essen-german
+    TRAIN_EXTRA=()
+    train_model german "$D" models/essen-german \
+      "Essen Folksong Collection, deutschl: 5,365 German folk songs in **kern (all but the held-out tenth of erk and its copies)" \
+      "CCARH: academic research use, with attribution to CCARH (../shared/data/essen/LICENSE-CCARH.txt)"
     ;;
   nottingham)
     # Step 1/12 (a sixteenth is 3 steps, an eighth-note triplet 2): with 1/4, 148 of the 1,034 tunes
     # would be refused for their triplets.
     N=../shared/data/nottingham/abc
     heldout_and_exclusions nottingham "$N" "$N" --step 1/12 --transpose none
-    train_model nottingham "$N" models/nottingham --step 1/12
+    TRAIN_EXTRA=(--seq-len 128)   # 128 steps of 1/12 quarter: about 2 bars of 6/8, as 64 steps of 1/4 hold for erk
+    train_model nottingham "$N" models/nottingham \
+      "Nottingham Music Database (Jukedeck's cleaned ABC): 1,034 British and American folk tunes (all but the held-out tenth)" \
+      "GPL-3.0 (../shared/data/nottingham/LICENSE.md): the model is trained on GPL-3.0 data" --step 1/12
     ;;
   *) echo "usage: tools/train_bundled_models.sh german|nottingham [WORK_DIR]" >&2; exit 2 ;;
 esac
