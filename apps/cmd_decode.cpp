@@ -138,8 +138,9 @@ void run(const DecodeArgs& a) {
     melody.key = *fixed_key;
   } else if (a.key == "estimate") {
     melody.key = estimate_key(melody);
-  } else if (a.key == "auto") {
-    // Reference-transposed encodings (and what a model trained on them generates) are in C major or A
+  } else if (a.key == "auto" && !melody.key) {
+    // A key symbol ("K:D", formats/key_symbol.h) in the song names its key. Without one:
+    // reference-transposed encodings (and what a model trained on them generates) are in C major or A
     // minor: no sharps or flats; the mode is the estimate's.
     Key key;
     key.minor = estimate_key(melody).minor;
@@ -168,11 +169,12 @@ void setup(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--soundfont", args->soundfont, "General MIDI soundfont for .wav/.flac/.ogg")->capture_default_str();
   app->add_option("--velocity", args->velocity, "note-on velocity of every note, 1..127")->check(CLI::Range(1, 127))->capture_default_str();
-  app->add_option("--time-signature", args->time_signature, "N/D, D a power of two")->capture_default_str();
+  app->add_option("--time-signature", args->time_signature, "N/D, D a power of two (a meter symbol \"M:6/8\" in the song wins)")
+      ->capture_default_str();
   app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal)")->capture_default_str();
   app->add_option("--key", args->key,
-                  "key signature: auto (no sharps or flats, C major or A minor as the reference transposes; mode "
-                  "estimated), estimate (estimated from the notes), none, or a kern key such as G, e, B-, f#")
+                  "key signature: auto (the song's key symbol \"K:D\" if it has one, else no sharps or flats, C major or "
+                  "A minor as the reference transposes; mode estimated), estimate (estimated from the notes), none, or a kern key such as G, e, B-, f#")
       ->capture_default_str();
   app->add_option("--song", args->song, "which song of the input to decode, from 1")->check(CLI::PositiveNumber)->capture_default_str();
   app->callback([args]() { run(*args); });

@@ -66,6 +66,7 @@ EncodeOptions model_encode_options(const Model& model) {
     if (p.contains("transpose")) o.transpose = p["transpose"].get<std::string>() == "none" ? TransposeMode::none : TransposeMode::reference;
     if (p.contains("ties")) o.ties = p["ties"].get<std::string>() == "merge" ? TieMode::merge : TieMode::reattack;
     if (p.contains("key_symbol")) o.key_symbol = p["key_symbol"].get<bool>();
+    if (p.contains("meter_symbol")) o.meter_symbol = p["meter_symbol"].get<bool>();
     if (p.contains("barlines")) o.barlines = p["barlines"].get<bool>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("the model's preprocessing options are malformed: ") + e.what());
