@@ -337,6 +337,36 @@ class WriterOracles : public ::testing::Test {
   }
 };
 
+// The committed schema is MusicXML 4.0's and xmllint enforces it: melodist's document validates, the same
+// document with an element only 4.0 defines (<concert-score/> in <defaults>) still validates, and one with
+// a zero <duration> (positive-divisions) or an element 4.0 does not define does not.
+TEST(WriterOraclesXsd, TheSchemaIsMusicXml40AndRejectsWhatItShould) {
+  if (shell("command -v xmllint").status != 0) GTEST_SKIP() << "xmllint is missing (apt-get install libxml2-utils)";
+  ASSERT_NE(read_file(kXsd).find("This file defines the MusicXML 4.0 XSD"), std::string::npos) << kXsd;
+  const Melody m = read_kern_file(MELODIST_FIXTURES_DIR "/writers/pickup_3-4.krn");
+  const std::string doc = write_musicxml(m, {}, "xsd check");
+  ASSERT_NE(doc.find("<score-partwise version=\"4.0\">"), std::string::npos);
+  ASSERT_NE(doc.find("DTD MusicXML 4.0 Partwise"), std::string::npos);
+  const fs::path dir = fs::temp_directory_path() / ("melodist_xsd_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto validates = [&](const std::string& name, const std::string& text) {
+    write_file_atomically((dir / name).string(), text);
+    return shell("xmllint --noout --schema " + quote(kXsd) + " " + quote((dir / name).string())).status == 0;
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string d = doc;
+    const size_t at = d.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return at == std::string::npos ? d : d.replace(at, from.size(), to);
+  };
+  EXPECT_TRUE(validates("melodist.musicxml", doc));
+  EXPECT_TRUE(validates("concert.musicxml", replaced("<part-list>", "<defaults><concert-score /></defaults><part-list>")));
+  const size_t value = doc.find("<duration>") + 10;
+  EXPECT_FALSE(validates("zero.musicxml", doc.substr(0, value) + "0" + doc.substr(doc.find('<', value))));
+  EXPECT_FALSE(validates("unknown.musicxml", replaced("<part-list>", "<not-musicxml /><part-list>")));
+  fs::remove_all(dir);
+}
+
 TEST_F(WriterOracles, TwoHundredGeneratedMelodies) {
   if (!fs::exists(bundled_model_dir())) GTEST_SKIP() << "the bundled model is missing";
   const Model model = load_model(bundled_model_dir());
