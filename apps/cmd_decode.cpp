@@ -71,25 +71,6 @@ melodist::TimeSignature parse_time_signature(const std::string& text) {
   return {std::stoi(text.substr(0, slash)), std::stoi(text.substr(slash + 1))};
 }
 
-// Kern key spelling: "G" G major, "e" E minor, "B-" B-flat major, "f#" F-sharp minor.
-melodist::Key parse_key(const std::string& text) {
-  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // a b c d e f g
-  const char c = text.empty() ? 0 : static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  if (c < 'a' || c > 'g' || text.size() > 3)
-    throw melodist::Error("--key: cannot read \"" + text + "\" (auto, estimate, none, or a key: C, a, G, e, B-, f#)");
-  melodist::Key key;
-  key.minor = std::islower(static_cast<unsigned char>(text[0])) != 0;
-  int pc = kLetter[c - 'a'];
-  for (size_t i = 1; i < text.size(); ++i) {
-    if (text[i] == '#') ++pc;
-    else if (text[i] == '-') --pc;
-    else throw melodist::Error("--key: cannot read \"" + text + "\" (accidentals are # and -)");
-  }
-  key.tonic_pitch_class = ((pc % 12) + 12) % 12;
-  key.spelling = text;
-  return key;
-}
-
 void run(const DecodeArgs& a) {
   using namespace melodist;
   const Rational step = parse_step_option(a.step);
@@ -100,7 +81,7 @@ void run(const DecodeArgs& a) {
   options.soundfont = a.soundfont;
   options.notation.time_signature = parse_time_signature(a.time_signature);
   std::optional<Key> fixed_key;
-  if (a.key != "auto" && a.key != "estimate" && a.key != "none") fixed_key = parse_key(a.key);
+  if (a.key != "auto" && a.key != "estimate" && a.key != "none") fixed_key = parse_key_option(a.key);
 
   // Refuse early, before reading anything, when the output cannot be written.
   const std::filesystem::path out(a.out);

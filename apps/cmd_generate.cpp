@@ -31,11 +31,13 @@ struct GenerateArgs {
   uint64_t seed = 1;
   double bpm = 120.0;
   std::string time_signature;  // empty: 4/4, or the primer file's
+  std::string key;             // empty: the primer file's, else estimated
   std::string out = "melody.mid";
   int program = 0;
   std::string soundfont = melodist::kDefaultSoundfont;
   bool split = false;  // .abc with --num-outputs: one file per tune instead of one tune book
   bool primer_given = false;
+  bool bpm_given = false;
 };
 
 melodist::TimeSignature parse_time_signature(const std::string& text) {
@@ -108,7 +110,10 @@ void run(const GenerateArgs& a) {
   std::optional<melodist::TimeSignature> time_signature;
   if (!a.time_signature.empty()) time_signature = parse_time_signature(a.time_signature);
   if (a.program < 0 || a.program > 127) throw melodist::Error("--program must be 0..127");
-  std::optional<melodist::Melody> primer_song;  // the primer file's meter and barlines start the melody
+  std::optional<melodist::Key> key;
+  if (!a.key.empty()) key = melodist::parse_key_option(a.key);
+  std::optional<melodist::Melody> primer_song;  // the primer file's meter, barlines, key and tempo
+  melodist::EncodedSong primer_encoding;        // its encoding: the transposition the key moves by
 
   const std::string model_dir = melodist::resolve_model_dir(a.model);
   const melodist::Model model = melodist::load_model(model_dir);
@@ -122,6 +127,7 @@ void run(const GenerateArgs& a) {
     melodist::SongReadOptions read;
     read.step = melodist::model_encode_options(model).step;
     primer_song = melodist::read_song_file(a.primer_file, read);
+    primer_encoding = melodist::encode_melody(*primer_song, melodist::model_encode_options(model));
   }
   melodist::primer_ids(model, options.primer);  // unknown symbols, "/" and length: before any work
   const melodist::Rational step = melodist::model_encode_options(model).step;
@@ -129,11 +135,13 @@ void run(const GenerateArgs& a) {
 
   const std::vector<melodist::GeneratedMelody> melodies = melodist::generate_melodies(model, options);
 
-  // Render every output before writing any, so an error leaves nothing half-done. The meter is the
-  // melody's own (the primer file's), else --time-signature, else 4/4; a primer file's pickup is kept.
+  // Render every output before writing any, so an error leaves nothing half-done. Meter and key are the
+  // melody's own (its symbols', else the primer file's), else --time-signature / --key, else 4/4 and the
+  // estimated key; a primer file's pickup is kept. Tempo: --bpm when given, else the primer file's, else 120.
   melodist::SongWriteOptions song;
-  song.notation.bpm = a.bpm;
+  if (a.bpm_given || !primer_song || !primer_song->tempo_bpm) song.notation.bpm = a.bpm;
   song.notation.time_signature = time_signature;
+  song.notation.key = key;
   song.program = a.program;
   song.soundfont = a.soundfont;
   const std::string model_name = fs::path(model_dir).lexically_normal().filename().string();
@@ -142,10 +150,7 @@ void run(const GenerateArgs& a) {
   for (size_t i = 0; i < melodies.size(); ++i) {
     melodist::Melody melody = melodist::decode_symbols(melodies[i].symbols, step);
     if (melody.events.empty()) melody.events.push_back({melodist::kRest, step, false, 0});  // an empty song is one rest
-    if (primer_song) {
-      melody.time_signature = primer_song->time_signature;
-      melody.barlines = primer_song->barlines;
-    }
+    if (primer_song) melodist::adopt_primer_notation(melody, *primer_song, primer_encoding);
     decoded.push_back(std::move(melody));
     titles.push_back(model_name + " seed " + std::to_string(a.seed) +
                      (melodies.size() > 1 ? " melody " + std::to_string(i + 1) : std::string()));
@@ -200,8 +205,10 @@ void setup(CLI::App& root) {
   app->add_option("--num-outputs,-n", args->num_outputs, "melodies to write (run as one batch): NAME-001.EXT, NAME-002.EXT, ...")
       ->capture_default_str();
   app->add_option("--seed", args->seed, "random seed; the same seed gives the same files")->check(melodist::cli::seed_range())->capture_default_str();
-  app->add_option("--bpm", args->bpm, "tempo of the output file (quarter notes per minute)")->capture_default_str();
+  CLI::Option* bpm = app->add_option("--bpm", args->bpm, "tempo of the output file (quarter notes per minute); default the primer file's, else 120")
+                         ->capture_default_str();
   app->add_option("--time-signature", args->time_signature, "meter written when the melody has none of its own (the primer file's); default 4/4");
+  app->add_option("--key", args->key, "key written when the melody has none of its own (the primer file's), in kern spelling: C, a, G, e, B-, f#; default the estimated key");
   app->add_option("--program", args->program, "General MIDI program for .mid and audio (0 piano, 73 flute, 110 fiddle)")->capture_default_str();
   app->add_option("--soundfont", args->soundfont, "General MIDI soundfont for .wav/.flac/.ogg")->capture_default_str();
   app->add_flag("--split", args->split, ".abc with --num-outputs: one file per tune (NAME-001.abc ...) instead of one tune book");
@@ -209,8 +216,9 @@ void setup(CLI::App& root) {
                   "output file by extension: .mid/.midi, .abc, .musicxml, .mxl, .krn, .wav, .flac, .ogg, or .txt (text "
                   "encoding); - prints the encoding")
       ->capture_default_str();
-  app->callback([args, primer] {
+  app->callback([args, primer, bpm] {
     args->primer_given = primer->count() > 0;
+    args->bpm_given = bpm->count() > 0;
     run(*args);
   });
 }

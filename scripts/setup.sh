@@ -16,7 +16,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev libssl-dev
   pybind11-dev python3-pybind11 python3-dev   # the Python module (python/)
-  libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
+  libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev libogg-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
 )
 # What only the tests need (independent oracles).
 test_packages=(
