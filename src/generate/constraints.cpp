@@ -115,7 +115,10 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
       allow([&](const Symbol& y) { return y.kind == meter && (!need_bars || y.bar_steps > 0); });
       if (std::find(out.begin(), out.end(), 1) != out.end()) return;
     }
-    return allow([](const Symbol& y) { return y.kind == pitch || y.kind == rest; });
+    // A "|" before the first note says the song starts on a bar (23% of the Essen songs): allowed once,
+    // unless a pickup was asked for.
+    const bool lead_bar = has_bar_ && s.last_bar < 0 && (options_.bars == 0 || options_.pickup_steps == 0);
+    return allow([&](const Symbol& y) { return y.kind == pitch || y.kind == rest || (lead_bar && y.kind == bar); });
   }
   const int64_t t = s.time;
   const bool barred = s.last_bar == t;  // a "|" stands at this time already

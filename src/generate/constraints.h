@@ -7,8 +7,9 @@
 //
 // The rules, over the melody's time t in steps (primer included; "|", "K:", "M:" take no time):
 //  - header: before the first note or rest, a model with key symbols first gives ONE key symbol, a
-//    model with meter symbols then ONE meter symbol (--key and --meter put them in the primer), then a
-//    note or rest ("_" holds nothing and "/" is no song); key and meter symbols are never drawn later;
+//    model with meter symbols then ONE meter symbol (--key and --meter put them in the primer), then
+//    perhaps one "|" (the song starts on a bar; not with a pickup), then a note or rest ("_" holds
+//    nothing and "/" is no song); key and meter symbols are never drawn later;
 //  - bars (`bars` > 0): with the bar length L = meter x 4 quarters / step and the pickup P steps, the
 //    bar lines fall at P (when P > 0), P + L, ..., P + (N-1) L; at each the barline symbol "|" is
 //    forced (when the model has one) and it is forbidden elsewhere; the end "/" is forbidden before
