@@ -89,13 +89,19 @@ PYBIND11_MODULE(melodist, m) {
       .def_readonly("val_loss", &api::Epoch::val_loss)
       .def_readonly("val_accuracy", &api::Epoch::val_accuracy)
       .def_readonly("elapsed", &api::Epoch::elapsed);
-  m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs) {
+  m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs, bool transpose,
+                         bool key_symbol, bool meter_symbol, bool barlines) {
           api::PreprocessOptions o;
           o.step = step;
           o.jobs = jobs;
+          o.transpose = transpose;
+          o.key_symbol = key_symbol;
+          o.meter_symbol = meter_symbol;
+          o.barlines = barlines;
           py::gil_scoped_release release;
           return api::preprocess(inputs, out, o).line;
-        }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0,
+        }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0, py::arg("transpose") = true,
+        py::arg("key_symbol") = false, py::arg("meter_symbol") = false, py::arg("barlines") = false,
         "Song files/folders -> a dataset folder; returns the summary line");
   // progress(epoch) runs on the training thread; pybind11 takes the GIL for each call.
   m.def("train", [](const std::string& data, const std::string& out, int hidden, int layers, int epochs, uint64_t seed,

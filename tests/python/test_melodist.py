@@ -56,8 +56,10 @@ def test_generate_controls_as_the_cli(tmp_path):
     """key/meter/bars/end_on on a tiny model with key, meter and barline symbols: the same bytes as
     `melodist generate --key D --meter 3/4 --bars 4 --end-on-tonic`, and the melodies obey."""
     train = os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "meter", "train")
-    subprocess.run([CLI, "preprocess", train, "--out", str(tmp_path / "d"), "--key-symbol", "--meter-symbol", "--barlines",
+    subprocess.run([CLI, "preprocess", train, "--out", str(tmp_path / "cli-d"), "--key-symbol", "--meter-symbol", "--barlines",
                     "--transpose", "none"], check=True, capture_output=True)
+    melodist.preprocess([train], str(tmp_path / "d"), transpose=False, key_symbol=True, meter_symbol=True, barlines=True)
+    assert (tmp_path / "d" / "songs.txt").read_bytes() == (tmp_path / "cli-d" / "songs.txt").read_bytes()
     subprocess.run([CLI, "train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "m"), "--hidden", "16", "--epochs", "5",
                     "--batch", "4", "--threads", "1", "--val-every", "3"], check=True, capture_output=True)
     subprocess.run([CLI, "generate", "--model", str(tmp_path / "m"), "--key", "D", "--meter", "3/4", "--bars", "4", "--end-on-tonic",
