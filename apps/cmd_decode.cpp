@@ -155,7 +155,7 @@ void setup(CLI::App& root) {
   app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal)")->capture_default_str();
   app->add_option("--key", args->key,
                   "key signature: auto (the song's key symbol \"K:D\" if it has one, else no sharps or flats, C major or "
-                  "A minor as the reference transposes; mode estimated), estimate (estimated from the notes), none, or a kern key such as G, e, B-, f#")
+                  "A minor as the reference transposes; mode estimated), estimate (estimated from the notes), none, or a key such as G, Em, Bb, F#m (or in kern spelling: e, B-, f#)")
       ->capture_default_str();
   app->add_option("--song", args->song, "which song of the input to decode, from 1")->check(CLI::PositiveNumber)->capture_default_str();
   app->callback([args]() { run(*args); });

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
 
     melodist::api::GenerationOptions options;
     options.key = "D major";  // the model composes in C major / A minor; transposed to D
-    options.bars = 4;         // at most 4 bars of 4/4
+    options.bars = 4;         // exactly 4 bars of 4/4
     options.seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 7;
     const melodist::api::Melody melody = model.generate(options).front();
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "formats/abc_writer.h"
+#include "formats/key_symbol.h"
 #include "formats/kern_writer.h"
 #include "formats/midi_writer.h"
 #include "formats/musicxml_writer.h"
@@ -91,10 +92,11 @@ void write_song_file(const std::string& path, const Melody& melody, const SongWr
 }
 
 Key parse_key_option(const std::string& text, const std::string& option) {
+  if (std::optional<Key> named = parse_key_name(text)) return *named;  // G, Em, Bb, F#m (as --key of generate)
   static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // a b c d e f g
   const char c = text.empty() ? 0 : static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   if (c < 'a' || c > 'g' || text.size() > 3)
-    throw Error(option + ": cannot read \"" + text + "\" (auto, estimate, none, or a key: C, a, G, e, B-, f#)");
+    throw Error(option + ": cannot read \"" + text + "\" (a key such as G, Em, Bb, F#m, or in kern spelling C, a, B-, f#)");
   Key key;
   key.minor = std::islower(static_cast<unsigned char>(text[0])) != 0;
   int pc = kLetter[c - 'a'];

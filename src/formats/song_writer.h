@@ -30,8 +30,9 @@ std::string song_bytes(const std::string& path, const Melody& melody, const Song
 // check_output_path, song_bytes, then an atomic write (util/atomic_file.h); errors name the path.
 void write_song_file(const std::string& path, const Melody& melody, const SongWriteOptions& options);
 
-// A key option in kern spelling ("G" G major, "e" E minor, "B-" B-flat major, "f#" F-sharp minor), as
-// `decode --key` and `generate --key` take it. Throws melodist::Error naming `option`.
+// A key option of `decode --key` and `convert --key`: as ABC names keys ("G", "Em", "Bb", "F#m", as
+// `generate --key` takes them), or in kern spelling ("e" E minor, "B-" B-flat major, "f#" F-sharp minor).
+// Throws melodist::Error naming `option`.
 Key parse_key_option(const std::string& text, const std::string& option = "--key");
 
 // The notation a primer file gives a generated melody (issue 15: the meter, key and tempo come from the
