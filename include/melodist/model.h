@@ -34,8 +34,8 @@ struct GenerationOptions {
   // Musical controls (empty / 0 = off), as `melodist generate --key --meter --bars --pickup --end-on`.
   // key ("D", "Em", "Bb", "D major", "e minor"): a model with key symbols is primed with it (a model
   // trained with --transpose reference in C / Am, its output then transposed); a model without key
-  // symbols (the bundled one) composes in C major / A minor and its result is transposed to the key's
-  // signature, the nearer octave, the mode being the model's choice.
+  // symbols composes in C major / A minor and its result is transposed to the key's signature, the
+  // nearer octave, the mode being the model's choice.
   // meter: a model with meter symbols is primed with it (one that has never seen it refuses); else it
   // is the bar length of `bars` and the written meter. Unset: the model's own meter symbol, else 4/4.
   // bars: exactly that many whole bars after the pickup (constrained decoding; the log-likelihood is
