@@ -195,7 +195,9 @@ TEST_F(Controls, WholeBarsWithoutBars) {
     ASSERT_NE(at, std::string::npos) << r.out;
     const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
     if (line.find("ended by the model") != std::string::npos) {
-      if (!back.barlines.empty()) EXPECT_EQ(length - back.barlines.back(), bar) << line << ": the last bar is whole";
+      if (!back.barlines.empty()) {
+        EXPECT_EQ(length - back.barlines.back(), bar) << line << ": the last bar is whole";
+      }
       ++ended;
     }
   }
