@@ -13,6 +13,7 @@
 #include <string>
 
 #include "formats/song_file.h"
+#include "nn/model.h"
 #include "run_binary.h"
 #include "util/atomic_file.h"
 #include "util/rational.h"
@@ -245,12 +246,14 @@ TEST_F(Controls, BadInputIsOneLineAndWritesNothing) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(fs::exists(out)) << b.message;
   }
-  // A model without key and meter symbols (the bundled one) refuses them, saying how to train one.
-  auto r = melodist({"generate", "--key", "D", "--out", out});
+  // A model without key and meter symbols refuses them, saying how to train one.
+  const fs::path plain = fs::path(out).parent_path() / "plain-model";
+  save_model(make_model(ModelConfig{5, 8, 1}, {"/", "_", "r", "60", "62"}, 3), plain.string());
+  auto r = melodist({"generate", "--model", plain.string(), "--key", "D", "--out", out});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--key D: the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`"),
             std::string::npos) << r.err;
-  r = melodist({"generate", "--meter", "6/8", "--out", out});
+  r = melodist({"generate", "--model", plain.string(), "--meter", "6/8", "--out", out});
   EXPECT_NE(r.err.find("the model has no meter symbols; train one on data made with `melodist preprocess --meter-symbol`"),
             std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));

@@ -211,7 +211,7 @@ TEST_F(Writers, GenerateWritesATuneBookAndDecodeWritesEveryFormat) {
   Shell r = shell(m + " generate --seed 5 --num-outputs 3 --steps 64 --out " + quote(path("book.abc")));
   ASSERT_EQ(r.status, 0) << r.out;
   const std::string book = read_file(path("book.abc"));
-  EXPECT_EQ(book.rfind("X:1\nT:essen-german seed 5 melody 1\nM:4/4\n", 0), 0u) << book;
+  EXPECT_EQ(book.rfind("X:1\nT:essen-german seed 5 melody 1\nM:", 0), 0u) << book;  // the meter the model chose
   EXPECT_NE(book.find("\n\nX:2\nT:essen-german seed 5 melody 2\n"), std::string::npos) << book;
   EXPECT_NE(book.find("\n\nX:3\n"), std::string::npos) << book;
   EXPECT_FALSE(fs::exists(path("book-001.abc")));

@@ -7,7 +7,7 @@ import melodist
 
 out = sys.argv[1] if len(sys.argv) > 1 else "."
 model = melodist.bundled()
-melody = model.generate(bars=8, seed=11)[0]  # in the model's C major / A minor, so it can be scored
+melody = model.generate(key="G", meter="3/4", bars=8, seed=11)[0]  # 8 bars of 3/4 in G major
 path = os.path.join(out, "tune.mid")
 melody.write(path)
 nats = model.score(melody)

@@ -71,8 +71,10 @@ mv "$prefix" moved
 "$tmp/moved/bin/melodist" --version | tee version.txt
 grep -q "^revision " version.txt && grep -q "^BLAS OpenBLAS" version.txt || fail "--version lacks the revision or the BLAS"
 # The revision is the one the binary was built from (read at build time, not at configure time).
-if rev=$(git -C "$src" describe --always --dirty --abbrev=12 2> /dev/null); then
-  grep -qx "revision $rev" version.txt || fail "--version names another revision than the tree's $rev"
+# (Uncommitted edits are left out of the comparison: "-dirty" depends on edits made after the build.)
+if rev=$(git -C "$src" describe --always --abbrev=12 2> /dev/null); then
+  grep -Eqx "revision $rev(-dirty)?" version.txt ||
+    fail "--version names another revision than the tree's $rev (a build older than HEAD? rebuild)"
 fi
 "$tmp/moved/bin/melodist" generate --seed 7 --out installed.mid
 "$build/melodist" generate --seed 7 --out built.mid
