@@ -50,7 +50,9 @@ int int_field(const json& body, const char* field, int def, int lo, int hi) {
   const json& v = body[field];
   if (!v.is_number_integer()) bad(field, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
   const int64_t x = v.get<int64_t>();
-  if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(hi) : (x < lo || x > hi))
+  const bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(hi) && (lo <= 0 || v.get<uint64_t>() >= uint64_t(lo))
+                                              : x >= lo && x <= hi;
+  if (!in_range)
     bad(field, "must be from " + std::to_string(lo) + " to " + std::to_string(hi));
   return static_cast<int>(x);
 }

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <httplib.h>
@@ -15,6 +14,7 @@
 #include "formats/text_encoding.h"
 #include "serve/assets.h"
 #include "serve/compose.h"
+#include "serve/gate.h"
 #include "util/error.h"
 
 namespace melodist::serve {
@@ -22,34 +22,6 @@ namespace melodist::serve {
 using nlohmann::json;
 
 namespace {
-
-// At most `running` compositions at once and `waiting` queued for a slot; enter() is false beyond that.
-class Gate {
- public:
-  Gate(int running, int waiting) : max_running_(running), max_waiting_(waiting) {}
-  bool enter() {
-    std::unique_lock lock(mutex_);
-    if (running_ >= max_running_) {
-      if (waiting_ >= max_waiting_) return false;
-      ++waiting_;
-      cv_.wait(lock, [&] { return running_ < max_running_; });
-      --waiting_;
-    }
-    ++running_;
-    return true;
-  }
-  void leave() {
-    std::lock_guard lock(mutex_);
-    --running_;
-    cv_.notify_one();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int running_ = 0, waiting_ = 0;
-  const int max_running_, max_waiting_;
-};
 
 // An uploaded song, written where only the server chooses: a mkstemps file in the server's own 0700
 // folder, removed when this goes out of scope. The readers take a path (formats/song_file.h), so the
@@ -153,7 +125,7 @@ struct Server::Impl {
   std::vector<ServedModel> models;
   History history;
   httplib::Server http;
-  Gate gate;
+  ComposeGate gate;
   std::string upload_dir;
   int port = 0;
   std::vector<std::string> allowed_hosts;  // "host:port" values of the Host header
