@@ -17,7 +17,7 @@ packages=(
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev libssl-dev
   pybind11-dev python3-pybind11 python3-dev   # the Python module (python/)
   libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
-  libcpp-httplib-dev libsqlite3-dev sqlite3 nodejs npm   # melodist serve: HTTP server, history; npm ci puts abcjs in web/
+  libcpp-httplib-dev libsqlite3-dev sqlite3 nodejs   # melodist serve: HTTP server, history; node for npm ci (abcjs in web/)
 )
 # What only the tests need (independent oracles).
 test_packages=(
@@ -41,6 +41,8 @@ for arg in "$@"; do
   esac
 done
 
+# Debian's nodejs has npm as its own package; a NodeSource nodejs carries npm itself (and conflicts with it).
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
