@@ -52,7 +52,7 @@ void setup(CLI::App& root) {
     running_server = &server;
     std::signal(SIGINT, stop_on_signal);
     std::signal(SIGTERM, stop_on_signal);
-    if (*open) open_browser(server.url());
+    if (*open) open_browser(server.url() + (o->token.empty() ? "" : "#token=" + o->token));  // the page keeps it for the tab
     server.run();
     running_server = nullptr;
   });

@@ -47,6 +47,7 @@ double percentile(std::vector<double> v, double p) {
 struct Outcome {
   std::vector<double> ms;
   int errors = 0, mismatches = 0;
+  std::string first_error;
 };
 
 // `clients` threads, each making `per_client` requests with seeds base + client * per_client + i;
@@ -66,6 +67,7 @@ Outcome hammer(int port, int clients, int per_client, uint64_t base, const std::
         o.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         if (!r || r->status != 200) {
           ++o.errors;
+          if (o.first_error.empty()) o.first_error = r ? "HTTP " + std::to_string(r->status) + " " + r->body : httplib::to_string(r.error());
           continue;
         }
         if (expected && json::parse(r->body)["tunes"][0]["symbols"].get<std::string>() != (*expected)[index]) ++o.mismatches;
@@ -77,7 +79,9 @@ Outcome hammer(int port, int clients, int per_client, uint64_t base, const std::
     all.ms.insert(all.ms.end(), o.ms.begin(), o.ms.end());
     all.errors += o.errors;
     all.mismatches += o.mismatches;
+    if (all.first_error.empty()) all.first_error = o.first_error;
   }
+  if (!all.first_error.empty()) std::printf("        first error: %s\n", all.first_error.c_str());
   return all;
 }
 

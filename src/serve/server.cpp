@@ -1,6 +1,7 @@
 #include "serve/server.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -129,6 +130,7 @@ struct Server::Impl {
   std::string upload_dir;
   int port = 0;
   std::vector<std::string> allowed_hosts;  // "host:port" values of the Host header
+  int listen_socket = -1;
 
   Impl(const ServeOptions& o, std::vector<ServedModel> m)
       : options(o), models(std::move(m)), history(o.history), gate(o.max_concurrent, o.max_queue) {}
@@ -348,6 +350,13 @@ Server::Server(const ServeOptions& o) {
   httplib::Server& http = impl_->http;
   const int threads = o.threads > 0 ? o.threads : o.max_concurrent + o.max_queue + 4;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // Debian's compiled cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG): dozens of clients
+  // connecting at once overflow it (SYN retries, reset connections). The listening socket passes through
+  // here before bind; bind() listens on it again with a longer queue (Linux updates the backlog).
+  http.set_socket_options([this](int sock) {
+    httplib::default_socket_options(sock);
+    impl_->listen_socket = sock;
+  });
   http.set_payload_max_length(o.max_body);
   http.set_read_timeout(o.timeout_seconds, 0);
   http.set_write_timeout(o.timeout_seconds, 0);
@@ -380,6 +389,7 @@ int Server::bind() {
   if (s.options.port == 0) s.port = s.http.bind_to_any_port(s.options.host);
   else s.port = s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port : -1;
   if (s.port <= 0) throw Error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + " (in use, or not an address of this machine)");
+  if (s.listen_socket >= 0) ::listen(s.listen_socket, 1024);
   const std::string port = ":" + std::to_string(s.port);
   const std::string bound = s.options.host.find(':') != std::string::npos ? "[" + s.options.host + "]" : s.options.host;
   s.allowed_hosts = {bound + port, "localhost" + port, "127.0.0.1" + port};
