@@ -110,9 +110,7 @@ void run(const GenerateArgs& a) {
   if (a.program < 0 || a.program > 127) throw melodist::Error("--program must be 0..127");
   std::optional<melodist::Melody> primer_song;  // the primer file's meter and barlines start the melody
 
-  const std::string model_dir = a.model.empty() ? melodist::bundled_model_dir() : a.model;
-  if (a.model.empty() && !fs::exists(model_dir))
-    throw melodist::Error("the bundled model is missing (" + model_dir + "); give --model MODEL_DIR");
+  const std::string model_dir = melodist::resolve_model_dir(a.model);
   const melodist::Model model = melodist::load_model(model_dir);
 
   if (a.primer_given) {
@@ -190,7 +188,7 @@ void setup(CLI::App& root) {
       "generate",
       "Compose melodies: the model reads 64 \"/\" start symbols and the primer, then adds one symbol per step until it "
       "chooses \"/\" (end of song) or --steps is reached");
-  app->add_option("--model,-m", args->model, "model folder (default: the bundled model, models/essen-german)");
+  app->add_option("--model,-m", args->model, "model folder, or a bundled model's name (default: the bundled essen-german)");
   CLI::Option* primer = app->add_option("--primer", args->primer, "start of the melody in the text encoding, e.g. \"67 _ 67 _ 67 _ _ 65 64 _\"");
   app->add_option("--primer-file", args->primer_file, "start of the melody from a .krn or .mid song, preprocessed as for training");
   app->add_option("--steps", args->steps, "symbols to generate at most, up to 1,000,000 (a symbol is a 16th note by default); progress is shown when it takes over a second")->capture_default_str();

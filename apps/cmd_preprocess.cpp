@@ -23,6 +23,7 @@ struct PreprocessArgs {
   int jobs = 0;
   bool strict = false;
   bool quiet = false;
+  std::string exclude, include;
   int track = -1;    // MIDI input: MTrk chunk from 0, -1 automatic
   int channel = -1;  // MIDI input: 0..15, -1 automatic (non-drum)
   int part = 0;      // MusicXML: 1-based, 0 the first
@@ -46,6 +47,8 @@ void run(const PreprocessArgs& a) {
   options.jobs = a.jobs;
   options.strict = a.strict;
   options.progress = !a.quiet;
+  options.exclude_list = a.exclude;
+  options.include_list = a.include;
   melodist::Dataset dataset = melodist::run_preprocess(a.inputs, a.out, options);
   std::printf("%s\n", melodist::summary_line(dataset).c_str());
 }
@@ -67,6 +70,13 @@ void setup(CLI::App& root) {
       ->capture_default_str();
   app->add_flag("--strict", args->strict, "a malformed file is fatal (default: reported in the manifest and skipped)");
   app->add_flag("--quiet,-q", args->quiet, "no progress line");
+  app->add_option("--exclude", args->exclude,
+                  "leave out the songs named in this file (one path, or FILE.abc#X, per line; '#' comments): held-out "
+                  "songs and their copies; the manifest lists them as excluded")
+      ->check(CLI::ExistingFile);
+  app->add_option("--include", args->include,
+                  "keep only the songs named in this file (same form as --exclude): a held-out set to evaluate on")
+      ->check(CLI::ExistingFile);
   app->add_option("--track", args->track,
                   "MIDI input: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));

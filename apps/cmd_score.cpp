@@ -32,9 +32,7 @@ void run(const ScoreArgs& a) {
   namespace fs = std::filesystem;
   if (a.text_given == !a.file.empty()) throw melodist::Error("give the melody either with --text \"...\" or as FILE, not both or neither");
   if (!a.file.empty() && !fs::exists(a.file)) throw melodist::file_error(a.file, 0, "no such file");
-  const std::string model_dir = a.model.empty() ? melodist::bundled_model_dir() : a.model;
-  if (a.model.empty() && !fs::exists(model_dir))
-    throw melodist::Error("the bundled model is missing (" + model_dir + "); give --model MODEL_DIR");
+  const std::string model_dir = melodist::resolve_model_dir(a.model);
   const melodist::Model model = melodist::load_model(model_dir);
 
   std::vector<std::string> symbols;
@@ -93,7 +91,7 @@ void setup(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "score", "Log-likelihood of a melody under a model, exactly as validation loss: 64 \"/\" start symbols, then every "
                "symbol of the melody (and a final \"/\" when the text ends with one) scored in nats");
-  app->add_option("--model,-m", args->model, "model folder (default: the bundled model)");
+  app->add_option("--model,-m", args->model, "model folder, or a bundled model's name (default: the bundled essen-german)");
   CLI::Option* text = app->add_option("--text", args->text, "the melody in the text encoding");
   app->add_option("FILE", args->file, "a text file with the encoding, or a .krn/.mid song (preprocessed as for training)");
   app->add_flag("--per-step", args->per_step, "also print the nats of every step");

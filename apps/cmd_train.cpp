@@ -17,6 +17,7 @@ struct TrainArgs {
   std::string windows = "songs";
   CLI::Option* hidden = nullptr;
   CLI::Option* layers = nullptr;
+  std::vector<std::string> about;  // KEY=VALUE
 };
 
 // The command line as typed (Linux: /proc/self/cmdline), recorded in the model's metadata.
@@ -36,6 +37,12 @@ std::string command_line() {
     if (end == std::string::npos) end = raw.size();
     std::string arg = raw.substr(start, end - start);
     if (first) arg = "melodist";  // not the build path
+    // Quoted as a POSIX shell reads it back when it holds anything but plain characters.
+    if (arg.empty() || arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:@%") != std::string::npos) {
+      std::string quoted = "'";
+      for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      arg = quoted + "'";
+    }
     out += (out.empty() ? "" : " ") + arg;
     first = false;
     start = end + 1;
@@ -47,6 +54,11 @@ void run_train(TrainArgs& a) {
   a.options.objective = melodist::parse_objective(a.objective);
   a.options.windows = melodist::parse_window_mode(a.windows);
   a.options.command_line = command_line();
+  for (const std::string& kv : a.about) {
+    const size_t eq = kv.find('=');
+    if (eq == 0 || eq == std::string::npos) throw melodist::Error("--about " + kv + ": expected KEY=VALUE");
+    a.options.about.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
   // With --init (or --resume) the network's shape comes from the model (or the checkpoint) unless given.
   if (!a.options.init_model_dir.empty() || a.options.resume) {
     if (a.hidden->count() == 0) a.options.hidden = 0;
@@ -89,6 +101,9 @@ void setup_train(CLI::App& root) {
                   "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches "
                   "(and key symbol) in the vocabulary (0: off; for datasets preprocessed with --transpose none); validation songs are never shifted")
       ->capture_default_str();
+  app->add_option("--about", args->about,
+                  "KEY=VALUE, repeatable: a fact stored in the model's metadata \"about\" (corpus=..., licence=...), shown by "
+                  "`melodist serve`");
   app->add_option("--objective", args->objective,
                   "all: predict every next symbol of each window; last: only the symbol after it (the reference)")
       ->capture_default_str();

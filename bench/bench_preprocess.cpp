@@ -26,24 +26,31 @@ size_t corpus_bytes() {
   return bytes;
 }
 
-void BM_PreprocessDeutschl(benchmark::State& state) {
-  if (!fs::exists(kDeutschl)) {
-    state.SkipWithError("shared data not found (MELODIST_SHARED_DIR)");
-    return;
-  }
+// The whole pipeline as the CLI runs it on CORPUS with --jobs state.range(0); returns the songs read.
+size_t preprocess_corpus(benchmark::State& state, const std::string& corpus, const std::string& out_name) {
   melodist::PreprocessOptions options;
   options.encode.durations = melodist::reference_durations();
   options.jobs = static_cast<int>(state.range(0));
   options.progress = false;
-  std::string out = (fs::temp_directory_path() / "melodist-bench-preprocess").string();
-  size_t bytes = corpus_bytes(), songs = 0;
+  const std::string out = (fs::temp_directory_path() / out_name).string();
+  size_t songs = 0;
   for (auto _ : state) {
-    melodist::Dataset d = melodist::run_preprocess({kDeutschl}, out, options);
+    melodist::Dataset d = melodist::run_preprocess({corpus}, out, options);
     songs = d.files.size();
     benchmark::DoNotOptimize(d.steps);
   }
   fs::remove_all(out);
   state.counters["songs/s"] = benchmark::Counter(static_cast<double>(songs), benchmark::Counter::kIsIterationInvariantRate);
+  return songs;
+}
+
+void BM_PreprocessDeutschl(benchmark::State& state) {
+  if (!fs::exists(kDeutschl)) {
+    state.SkipWithError("shared data not found (MELODIST_SHARED_DIR)");
+    return;
+  }
+  const size_t bytes = corpus_bytes();
+  const size_t songs = preprocess_corpus(state, kDeutschl, "melodist-bench-preprocess");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
   state.SetLabel(std::to_string(songs) + " files, " + std::to_string(bytes / 1000) + " kB");
 }
@@ -58,20 +65,7 @@ void BM_PreprocessNottingham(benchmark::State& state) {
     state.SkipWithError("shared data not found (MELODIST_SHARED_DIR)");
     return;
   }
-  melodist::PreprocessOptions options;
-  options.encode.durations = melodist::reference_durations();
-  options.jobs = static_cast<int>(state.range(0));
-  options.progress = false;
-  std::string out = (fs::temp_directory_path() / "melodist-bench-preprocess-abc").string();
-  size_t songs = 0;
-  for (auto _ : state) {
-    melodist::Dataset d = melodist::run_preprocess({kNottingham}, out, options);
-    songs = d.files.size();
-    benchmark::DoNotOptimize(d.steps);
-  }
-  fs::remove_all(out);
-  state.counters["songs/s"] = benchmark::Counter(static_cast<double>(songs), benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(std::to_string(songs) + " tunes");
+  state.SetLabel(std::to_string(preprocess_corpus(state, kNottingham, "melodist-bench-preprocess-abc")) + " tunes");
 }
 BENCHMARK(BM_PreprocessNottingham)->ArgName("jobs")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -91,6 +91,6 @@ PYBIND11_MODULE(melodist, m) {
         }, py::arg("data"), py::arg("out"), py::arg("hidden") = 256, py::arg("layers") = 1, py::arg("epochs") = 70,
         py::arg("seed") = 1, py::arg("threads") = 0, py::arg("progress") = nullptr,
         "Trains a model folder from a dataset folder; returns the best validation loss (nats per symbol)");
-  m.def("bundled", &api::Model::bundled, "The bundled model (essen-german)");
+  m.def("bundled", &api::Model::bundled, py::arg("name") = "essen-german", "A bundled model by name (default essen-german)");
   m.def("read", [](const std::string& path) { return api::read_song(path); }, py::arg("path"));
 }

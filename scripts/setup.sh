@@ -26,7 +26,7 @@ test_packages=(
   musescore3                        # MusicXML oracle (tests/test_musicxml_musescore)
   chromium                          # headless screenshot of `plot` output in tests/test_plot; tests/web (serve page)
   abcm2ps musescore3 libxml2-utils sox   # the writers' oracles: typesetting, MusicXML import, XSD, audio stats
-  python3-pytest                    # tests/python
+  python3-pytest python3-matplotlib # tests/python, and the plot of examples/python/compose_and_score.py
   man-db groff-base                 # tests/install: the generated man page renders without warnings
 )
 peer_packages=(python3-torch libopenblas0-openmp libblis-dev hyperfine)

@@ -90,6 +90,21 @@ TEST_F(GenerateCli, SameSeedSameBytes) {
   EXPECT_NE(a.out.find("log-likelihood"), std::string::npos) << a.out;
 }
 
+// `--model NAME` names a bundled model; a bare name that is no bundled model lists where it was looked for.
+TEST_F(GenerateCli, ModelByBundledName) {
+  if (!fs::exists(fs::path(bundled_model_dir()) / kModelFileName)) GTEST_SKIP() << "no bundled model at " << bundled_model_dir();
+  CliRun a = run("generate --steps 40 --seed 5 --out " + out("default.mid"));
+  ASSERT_EQ(a.status, 0) << a.err;
+  CliRun b = run("generate --model essen-german --steps 40 --seed 5 --out " + out("named.mid"));
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_EQ(read_file((dir / "out/default.mid").string()), read_file((dir / "out/named.mid").string()));
+  CliRun c = run("generate --model no-such-model --steps 40 --out " + out("none.mid"));
+  EXPECT_EQ(c.status, 1);
+  EXPECT_NE(c.err.find("the bundled model no-such-model is not installed (searched "), std::string::npos) << c.err;
+  EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+  EXPECT_FALSE(fs::exists(dir / "out/none.mid"));
+}
+
 TEST_F(GenerateCli, NumOutputsTextAndPrimer) {
   CliRun r = run("generate " + m() + " --steps 40 -n 3 --seed 2 --temperature 0.8 --top-k 4 --top-p 0.9 --primer '60 _ 62 _' --out " +
               out("song.txt"));

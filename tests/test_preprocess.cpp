@@ -135,6 +135,54 @@ TEST(Preprocess, KeySymbolsStartEachSongAndAll24AreInTheMapping) {
   EXPECT_FALSE(load_json(t.out() + "/manifest.json")["options"].contains("key_symbol"));
 }
 
+// --exclude: a listed song (spelled through "..", and an ABC tune by FILE#X) is neither in songs.txt nor
+// in the vocabulary, the manifest lists it as excluded; --include keeps only the listed ones; a name that
+// is no song of the inputs is an error naming the list and line, and nothing is written.
+TEST(Preprocess, ExcludeListLeavesSongsOutAndNamesUnknownOnes) {
+  TempDir t("exclude");
+  t.copy("key-C-major");
+  const std::string minor = t.copy("key-A-minor", "sub");
+  fs::copy_file(std::string(MELODIST_FIXTURES_DIR) + "/abc/two-tunes.abc", t.path / "in" / "two-tunes.abc");
+  const fs::path list = t.path / "exclude.txt";
+  std::ofstream(list) << "# held out\n" << (t.path / "in" / "sub" / ".." / "sub" / "key-A-minor.krn").string() << "\n\n"
+                      << (t.path / "in" / "two-tunes.abc").string() << "#2\n";
+  PreprocessOptions o = quiet();
+  o.exclude_list = list.string();
+  Dataset d = run_preprocess({t.in()}, t.out(), o);
+  EXPECT_EQ(d.excluded, 2u);
+  EXPECT_EQ(summary_line(d).substr(0, 34), "accepted 2 of 4 songs (2 excluded)");
+  EXPECT_EQ(read_file(t.out() + "/songs.txt").find("69"), std::string::npos);  // A minor's tonic: not there
+  auto m = load_json(t.out() + "/manifest.json");
+  EXPECT_EQ(m["totals"]["excluded"], 2);
+  EXPECT_EQ(m["totals"]["rejected"], 0);
+  EXPECT_EQ(m["options"]["exclude"], list.string());
+  std::set<std::string> excluded;
+  for (const auto& f : m["files"])
+    if (f["status"] == "excluded") excluded.insert(fs::path(f["path"].get<std::string>()).filename().string());
+  EXPECT_EQ(excluded, (std::set<std::string>{"key-A-minor.krn", "two-tunes.abc#2"}));
+
+  // --include with the same list keeps exactly the two songs --exclude left out.
+  PreprocessOptions only = quiet();
+  only.include_list = list.string();
+  Dataset kept = run_preprocess({t.in()}, (t.path / "kept").string(), only);
+  EXPECT_EQ(kept.accepted, 2u);
+  EXPECT_EQ(kept.excluded, 2u);
+  std::set<std::string> accepted;
+  for (const auto& f : kept.files)
+    if (f.accepted) accepted.insert(fs::path(f.path).filename().string());
+  EXPECT_EQ(accepted, excluded);
+
+  std::ofstream(list, std::ios::app) << (t.path / "in" / "missing.krn").string() << "\n";
+  try {
+    run_preprocess({t.in()}, (t.path / "out2").string(), o);
+    FAIL() << "an unknown name was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(list.string() + ":5: ", 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is not a song of the inputs"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(t.path / "out2"));
+}
+
 TEST(Preprocess, DelimiterLengthZeroJoinsSongsWithOneSpace) {
   TempDir t("nodelim");
   t.copy("key-C-major");

@@ -100,7 +100,7 @@ TEST(Train, ForeignModelFolderIsAClearError) {
 
 TEST(Train, WritesModelMetricsAndCheckpoint) {
   fs::path m = scratch("basic");
-  CliRun r = run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 3");
+  CliRun r = run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 3 --about 'corpus=tiny fixture' --about licence=CC0");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("val loss"), std::string::npos);
   EXPECT_NE(r.err.find("perplexity"), std::string::npos);
@@ -121,12 +121,15 @@ TEST(Train, WritesModelMetricsAndCheckpoint) {
   EXPECT_TRUE(fs::exists(m / "mapping.json"));
   EXPECT_EQ(model.metadata["validation"]["every"], 5);
   EXPECT_EQ(model.metadata["source"], "melodist train");
-  EXPECT_NE(model.metadata["command"].get<std::string>().find("--epochs 3"), std::string::npos);
+  EXPECT_NE(model.metadata["command"].get<std::string>().find("--epochs 3 --about 'corpus=tiny fixture' --about licence=CC0"),
+            std::string::npos) << model.metadata["command"];
+  EXPECT_EQ(model.metadata["about"], (nlohmann::json{{"corpus", "tiny fixture"}, {"licence", "CC0"}}));
   EXPECT_EQ(model.metadata["preprocessing"]["delimiter_length"], 8);
   EXPECT_TRUE(model.metadata["metrics"].contains("val_loss"));
   EXPECT_EQ(model.config.hidden_size, 16);
   // A second run into the same folder without --resume is refused (nothing is overwritten).
   expect_error(run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 3"), "pass --resume");
+  expect_error(run("--data " + kTiny + " --out " + (m / "x").string() + kSmall + " --about nokey"), "--about nokey: expected KEY=VALUE");
 }
 
 // With a constant rate --epochs only decides when to stop, so a run of 2 epochs resumed to 4 is the run of 4

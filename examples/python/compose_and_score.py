@@ -31,3 +31,5 @@ else:
     bottom.set_xlabel("step")
     bottom.set_ylabel("nats")
     fig.savefig(os.path.join(out, "tune.png"))
+    assert os.path.getsize(os.path.join(out, "tune.png")) > 10000, "the plot is empty"
+    print(f"plot: {os.path.join(out, 'tune.png')}")

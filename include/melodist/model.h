@@ -56,11 +56,12 @@ class MELODIST_API Model {
  public:
   // Throws melodist::Error naming the file for a missing, truncated or foreign model.
   static Model load(const std::string& dir_or_file);
-  // The bundled model (essen-german): searched in MELODIST_MODEL (a model folder), each folder of
-  // MELODIST_MODEL_PATH (':'-separated folders holding model folders), then PREFIX/share/melodist/models
-  // next to the installed library or binary. The error lists every place searched.
-  static Model bundled();
-  static std::string bundled_path();  // where bundled() loads from (throws like it)
+  // A bundled model by name (default essen-german): searched in MELODIST_MODEL (the default's folder),
+  // each folder of MELODIST_MODEL_PATH (':'-separated folders holding model folders), then
+  // PREFIX/share/melodist/models next to the installed library or binary. The error lists every place
+  // searched.
+  static Model bundled(const std::string& name = "essen-german");
+  static std::string bundled_path(const std::string& name = "essen-german");  // where bundled() loads from (throws like it)
 
   Model(const Model&);
   Model& operator=(const Model&);

@@ -25,13 +25,13 @@ Model Model::load(const std::string& dir_or_file) {
   return Model(std::move(impl));
 }
 
-std::string Model::bundled_path() {
-  const std::string dir = bundled_model_dir();
+std::string Model::bundled_path(const std::string& name) {
+  const std::string dir = bundled_model_dir(name);
   if (!std::filesystem::exists(dir)) throw Error("the bundled model is missing (" + dir + "); give --model MODEL_DIR");
   return dir;
 }
 
-Model Model::bundled() { return load(bundled_path()); }
+Model Model::bundled(const std::string& name) { return load(bundled_path(name)); }
 
 ModelInfo Model::info() const {
   const melodist::Model& m = impl_->model;

@@ -2,7 +2,7 @@
 #include <cblas.h>
 
 #include "melodist/melodist.h"
-#include "melodist_build_info.h"  // generated at configure time: MELODIST_GIT_REVISION
+#include "melodist_build_info.h"  // generated at every build (cmake/git_revision.cmake): MELODIST_GIT_REVISION
 
 namespace melodist::api {
 

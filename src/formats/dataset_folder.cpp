@@ -21,12 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path without_trailing_slash(const std::string& dir) {
-  fs::path p = fs::path(dir).lexically_normal();
-  if (p.filename().empty() && p.has_parent_path()) p = p.parent_path();
-  return p;
-}
-
 bool is_dataset_file_name(const std::string& name) {
   return name == kSongsFileName || name == kMappingFileName || name == kFileDatasetFileName ||
          name == kManifestFileName || name.find(".tmp-") != std::string::npos;

@@ -201,11 +201,11 @@ bool inside(const std::filesystem::path& file, const std::filesystem::path& dir)
 
 }  // namespace
 
-std::string bundled_model_dir() {
+std::string bundled_model_dir(const std::string& name) {
   namespace fs = std::filesystem;
-  // MELODIST_MODEL names the model folder itself and is used as given (the caller reports a missing one).
-  if (const char* env = std::getenv("MELODIST_MODEL")) return env;
-  const std::string name = kBundledModelName;
+  // MELODIST_MODEL names the default model's folder itself and is used as given (the caller reports a
+  // missing one).
+  if (const char* env = std::getenv("MELODIST_MODEL"); env && name == kBundledModelName) return env;
   std::vector<fs::path> candidates;
   // MELODIST_MODEL_PATH: ':'-separated folders holding model folders, searched first.
   if (const char* env = std::getenv("MELODIST_MODEL_PATH")) {
@@ -241,6 +241,13 @@ std::string bundled_model_dir() {
   }
   throw Error("the bundled model " + name + " is not installed (searched " + (searched.empty() ? "nothing" : searched) +
               "); give --model MODEL_DIR or add its parent folder to MELODIST_MODEL_PATH");
+}
+
+std::string resolve_model_dir(const std::string& arg) {
+  if (arg.empty()) return bundled_model_dir();
+  std::error_code ec;
+  if (arg.find('/') == std::string::npos && !std::filesystem::exists(arg, ec)) return bundled_model_dir(arg);
+  return arg;
 }
 
 }  // namespace melodist

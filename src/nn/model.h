@@ -103,12 +103,15 @@ void save_model(const Model& model, const std::string& dir);
 // corrupted data), or tensors whose shapes disagree with the stored configuration.
 Model load_model(const std::string& dir_or_file);
 
-// The bundled model (models/essen-german in the source tree, PREFIX/share/melodist/models/essen-german
-// installed), used when --model is not given: MELODIST_MODEL (the folder itself), else the first of
-// MELODIST_MODEL_PATH's folders, the install location relative to the library or executable, and (only
-// for code running from the build tree) the source tree that holds a model. Throws melodist::Error listing
-// the places searched when none does.
+// A bundled model (models/NAME in the source tree, PREFIX/share/melodist/models/NAME installed; the
+// default is essen-german, used when --model is not given): for the default, MELODIST_MODEL (the folder
+// itself); else the first of MELODIST_MODEL_PATH's folders, the install location relative to the library or
+// executable, and (only for code running from the build tree) the source tree that holds a model. Throws
+// melodist::Error listing the places searched when none does.
 inline constexpr const char* kBundledModelName = "essen-german";
-std::string bundled_model_dir();
+std::string bundled_model_dir(const std::string& name = kBundledModelName);
+// What `--model ARG` names: empty: the default bundled model; a bare name that is not an existing path
+// (`--model nottingham`): that bundled model; anything else: the model folder or file ARG itself.
+std::string resolve_model_dir(const std::string& arg);
 
 }  // namespace melodist

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <system_error>
 
 #include "formats/song_file.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace melodist {
@@ -40,6 +42,29 @@ std::vector<std::string> collect_input_files(const std::vector<std::string>& inp
     throw Error("no song files found in " + list);
   }
   return files;
+}
+
+std::string song_key(const std::string& name) {
+  const size_t hash = name.find('#');
+  const std::string path = name.substr(0, hash);
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) canonical = fs::path(path).lexically_normal();
+  return canonical.generic_string() + (hash == std::string::npos ? "" : name.substr(hash));
+}
+
+SongList read_song_list(const std::string& path) {
+  SongList list;
+  list.path = path;
+  std::istringstream in(read_file(path));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    list.names.push_back(song_key(line));
+    list.lines.push_back(number);
+  }
+  return list;
 }
 
 }  // namespace melodist

@@ -9,6 +9,7 @@
 #include <new>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unordered_map>
 
 #include "formats/dataset_folder.h"
 #include "melodist/version.h"
@@ -109,6 +110,32 @@ std::string rational_list(const std::vector<Rational>& values) {
   return s;
 }
 
+// --exclude LIST (keep = false): the listed songs become excluded; --include LIST (keep = true): all
+// others do. Returns how many are excluded. Throws naming LIST:LINE for a name that is no song of the
+// inputs (a typo would otherwise leave a held-out song in training, or out of the held-out set).
+size_t exclude_by_list(std::vector<SongOutcome>& songs, const std::string& list_path, bool keep) {
+  const SongList list = read_song_list(list_path);
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < songs.size(); ++i) index.emplace(song_key(songs[i].path), i);
+  std::vector<char> listed(songs.size(), 0);
+  for (size_t n = 0; n < list.names.size(); ++n) {
+    auto it = index.find(list.names[n]);
+    if (it == index.end())
+      throw file_error(list_path, list.lines[n],
+                       list.names[n] + " is not a song of the inputs (" + (keep ? "--include" : "--exclude") + ")");
+    listed[it->second] = 1;
+  }
+  size_t excluded = 0;
+  for (size_t i = 0; i < songs.size(); ++i) {
+    if (static_cast<bool>(listed[i]) == keep || songs[i].excluded) continue;
+    songs[i].excluded = true;
+    songs[i].accepted = false;
+    songs[i].reason = std::string(keep ? "not listed in " : "listed in ") + list_path;
+    ++excluded;
+  }
+  return excluded;
+}
+
 }  // namespace
 
 std::string key_display_name(const Key& key) {
@@ -160,6 +187,8 @@ Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOp
   if (failure) std::rethrow_exception(failure);
   for (auto& songs : per_file)
     for (auto& song : songs) dataset.files.push_back(std::move(song));
+  if (!options.exclude_list.empty()) dataset.excluded += exclude_by_list(dataset.files, options.exclude_list, false);
+  if (!options.include_list.empty()) dataset.excluded += exclude_by_list(dataset.files, options.include_list, true);
 
   SymbolSet symbols;
   if (options.delimiter_length > 0) symbols.delimiter = true;
@@ -213,13 +242,16 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   opts["ties"] = options.encode.ties == TieMode::reattack ? "reattack" : "merge";
   if (options.encode.key_symbol) opts["key_symbol"] = true;
   if (options.encode.barlines) opts["barlines"] = true;
+  if (!options.exclude_list.empty()) opts["exclude"] = options.exclude_list;
+  if (!options.include_list.empty()) opts["include"] = options.include_list;
   opts["delimiter_length"] = options.delimiter_length;
   opts["strict"] = options.strict;
   j["options"] = opts;
   json totals;
   totals["files"] = dataset.files.size();
   totals["accepted"] = dataset.accepted;
-  totals["rejected"] = dataset.files.size() - dataset.accepted;
+  totals["rejected"] = dataset.files.size() - dataset.accepted - dataset.excluded;
+  if (dataset.excluded) totals["excluded"] = dataset.excluded;
   totals["unreadable"] = dataset.unreadable;
   totals["symbols"] = dataset.vocabulary.size();
   totals["steps"] = dataset.steps;
@@ -231,9 +263,9 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   for (const auto& f : dataset.files) {
     json e;
     e["path"] = f.path;
-    e["status"] = f.accepted ? "accepted" : "rejected";
+    e["status"] = f.accepted ? "accepted" : f.excluded ? "excluded" : "rejected";
     e["reason"] = f.accepted ? json(nullptr) : json(f.reason);
-    e["stage"] = f.accepted ? json(nullptr) : json(f.readable ? "encode" : "read");
+    e["stage"] = f.accepted || f.excluded ? json(nullptr) : json(f.readable ? "encode" : "read");
     e["key"] = f.key ? json(key_display_name(*f.key)) : json(nullptr);
     if (!f.key_mode.empty()) e["mode"] = f.key_mode;
     e["key_source"] = f.key ? json(to_string(f.key_source)) : json(nullptr);
@@ -250,9 +282,7 @@ namespace {
 
 // DIR.rejected-manifest.json: beside the dataset folder, which a run without songs leaves as it was.
 std::string rejected_manifest_path(const std::string& out_dir) {
-  std::filesystem::path p = std::filesystem::path(out_dir).lexically_normal();
-  if (p.filename().empty() && p.has_parent_path()) p = p.parent_path();
-  return p.string() + ".rejected-manifest.json";
+  return without_trailing_slash(out_dir).string() + ".rejected-manifest.json";
 }
 
 void write_dataset_locked(const Dataset& dataset, const std::string& out_dir, const PreprocessOptions& options) {
@@ -299,7 +329,8 @@ Dataset run_preprocess(const std::vector<std::string>& inputs, const std::string
 }
 
 std::string summary_line(const Dataset& dataset) {
-  return "accepted " + std::to_string(dataset.accepted) + " of " + std::to_string(dataset.files.size()) + " songs, " +
+  return "accepted " + std::to_string(dataset.accepted) + " of " + std::to_string(dataset.files.size()) + " songs" +
+         (dataset.excluded ? " (" + std::to_string(dataset.excluded) + " excluded)" : std::string()) + ", " +
          std::to_string(dataset.vocabulary.size()) + " symbols, " + format_count(static_cast<double>(dataset.steps)) + " steps";
 }
 

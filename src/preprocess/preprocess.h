@@ -31,11 +31,18 @@ struct PreprocessOptions {
   int jobs = 0;                                  // threads; 0 = every hardware thread
   bool strict = false;                           // an unreadable or malformed file is fatal
   bool progress = true;                          // progress line on stderr
+  // Songs left out (`--exclude LIST`: held-out songs and their copies): listed in the manifest as
+  // "excluded", never encoded into the dataset. Every listed name must be a song of the inputs.
+  std::string exclude_list;                      // the list file ("" none)
+  // Only the songs named in this list (`--include LIST`: a held-out set, "FILE.abc#X" for a tune); the
+  // others are listed in the manifest as excluded. Every listed name must be a song of the inputs.
+  std::string include_list;
 };
 
 struct SongOutcome {
   std::string path;                              // the song's name: "path", or "path#X" for a tune of an ABC file
   bool accepted = false;
+  bool excluded = false;                         // named in --exclude, or not named in --include (not accepted)
   bool readable = false;                         // false: the reader failed (malformed file)
   bool malformed = false;                        // read, but the encoder found bad input (EncodedSong::malformed)
   std::string reason;                            // why rejected: the reader's error or the encoder's reason
@@ -54,13 +61,14 @@ struct Dataset {
   std::vector<std::string> inputs;
   std::vector<SongOutcome> files;                // sorted by path, the tunes of an ABC file in file order
   std::vector<std::string> vocabulary;           // mapping.json order
-  size_t accepted = 0, unreadable = 0, steps = 0;
+  size_t accepted = 0, unreadable = 0, excluded = 0, steps = 0;
   double seconds = 0;
 };
 
 // Reads and encodes every song file under `inputs`; whatever reading or encoding one file throws becomes
 // that file's rejection reason. Throws melodist::Error for a missing input, no song file found, or
-// (under `strict`) the first unreadable or malformed file in path order. Zero accepted songs is not an
+// (under `strict`) the first unreadable or malformed file in path order, or an --exclude or --include name
+// that is no song of the inputs (LIST:LINE). Zero accepted songs is not an
 // error here (run_preprocess makes it one).
 Dataset build_dataset(const std::vector<std::string>& inputs, const PreprocessOptions& options);
 
@@ -78,7 +86,7 @@ void write_dataset(const Dataset& dataset, const std::string& out_dir, const Pre
 // by the next successful run), the first three reasons into the melodist::Error it throws.
 Dataset run_preprocess(const std::vector<std::string>& inputs, const std::string& out_dir, const PreprocessOptions& options);
 
-// "accepted 1683 of 1700 songs, 38 symbols, 254,530 steps"
+// "accepted 1683 of 1700 songs, 38 symbols, 254,530 steps" ("... songs (170 excluded), ..." with --exclude)
 std::string summary_line(const Dataset& dataset);
 
 // "G major", "Bb major", "F# minor"

@@ -468,6 +468,7 @@ TrainResult train_model(const TrainOptions& options) {
                     {"preprocessing", preprocessing},
                     {"command", o.command_line}};
   if (!init.info.is_null()) model.metadata["init"] = init.info;
+  for (const auto& [key, value] : o.about) model.metadata["about"][key] = value;
 
   // ---- engine: the batch split over worker threads, BLAS single-threaded inside each ----
   set_blas_threads(1);

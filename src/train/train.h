@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,9 @@ struct TrainOptions {
   // semitone offset drawn from those in [-N, N] that keep it inside the vocabulary. 0 = off. Validation
   // songs are never shifted.
   int augment_transpose = 0;
+  // Free-form facts stored in the model's metadata "about" (`train --about corpus=... --about licence=...`):
+  // what the model was trained on and under which licence, shown by `melodist serve` and the API.
+  std::vector<std::pair<std::string, std::string>> about;
 
   // Defaults: the reference's network (LSTM 256, one layer, seq-len 64, batch 64, Adam) with the training
   // recipe measured best for 5 minutes on erk (README "Quality on erk"): dropout 0.3 instead of the

@@ -61,4 +61,10 @@ std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
+std::filesystem::path without_trailing_slash(const std::string& dir) {
+  std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  if (p.filename().empty() && p.has_parent_path()) p = p.parent_path();
+  return p;
+}
+
 }  // namespace melodist

@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace melodist {
@@ -19,13 +20,6 @@ namespace melodist {
 namespace {
 
 namespace fs = std::filesystem;
-
-// "DIR/" and "DIR" name one folder: the lock beside it must not become "DIR/.lock".
-fs::path without_trailing_slash(const std::string& dir) {
-  fs::path p = fs::path(dir).lexically_normal();
-  if (p.filename().empty() && p.has_parent_path()) p = p.parent_path();
-  return p;
-}
 
 // The holder's pid as it wrote it; it writes it right after taking the lock, so wait a moment for it.
 std::string holder_pid(const std::string& lock_path) {

@@ -5,7 +5,8 @@
 #   consumer: builds examples/ with find_package(melodist) and with `pkg-config --cflags --libs melodist`,
 #             runs them and reads their MIDI with mido (an independent reader); moves the prefix and runs the
 #             installed `melodist generate` with no --model: it must give the build tree's bytes; with the
-#             installed models removed it must fail, listing only installed places (never the source tree).
+#             installed models removed it must fail, listing only installed places (never the source tree);
+#             the installed Python module does the same from the moved prefix.
 #   headers:  compiles every installed public header on its own (-fsyntax-only, include path = the prefix's
 #             include/ only) and fails if one pulls in a json or BLAS header.
 set -euo pipefail
@@ -69,10 +70,25 @@ PY
 mv "$prefix" moved
 "$tmp/moved/bin/melodist" --version | tee version.txt
 grep -q "^revision " version.txt && grep -q "^BLAS OpenBLAS" version.txt || fail "--version lacks the revision or the BLAS"
+# The revision is the one the binary was built from (read at build time, not at configure time).
+if rev=$(git -C "$src" describe --always --dirty --abbrev=12 2> /dev/null); then
+  grep -qx "revision $rev" version.txt || fail "--version names another revision than the tree's $rev"
+fi
 "$tmp/moved/bin/melodist" generate --seed 7 --out installed.mid
 "$build/melodist" generate --seed 7 --out built.mid
 cmp installed.mid built.mid || fail "the installed melodist composes other bytes than the build tree's"
+# The installed Python module (when built), from the moved prefix: the bundled model is found beside it.
+pymod=$(find "$tmp/moved" -path '*dist-packages/melodist*.so' | head -1)
+if [ -d "$build/python" ]; then
+  [ -n "$pymod" ] || fail "the Python module was built but not installed"
+  PYTHONPATH=$(dirname "$pymod") /usr/bin/python3 -c "import melodist, sys; print(melodist.__file__); melodist.bundled().generate(seed=7)[0].write(sys.argv[1])" python.mid
+  cmp installed.mid python.mid || fail "the installed Python module composes other bytes than the installed melodist"
+fi
 rm -rf moved/share/melodist/models
+if [ -n "$pymod" ]; then
+  if PYTHONPATH=$(dirname "$pymod") /usr/bin/python3 -c "import melodist; melodist.bundled()" 2> pynone.err; then fail "the Python module found a model with the installed models removed"; fi
+  grep -q "$tmp/moved/share/melodist/models/essen-german" pynone.err || fail "the Python error does not name the installed place: $(cat pynone.err)"
+fi
 if "$tmp/moved/bin/melodist" generate --seed 7 --out none.mid 2> none.err; then fail "generate ran with the installed models removed"; fi
 cat none.err
 grep -q "$tmp/moved/share/melodist/models/essen-german" none.err || fail "the error does not name the installed place"

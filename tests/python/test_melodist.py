@@ -50,3 +50,9 @@ def test_train_reports_each_epoch_and_the_model_composes(tmp_path):
 def test_preprocess_summary(tmp_path):
     line = melodist.preprocess([os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "kern", "accidentals.krn")], str(tmp_path / "d"))
     assert line.startswith("accepted 1 of 1 songs") and (tmp_path / "d" / "songs.txt").exists()
+
+
+def test_bundled_by_name():
+    assert melodist.bundled("essen-german").generate(seed=7)[0].symbols == melodist.bundled().generate(seed=7)[0].symbols
+    with pytest.raises(melodist.Error, match="the bundled model no-such-model is not installed"):
+        melodist.bundled("no-such-model")

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Trains the bundled models from ../shared/data, exactly as they are committed in models/:
+#   tools/train_bundled_models.sh german|nottingham [WORK_DIR]     (default WORK_DIR: /tmp/melodist-bundled)
+# Each model reads written pitches (no transposition to C/Am) and knows the key, the meter and the bars:
+# every song starts with its key and meter symbols (K:G M:3/4) and has a "|" at every barline; training moves
+# every song by up to 6 semitones each epoch (key symbol along), so every key is learned. The held-out
+# tenth of each corpus (every 10th accepted song, the rule of `train --val-every 10`) and any copy of a
+# held-out song elsewhere in the corpus (same notes, transposed or not: tools/bundled_holdout.py) are left
+# out of training; WORK_DIR/NAME-heldout holds them, encoded as the model reads them, for `evaluate`.
+# The command lines below are recorded in each model's metadata (train records its own command line;
+# preprocess records its options and --exclude list in the manifest, which train copies).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+M=${MELODIST:-./build/melodist}
+which=${1:?usage: tools/train_bundled_models.sh german|nottingham [WORK_DIR]}
+W=${2:-/tmp/melodist-bundled}
+mkdir -p "$W"
+SYMBOLS=(--transpose none --key-symbol --meter-symbol --barlines)
+TRAIN=(--hidden 256 --dropout 0.3 --lr 0.004 --ema 0.998 --epochs 30 --augment-transpose 6 --val-every 10 --seed 1)
+
+heldout_and_exclusions() {  # NAME CORPUS HELDOUT_SOURCE [OPTIONS...]: $W/NAME-heldout.txt, $W/NAME-exclude.txt
+  local name=$1 corpus=$2 source=$3; shift 3
+  "$M" preprocess "$source" --out "$W/$name-heldout-source" "$@" -q          # the held-out rule's song order
+  "$M" preprocess "$corpus" --out "$W/$name-corpus-plain" --transpose none "$@" -q   # for the duplicate check
+  /usr/bin/python3 tools/bundled_holdout.py --heldout-from "$W/$name-heldout-source" --every 10 \
+    --corpus "$W/$name-corpus-plain" --heldout "$W/$name-heldout.txt" --exclude "$W/$name-exclude.txt"
+}
+
+train_model() {  # NAME CORPUS OUT_MODEL_DIR ABOUT_CORPUS ABOUT_LICENCE PREPROCESS_OPTIONS...
+  local name=$1 corpus=$2 out=$3 about_corpus=$4 about_licence=$5; shift 5
+  "$M" preprocess "$corpus" --out "$W/$name-train" --exclude "$W/$name-exclude.txt" "${SYMBOLS[@]}" "$@" -q
+  "$M" preprocess "$corpus" --out "$W/$name-heldout" --include "$W/$name-heldout.txt" "${SYMBOLS[@]}" "$@" -q
+  "$M" train --data "$W/$name-train" --out "$W/$name-model" "${TRAIN[@]}" "${TRAIN_EXTRA[@]}" \
+    --about "corpus=$about_corpus" --about "licence=$about_licence" --about "heldout=$out/heldout.txt"
+  # The weights (with their metadata), the mapping and the per-epoch metrics are committed; the
+  # checkpoint (Adam moments) stays behind.
+  mkdir -p "$out"
+  cp "$W/$name-model/model.safetensors" "$W/$name-model/mapping.json" "$W/$name-model/metrics.csv" "$out/"
+  # The held-out songs, named relative to ../shared/data, so anyone can evaluate on the same ones.
+  sed "s|^$(realpath ../shared/data)/||" "$W/$name-heldout.txt" > "$out/heldout.txt"
+  "$M" evaluate --model "$out" --data "$W/$name-heldout" --split all
+}
+
+case "$which" in
+  german)
+    # All of deutschl but the held-out erk songs (every 10th accepted erk song, as the earlier bundled
+    # model, trained on erk alone with the default options, held out) and their copies in other folders.
+    D=../shared/data/essen/deutschl
+    heldout_and_exclusions german "$D" "$D/erk"
+    TRAIN_EXTRA=()
+    train_model german "$D" models/essen-german \
+      "Essen Folksong Collection, deutschl: 5,365 German folk songs in **kern (all but the held-out tenth of erk and its copies)" \
+      "CCARH: academic research use, with attribution to CCARH (../shared/data/essen/LICENSE-CCARH.txt)"
+    ;;
+  nottingham)
+    # Step 1/12 (a sixteenth is 3 steps, an eighth-note triplet 2): with 1/4, 148 of the 1,034 tunes
+    # would be refused for their triplets.
+    N=../shared/data/nottingham/abc
+    heldout_and_exclusions nottingham "$N" "$N" --step 1/12 --transpose none
+    TRAIN_EXTRA=(--seq-len 128)   # 128 steps of 1/12 quarter: about 2 bars of 6/8, as 64 steps of 1/4 hold for erk
+    train_model nottingham "$N" models/nottingham \
+      "Nottingham Music Database (Jukedeck's cleaned ABC): 1,034 British and American folk tunes (all but the held-out tenth)" \
+      "GPL-3.0 (../shared/data/nottingham/LICENSE.md): the model is trained on GPL-3.0 data" --step 1/12
+    ;;
+  *) echo "usage: tools/train_bundled_models.sh german|nottingham [WORK_DIR]" >&2; exit 2 ;;
+esac
