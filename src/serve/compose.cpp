@@ -37,6 +37,12 @@ json model_summary(const std::string& name, const melodist::Model& internal, con
   const json metrics = meta.value("metrics", json::object());
   for (const char* k : {"epoch", "val_loss", "val_accuracy", "val_perplexity"})
     if (metrics.contains(k)) s[k] = metrics[k];
+  // `train --about corpus=... --about licence=...`: the model's own words win over the input folders.
+  const json about = meta.value("about", json::object());
+  if (about.is_object() && !about.empty()) {
+    s["about"] = about;
+    if (about.contains("corpus") && about["corpus"].is_string()) s["corpus"] = about["corpus"];
+  }
   const json training = meta.value("training", json::object());
   if (training.contains("train_songs")) s["train_songs"] = training["train_songs"];
   s["has_barlines"] = std::find(info.vocabulary.begin(), info.vocabulary.end(), kBarSymbol) != info.vocabulary.end();
