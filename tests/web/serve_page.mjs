@@ -1,6 +1,7 @@
 // The real-browser test of `melodist serve` (issue 17): Debian's chromium driven by puppeteer-core.
 // Loads the page, sets key, meter and bars, composes, counts the bars abcjs drew, plays, downloads the
-// MIDI and ABC and reads them back with `melodist encode`, reloads and finds the tune in the history;
+// MIDI and ABC and reads them back with `melodist encode`, reloads and finds the tune in the history,
+// drops a .krn file on the primer and composes from it;
 // every request the browser makes is recorded and none may leave 127.0.0.1.
 // Usage: node serve_page.mjs MELODIST_BINARY OUT_DIR   (exit 77: skipped, puppeteer-core not installed)
 import { spawn, execFileSync } from "node:child_process";
@@ -104,6 +105,20 @@ try {
   await page.reload({ waitUntil: "networkidle0" });
   await page.waitForSelector(`#history li[data-id="${id}"]`, { timeout: 10000 });
   check(true, "after a reload the tune is in the history");
+
+  // A dropped song file becomes the primer (the server's kern reader encodes it), and composes.
+  const krn = fs.readFileSync(new URL("../fixtures/kern/key-A-major.krn", import.meta.url), "utf8");
+  await page.evaluate((name, text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], name));
+    document.getElementById("primer").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, "key-A-major.krn", krn);
+  await page.waitForFunction(() => document.getElementById("primer").value.trim().length > 0, { timeout: 10000 });
+  const primer = await page.$eval("#primer", el => el.value.trim());
+  await page.click("#compose");
+  await page.waitForFunction(id => { const t = document.querySelector(".tune"); return t && Number(t.dataset.id) > id; }, { timeout: 30000 }, id);
+  const primed = await page.evaluate(async () => (await fetch(`/api/tunes/${document.querySelector(".tune").dataset.id}`)).json());
+  check(primed.request.primer === primer && primed.symbols.startsWith(primer), `a dropped .krn file is the primer (${primer.split(" ").length} symbols) and the tune starts with it`);
 
   const foreign = requests.filter(u => !u.startsWith(url) && !u.startsWith("blob:" + url.slice(0, -1)) && !u.startsWith("data:"));
   check(requests.length > 0 && foreign.length === 0, `all ${requests.length} requests stayed on ${url}` + (foreign.length ? ": " + foreign.join(", ") : ""));
