@@ -5,6 +5,9 @@
 // the project's readers (read_song) and the formats' magic.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -420,4 +423,33 @@ TEST(Serve, BusyServerAnswers503WithRetryAfterAndRecovers) {
   EXPECT_NE(std::count(status.begin(), status.end(), 200), 0);
   auto c = s.client();
   compose_ok(c, {{"bars", 2}});
+}
+
+TEST(Serve, ReadTimeoutClosesAStalledRequestAndKeepsServing) {
+  ServeOptions o;
+  o.timeout_seconds = 1;
+  Running s(o);
+  // A client that sends half a request and stalls (slowloris) is disconnected by the read timeout.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(s.port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const timeval wait{20, 0};  // the test's own bound: far beyond the server's 1 s
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  const std::string partial = "POST /api/compose HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(s.port) + "\r\nContent-Length: 100\r\n";
+  ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  auto c = s.client();
+  expect_still_serving(c);  // served while the stalled one waits
+  // httplib answers a request it could not read in time with a 4xx, then closes the connection.
+  std::string answer;
+  char buffer[256];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) answer.append(buffer, static_cast<size_t>(n));
+  EXPECT_EQ(n, 0) << "the server did not close the stalled connection; it sent: " << answer;
+  EXPECT_EQ(answer.rfind("HTTP/1.1 4", 0), 0u) << answer;
+  ::close(fd);
+  expect_still_serving(c);
 }

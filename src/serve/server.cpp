@@ -360,6 +360,7 @@ Server::Server(const ServeOptions& o) {
   http.set_payload_max_length(o.max_body);
   http.set_read_timeout(o.timeout_seconds, 0);
   http.set_write_timeout(o.timeout_seconds, 0);
+  http.set_keep_alive_timeout(o.timeout_seconds);  // an idle connection holds a worker thread: no longer than a stalled one
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) { return impl_->check(req, res); });
   // A status from httplib itself (404, 413, ...) gets a JSON body too.
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
