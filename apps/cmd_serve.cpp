@@ -33,7 +33,7 @@ void setup(CLI::App& root) {
   CLI::App* app = root.add_subcommand("serve", "Compose in the browser: a local server with the page built in (http://127.0.0.1:8080/)");
   app->add_option("--host", o->host, "address to listen on; anything but 127.0.0.1/localhost should come with --token")->capture_default_str();
   app->add_option("--port", o->port, "TCP port (0: any free port)")->capture_default_str();
-  app->add_option("--model,-m", o->model_dirs, "model folder to serve (repeat for several; default: the bundled model); clients choose by folder name");
+  app->add_option("--model,-m", o->model_dirs, "model folder or bundled model name to serve (repeat for several; default: essen-german); clients choose by folder name");
   app->add_option("--history", o->history, "SQLite file keeping every composition")->capture_default_str();
   app->add_option("--threads", o->threads, "HTTP worker threads (0: max-concurrent + max-queue + 4)")->capture_default_str();
   app->add_option("--max-concurrent", o->max_concurrent, "compositions at once")->capture_default_str();

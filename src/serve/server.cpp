@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "generate/generator.h"
+#include "nn/model.h"
 #include "melodist/model.h"
 #include "melodist/song_file.h"
 #include "formats/text_encoding.h"
@@ -341,8 +342,10 @@ Server::Server(const ServeOptions& o) {
   if (o.max_queue < 0 || o.max_queue > 4096) throw Error("--max-queue must be from 0 to 4096");
   if (o.threads < 0 || o.threads > 1024) throw Error("--threads must be from 0 (automatic) to 1024");
   if (o.port < 0 || o.port > 65535) throw Error("--port must be from 0 to 65535");
-  std::vector<std::string> dirs = o.model_dirs;
-  if (dirs.empty()) dirs.push_back(api::Model::bundled_path());
+  // As `generate --model`: a folder, or the name of a bundled model ("nottingham"); none: the default one.
+  std::vector<std::string> dirs;
+  for (const std::string& arg : o.model_dirs) dirs.push_back(resolve_model_dir(arg));
+  if (dirs.empty()) dirs.push_back(resolve_model_dir(""));
   impl_ = std::make_unique<Impl>(o, load_served_models(dirs));
   std::string dir = (std::filesystem::temp_directory_path() / "melodist-serve-XXXXXX").string();
   if (!mkdtemp(dir.data())) throw Error("cannot make a private folder for uploads in " + std::filesystem::temp_directory_path().string());

@@ -21,7 +21,7 @@ namespace melodist::serve {
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                       // 0: an ephemeral port (tests)
-  std::vector<std::string> model_dirs;   // empty: the bundled model
+  std::vector<std::string> model_dirs;   // folders or bundled model names (as --model); empty: the default bundled model
   std::string history = "melodist-history.sqlite";
   int threads = 0;                       // HTTP worker threads; 0: max_concurrent + max_queue + 4
   int max_concurrent = 2;                // compositions at once
