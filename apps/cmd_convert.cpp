@@ -42,8 +42,7 @@ void run(const ConvertArgs& a) {
   SongWriteOptions options;
   if (!a.time_signature.empty()) options.notation.time_signature = parse_meter(a.time_signature);
   if (!a.key.empty()) {
-    options.notation.key = parse_key_symbol(std::string(kKeySymbolPrefix) + a.key);
-    if (!options.notation.key) throw Error("--key \"" + a.key + "\" is not a key such as G, Em, Bb or F#m");
+    options.notation.key = parse_key_option(a.key);
   }
   if (a.bpm != 0) {
     if (!(a.bpm >= 4 && a.bpm <= 1000)) throw Error("--bpm must be in [4, 1000]");

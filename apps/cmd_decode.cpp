@@ -71,25 +71,6 @@ melodist::TimeSignature parse_time_signature(const std::string& text) {
   return {std::stoi(text.substr(0, slash)), std::stoi(text.substr(slash + 1))};
 }
 
-// Kern key spelling: "G" G major, "e" E minor, "B-" B-flat major, "f#" F-sharp minor.
-melodist::Key parse_key(const std::string& text) {
-  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // a b c d e f g
-  const char c = text.empty() ? 0 : static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  if (c < 'a' || c > 'g' || text.size() > 3)
-    throw melodist::Error("--key: cannot read \"" + text + "\" (auto, estimate, none, or a key: C, a, G, e, B-, f#)");
-  melodist::Key key;
-  key.minor = std::islower(static_cast<unsigned char>(text[0])) != 0;
-  int pc = kLetter[c - 'a'];
-  for (size_t i = 1; i < text.size(); ++i) {
-    if (text[i] == '#') ++pc;
-    else if (text[i] == '-') --pc;
-    else throw melodist::Error("--key: cannot read \"" + text + "\" (accidentals are # and -)");
-  }
-  key.tonic_pitch_class = ((pc % 12) + 12) % 12;
-  key.spelling = text;
-  return key;
-}
-
 void run(const DecodeArgs& a) {
   using namespace melodist;
   const Rational step = parse_step_option(a.step);
@@ -100,7 +81,7 @@ void run(const DecodeArgs& a) {
   options.soundfont = a.soundfont;
   options.notation.time_signature = parse_time_signature(a.time_signature);
   std::optional<Key> fixed_key;
-  if (a.key != "auto" && a.key != "estimate" && a.key != "none") fixed_key = parse_key(a.key);
+  if (a.key != "auto" && a.key != "estimate" && a.key != "none") fixed_key = parse_key_option(a.key);
 
   // Refuse early, before reading anything, when the output cannot be written.
   const std::filesystem::path out(a.out);
@@ -138,8 +119,9 @@ void run(const DecodeArgs& a) {
     melody.key = *fixed_key;
   } else if (a.key == "estimate") {
     melody.key = estimate_key(melody);
-  } else if (a.key == "auto") {
-    // Reference-transposed encodings (and what a model trained on them generates) are in C major or A
+  } else if (a.key == "auto" && !melody.key) {
+    // A key symbol ("K:D", formats/key_symbol.h) in the song names its key. Without one:
+    // reference-transposed encodings (and what a model trained on them generates) are in C major or A
     // minor: no sharps or flats; the mode is the estimate's.
     Key key;
     key.minor = estimate_key(melody).minor;
@@ -168,11 +150,12 @@ void setup(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--soundfont", args->soundfont, "General MIDI soundfont for .wav/.flac/.ogg")->capture_default_str();
   app->add_option("--velocity", args->velocity, "note-on velocity of every note, 1..127")->check(CLI::Range(1, 127))->capture_default_str();
-  app->add_option("--time-signature", args->time_signature, "N/D, D a power of two")->capture_default_str();
+  app->add_option("--time-signature", args->time_signature, "N/D, D a power of two (a meter symbol \"M:6/8\" in the song wins)")
+      ->capture_default_str();
   app->add_option("--step", args->step, "quarter notes per symbol (fraction or decimal)")->capture_default_str();
   app->add_option("--key", args->key,
-                  "key signature: auto (no sharps or flats, C major or A minor as the reference transposes; mode "
-                  "estimated), estimate (estimated from the notes), none, or a kern key such as G, e, B-, f#")
+                  "key signature: auto (the song's key symbol \"K:D\" if it has one, else no sharps or flats, C major or "
+                  "A minor as the reference transposes; mode estimated), estimate (estimated from the notes), none, or a key such as G, Em, Bb, F#m (or in kern spelling: e, B-, f#)")
       ->capture_default_str();
   app->add_option("--song", args->song, "which song of the input to decode, from 1")->check(CLI::PositiveNumber)->capture_default_str();
   app->callback([args]() { run(*args); });

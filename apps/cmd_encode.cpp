@@ -20,6 +20,7 @@ struct EncodeArgs {
   std::string transpose = "reference";
   std::string ties = "reattack";
   bool key_symbol = false;
+  bool meter_symbol = false;
   bool barlines = false;
   int track = -1;
   int channel = -1;
@@ -35,6 +36,7 @@ void run(const EncodeArgs& a) {
   options.durations = melodist::parse_durations_option(a.durations);
   options.transpose = a.transpose == "none" ? TransposeMode::none : TransposeMode::reference;
   options.key_symbol = a.key_symbol;
+  options.meter_symbol = a.meter_symbol;
   options.barlines = a.barlines;
   options.ties = a.ties == "merge" ? TieMode::merge : TieMode::reattack;
   SongReadOptions read;
@@ -60,7 +62,8 @@ void setup(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "encode", "Print the text encoding of one **kern (.krn), MIDI (.mid, .midi, .kar), ABC (.abc, FILE.abc#X) or MusicXML (.musicxml, .xml, .mxl) song, as `preprocess` encodes it");
   app->add_option("FILE", args->file, "a .krn, .mid, .midi, .kar, .abc, .musicxml, .xml or .mxl file (FILE.abc#X: tune X:, else the first tune)")->required();
-  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol, args->barlines);
+  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol,
+                                      args->meter_symbol, args->barlines);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));

@@ -7,6 +7,8 @@
 
 #include "command.h"
 #include "formats/abc_writer.h"
+#include "formats/key_symbol.h"
+#include "formats/meter_symbol.h"
 #include "formats/song_writer.h"
 #include "formats/song_file.h"
 #include "formats/text_encoding.h"
@@ -36,7 +38,42 @@ struct GenerateArgs {
   std::string soundfont = melodist::kDefaultSoundfont;
   bool split = false;  // .abc with --num-outputs: one file per tune instead of one tune book
   bool primer_given = false;
+  bool bpm_given = false;
+  std::string key;        // --key D, Em, Bb, F#m
+  std::string meter;      // --meter 6/8
+  int bars = -1;          // --bars N; -1: not given
+  std::string pickup;     // --pickup 1/8 (of a whole note)
+  bool end_on_tonic = false;
+  std::string end_on;     // --end-on tonic|triad
 };
+
+// --key, --meter, --bars, --pickup, --end-on -> the controls; every malformed value a one-line error.
+melodist::GenerateControls parse_controls(const GenerateArgs& a) {
+  melodist::GenerateControls c;
+  if (!a.key.empty()) {
+    c.key = melodist::parse_key_name(a.key);
+    if (!c.key) throw melodist::Error("--key \"" + a.key + "\" is not a key such as D, Em, Bb or F#m");
+  }
+  if (!a.meter.empty()) {
+    c.meter = melodist::parse_meter_text(a.meter);
+    if (!c.meter) throw melodist::Error("--meter \"" + a.meter + "\" is not a meter such as 6/8");
+  }
+  if (a.bars == 0 || a.bars < -1) throw melodist::Error("--bars must be 1 or more");
+  c.bars = a.bars > 0 ? a.bars : 0;
+  if (!a.pickup.empty()) {
+    melodist::Rational whole;
+    try {
+      whole = melodist::parse_rational(a.pickup);
+    } catch (const melodist::Error& e) {
+      throw melodist::Error("--pickup: " + std::string(e.what()));
+    }
+    c.pickup = whole * melodist::Rational(4);  // a fraction of a whole note -> quarters
+  }
+  if (a.end_on_tonic && !a.end_on.empty() && a.end_on != "tonic") throw melodist::Error("give --end-on-tonic or --end-on triad, not both");
+  if (a.end_on_tonic || a.end_on == "tonic") c.end_on = melodist::EndOn::tonic;
+  if (a.end_on == "triad") c.end_on = melodist::EndOn::triad;
+  return c;
+}
 
 melodist::TimeSignature parse_time_signature(const std::string& text) {
   int num = 0, den = 0;
@@ -45,6 +82,14 @@ melodist::TimeSignature parse_time_signature(const std::string& text) {
       den < 1 || den > 64 || (den & (den - 1)) != 0)
     throw melodist::Error("--time-signature \"" + text + "\" is not N/D with N 1..255 and D a power of two up to 64");
   return {num, den};
+}
+
+// The bar lines of --bars for a melody without barline symbols: the pickup, then every bar.
+std::vector<melodist::Rational> bar_starts(const melodist::GenerateControls& c, const melodist::TimeSignature& meter) {
+  std::vector<melodist::Rational> out;
+  const melodist::Rational bar = melodist::bar_length(meter);
+  for (int k = c.pickup > melodist::Rational(0) ? 0 : 1; k < c.bars; ++k) out.push_back(c.pickup + bar * melodist::Rational(k));
+  return out;
 }
 
 enum class OutputKind { song, text, abc_book };
@@ -92,6 +137,7 @@ void run(const GenerateArgs& a) {
   options.beam.branch_factor = a.branch_factor;
   options.beam.seed = a.seed;
   options.num_outputs = a.num_outputs;
+  options.controls = parse_controls(a);
 
   const bool to_stdout = a.out == "-";
   OutputKind kind = to_stdout ? OutputKind::text : output_kind(a.out);
@@ -107,8 +153,10 @@ void run(const GenerateArgs& a) {
   }
   std::optional<melodist::TimeSignature> time_signature;
   if (!a.time_signature.empty()) time_signature = parse_time_signature(a.time_signature);
+  options.controls.fallback_meter = time_signature.value_or(melodist::TimeSignature{4, 4});
   if (a.program < 0 || a.program > 127) throw melodist::Error("--program must be 0..127");
-  std::optional<melodist::Melody> primer_song;  // the primer file's meter and barlines start the melody
+  std::optional<melodist::Melody> primer_song;  // the primer file's meter, barlines, key and tempo
+  melodist::EncodedSong primer_encoding;        // its encoding: the transposition the key moves by
 
   const std::string model_dir = melodist::resolve_model_dir(a.model);
   const melodist::Model model = melodist::load_model(model_dir);
@@ -122,6 +170,7 @@ void run(const GenerateArgs& a) {
     melodist::SongReadOptions read;
     read.step = melodist::model_encode_options(model).step;
     primer_song = melodist::read_song_file(a.primer_file, read);
+    primer_encoding = melodist::encode_melody(*primer_song, melodist::model_encode_options(model));
   }
   melodist::primer_ids(model, options.primer);  // unknown symbols, "/" and length: before any work
   const melodist::Rational step = melodist::model_encode_options(model).step;
@@ -129,10 +178,12 @@ void run(const GenerateArgs& a) {
 
   const std::vector<melodist::GeneratedMelody> melodies = melodist::generate_melodies(model, options);
 
-  // Render every output before writing any, so an error leaves nothing half-done. The meter is the
-  // melody's own (the primer file's), else --time-signature, else 4/4; a primer file's pickup is kept.
+  // Render every output before writing any, so an error leaves nothing half-done. Meter and key are the
+  // melody's own (its symbols, or --key/--meter), else the primer file's, else --time-signature and 4/4
+  // and the estimated key; the bars are the melody's barline symbols, else the primer file's (its pickup
+  // is kept), else those of --bars. Tempo: --bpm when given, else the primer file's, else 120.
   melodist::SongWriteOptions song;
-  song.notation.bpm = a.bpm;
+  if (a.bpm_given || !primer_song || !primer_song->tempo_bpm) song.notation.bpm = a.bpm;
   song.notation.time_signature = time_signature;
   song.program = a.program;
   song.soundfont = a.soundfont;
@@ -142,10 +193,10 @@ void run(const GenerateArgs& a) {
   for (size_t i = 0; i < melodies.size(); ++i) {
     melodist::Melody melody = melodist::decode_symbols(melodies[i].symbols, step);
     if (melody.events.empty()) melody.events.push_back({melodist::kRest, step, false, 0});  // an empty song is one rest
-    if (primer_song) {
-      melody.time_signature = primer_song->time_signature;
-      melody.barlines = primer_song->barlines;
-    }
+    if (primer_song) melodist::adopt_primer_notation(melody, *primer_song, primer_encoding);
+    if (primer_song && melody.barlines.empty()) melody.barlines = primer_song->barlines;
+    if (melody.barlines.empty() && options.controls.bars > 0)  // a model without "|": the bars of --bars
+      melody.barlines = bar_starts(options.controls, melody.time_signature.value_or(options.controls.fallback_meter.value()));
     decoded.push_back(std::move(melody));
     titles.push_back(model_name + " seed " + std::to_string(a.seed) +
                      (melodies.size() > 1 ? " melody " + std::to_string(i + 1) : std::string()));
@@ -176,9 +227,10 @@ void run(const GenerateArgs& a) {
     const auto& m = melodies[i];
     const double per_step = m.generated_steps + (m.ended ? 1 : 0) > 0 ? m.log_likelihood / double(m.generated_steps + (m.ended ? 1 : 0)) : 0.0;
     const std::string& shown = kind == OutputKind::abc_book ? paths[0] : paths[i];
-    std::fprintf(log, "%s: %zu steps (%zu generated), %d notes, log-likelihood %.3f nats (%.3f per step), %s\n", shown.c_str(),
+    std::fprintf(log, "%s: %zu steps (%zu generated), %d notes, log-likelihood %.3f nats (%.3f per step)%s, %s\n", shown.c_str(),
                  m.symbols.size(), m.generated_steps, m.notes, m.log_likelihood, per_step,
-                 m.ended ? "ended by the model" : "stopped at --steps");
+                 m.constrained ? " under the constrained distribution" : "",
+                 m.ended ? (options.controls.bars > 0 ? "ended after the bars asked for" : "ended by the model") : "stopped at --steps");
   }
 }
 
@@ -200,8 +252,24 @@ void setup(CLI::App& root) {
   app->add_option("--num-outputs,-n", args->num_outputs, "melodies to write (run as one batch): NAME-001.EXT, NAME-002.EXT, ...")
       ->capture_default_str();
   app->add_option("--seed", args->seed, "random seed; the same seed gives the same files")->check(melodist::cli::seed_range())->capture_default_str();
-  app->add_option("--bpm", args->bpm, "tempo of the output file (quarter notes per minute)")->capture_default_str();
-  app->add_option("--time-signature", args->time_signature, "meter written when the melody has none of its own (the primer file's); default 4/4");
+  CLI::Option* bpm = app->add_option("--bpm", args->bpm, "tempo of the output file (quarter notes per minute); default the primer file's, else 120")
+                         ->capture_default_str();
+  app->add_option("--time-signature", args->time_signature,
+                  "meter written when the melody has none of its own (a meter symbol, the primer file's); default 4/4; also the "
+                  "bar length of --bars for a model without meter symbols");
+  app->add_option("--key", args->key,
+                  "compose in this key (D, Em, Bb, F#m): the model is primed with its key symbol (a model trained with "
+                  "--transpose reference is primed in C / Am and its output transposed); needs a model trained on "
+                  "`preprocess --key-symbol` data");
+  app->add_option("--meter", args->meter, "compose in this meter (6/8): the model is primed with its meter symbol; needs a model trained "
+                  "on `preprocess --meter-symbol` data");
+  app->add_option("--bars", args->bars,
+                  "exactly N whole bars (plus --pickup) by constrained decoding: \"|\" forced where a bar is full and "
+                  "forbidden elsewhere, the end forced after bar N");
+  app->add_option("--pickup", args->pickup, "with --bars: an upbeat of this length before bar 1, as a fraction of a whole note (1/8 = an eighth)");
+  app->add_flag("--end-on-tonic", args->end_on_tonic, "the last note is the key's tonic (--end-on tonic)");
+  app->add_option("--end-on", args->end_on, "the last note is the tonic, or a note of the tonic triad; it may start anywhere in the last bar")
+      ->check(CLI::IsMember({"tonic", "triad"}));
   app->add_option("--program", args->program, "General MIDI program for .mid and audio (0 piano, 73 flute, 110 fiddle)")->capture_default_str();
   app->add_option("--soundfont", args->soundfont, "General MIDI soundfont for .wav/.flac/.ogg")->capture_default_str();
   app->add_flag("--split", args->split, ".abc with --num-outputs: one file per tune (NAME-001.abc ...) instead of one tune book");
@@ -209,8 +277,9 @@ void setup(CLI::App& root) {
                   "output file by extension: .mid/.midi, .abc, .musicxml, .mxl, .krn, .wav, .flac, .ogg, or .txt (text "
                   "encoding); - prints the encoding")
       ->capture_default_str();
-  app->callback([args, primer] {
+  app->callback([args, primer, bpm] {
     args->primer_given = primer->count() > 0;
+    args->bpm_given = bpm->count() > 0;
     run(*args);
   });
 }

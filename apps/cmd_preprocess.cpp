@@ -18,6 +18,7 @@ struct PreprocessArgs {
   std::string transpose = "reference";
   std::string ties = "reattack";
   bool key_symbol = false;
+  bool meter_symbol = false;
   bool barlines = false;
   int delimiter_length = melodist::kDefaultDelimiterLength;
   int jobs = 0;
@@ -36,6 +37,7 @@ void run(const PreprocessArgs& a) {
   options.encode.durations = melodist::parse_durations_option(a.durations);
   options.encode.transpose = a.transpose == "none" ? melodist::TransposeMode::none : melodist::TransposeMode::reference;
   options.encode.key_symbol = a.key_symbol;
+  options.encode.meter_symbol = a.meter_symbol;
   options.encode.barlines = a.barlines;
   options.encode.ties = a.ties == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
   options.read.step = options.encode.step;
@@ -61,7 +63,8 @@ void setup(CLI::App& root) {
       "mapping.json, file_dataset, manifest.json (the reference's text encoding: one symbol per step)");
   app->add_option("INPUT", args->inputs, "song files or folders")->required();
   app->add_option("--out,-o", args->out, "output folder (created if missing)")->required();
-  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol, args->barlines);
+  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol,
+                                      args->meter_symbol, args->barlines);
   app->add_option("--delimiter-length", args->delimiter_length, "\"/\" symbols after each song in file_dataset")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -7,7 +7,7 @@
 namespace melodist::cli {
 
 inline void add_encoding_options(CLI::App* app, std::string& step, std::string& durations, std::string& transpose,
-                                 std::string& ties, bool& key_symbol, bool& barlines) {
+                                 std::string& ties, bool& key_symbol, bool& meter_symbol, bool& barlines) {
   app->add_option("--step", step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
       ->capture_default_str();
   app->add_option("--durations", durations,
@@ -22,8 +22,11 @@ inline void add_encoding_options(CLI::App* app, std::string& step, std::string& 
       ->capture_default_str();
   app->add_flag("--key-symbol", key_symbol,
                 "start each song with its key symbol (\"K:G\", \"K:Em\"): the key as an input the model reads first");
+  app->add_flag("--meter-symbol", meter_symbol,
+                "then the song's meter symbol (\"M:6/8\"), when its file names a meter: the meter as an input");
   app->add_flag("--barlines", barlines,
-                "put \"|\" where each barline of a kern file falls (it takes no time): the position in the bar as an input");
+                "put \"|\" where each barline falls (kern, ABC and MusicXML bar lines; MIDI bars from the time-signature "
+                "events): it takes no time; the position in the bar as an input");
 }
 
 }  // namespace melodist::cli

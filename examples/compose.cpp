@@ -12,8 +12,9 @@ int main(int argc, char** argv) {
     const melodist::api::Model model = melodist::api::Model::bundled();
 
     melodist::api::GenerationOptions options;
-    options.key = "D major";  // the model composes in C major / A minor; transposed to D
-    options.bars = 4;         // at most 4 bars of 4/4
+    options.key = "D major";                    // primes the model with its key symbol K:D
+    options.meter = melodist::api::Meter{4, 4};  // and M:4/4 (unset: the model chooses the meter)
+    options.bars = 4;                            // exactly 4 bars, by constrained decoding
     options.seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 7;
     const melodist::api::Melody melody = model.generate(options).front();
 

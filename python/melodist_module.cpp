@@ -39,6 +39,11 @@ PYBIND11_MODULE(melodist, m) {
       .def_property_readonly("log_likelihood", &api::Melody::log_likelihood)
       .def_property_readonly("ended", &api::Melody::ended)
       .def_property_readonly("length", &api::Melody::length)
+      .def_property_readonly("meter", [](const api::Melody& self) -> std::optional<std::string> {
+            const auto m = self.meter();  // "6/8", or None when the melody names none
+            if (!m) return std::nullopt;
+            return std::to_string(m->numerator) + "/" + std::to_string(m->denominator);
+          })
       .def("write", [](const api::Melody& self, const std::string& path, double bpm) {
             api::WriteOptions o;
             o.bpm = bpm;
@@ -48,14 +53,26 @@ PYBIND11_MODULE(melodist, m) {
   py::class_<api::Model>(m, "Model")
       .def_static("load", &api::Model::load, py::arg("path"))
       .def("generate", [](const api::Model& self, int n, const std::string& key, int bars, double temperature, double top_p,
-                          int top_k, uint64_t seed, int max_steps, std::vector<std::string> primer) {
+                          int top_k, uint64_t seed, int max_steps, std::vector<std::string> primer, const std::string& meter,
+                          const std::string& pickup, const std::string& end_on, int beam_size, int branch_factor) {
             api::GenerationOptions o;
             o.count = n; o.key = key; o.bars = bars; o.temperature = temperature; o.top_p = top_p; o.top_k = top_k;
             o.seed = seed; o.max_steps = max_steps; o.primer = std::move(primer);
+            o.pickup = pickup; o.end_on = end_on; o.beam_size = beam_size; o.branch_factor = branch_factor;
+            if (!meter.empty()) {  // "6/8"
+              const size_t slash = meter.find('/');
+              try {
+                if (slash == std::string::npos) throw std::invalid_argument(meter);
+                o.meter = api::Meter{std::stoi(meter.substr(0, slash)), std::stoi(meter.substr(slash + 1))};
+              } catch (const std::exception&) {
+                throw melodist::Error("meter \"" + meter + "\" is not N/D such as 6/8");
+              }
+            }
             py::gil_scoped_release release;
             return self.generate(o);
           }, py::arg("n") = 1, py::arg("key") = "", py::arg("bars") = 0, py::arg("temperature") = 1.0, py::arg("top_p") = 1.0,
-          py::arg("top_k") = 0, py::arg("seed") = 1, py::arg("max_steps") = 500, py::arg("primer") = std::vector<std::string>{})
+          py::arg("top_k") = 0, py::arg("seed") = 1, py::arg("max_steps") = 500, py::arg("primer") = std::vector<std::string>{},
+          py::arg("meter") = "", py::arg("pickup") = "", py::arg("end_on") = "", py::arg("beam_size") = 1, py::arg("branch_factor") = 1)
       .def("score", [](const api::Model& self, const api::Melody& melody, bool score_end) {
             api::Score s;
             {
@@ -72,13 +89,19 @@ PYBIND11_MODULE(melodist, m) {
       .def_readonly("val_loss", &api::Epoch::val_loss)
       .def_readonly("val_accuracy", &api::Epoch::val_accuracy)
       .def_readonly("elapsed", &api::Epoch::elapsed);
-  m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs) {
+  m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs, bool transpose,
+                         bool key_symbol, bool meter_symbol, bool barlines) {
           api::PreprocessOptions o;
           o.step = step;
           o.jobs = jobs;
+          o.transpose = transpose;
+          o.key_symbol = key_symbol;
+          o.meter_symbol = meter_symbol;
+          o.barlines = barlines;
           py::gil_scoped_release release;
           return api::preprocess(inputs, out, o).line;
-        }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0,
+        }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0, py::arg("transpose") = true,
+        py::arg("key_symbol") = false, py::arg("meter_symbol") = false, py::arg("barlines") = false,
         "Song files/folders -> a dataset folder; returns the summary line");
   // progress(epoch) runs on the training thread; pybind11 takes the GIL for each call.
   m.def("train", [](const std::string& data, const std::string& out, int hidden, int layers, int epochs, uint64_t seed,

@@ -16,7 +16,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev libhdf5-dev libcairo2-dev libssl-dev
   pybind11-dev python3-pybind11 python3-dev   # the Python module (python/)
-  libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
+  libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev libogg-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
   libcpp-httplib-dev libsqlite3-dev sqlite3 nodejs   # melodist serve: HTTP server, history; node for npm ci (abcjs in web/)
 )
 # What only the tests need (independent oracles).

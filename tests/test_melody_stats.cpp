@@ -89,6 +89,14 @@ TEST(MelodyStats, HandWorkedMinorAndSet) {
   EXPECT_NEAR(set.mean_abs_interval.mean, 2.0, 1e-12);  // (8/3 + 4/3) / 2
   EXPECT_EQ(set.pitch_class_histogram[9], 1);
   EXPECT_EQ(set.pitch_class_histogram[6], 2);  // F# in both
+  // Ends on the tonic: neither does (F#4 after C major's grace note; F4 in A minor); A4 G#4 A4 does.
+  EXPECT_EQ(melody_stats(melody_c_major()).ends_on_tonic, 0.0);
+  EXPECT_EQ(s.ends_on_tonic, 0.0);
+  Melody home = melody_a_minor();
+  home.events = {ev(69, 1), ev(68, 1), ev(81, 2)};
+  EXPECT_EQ(melody_stats(home).ends_on_tonic, 1.0);
+  const SetStats three = set_stats({melody_stats(melody_c_major()), s, melody_stats(home)});
+  EXPECT_NEAR(three.ends_on_tonic.mean, 1.0 / 3.0, 1e-12);
 }
 
 TEST(MelodyStats, EmptyAndSingleNote) {

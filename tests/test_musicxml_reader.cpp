@@ -182,3 +182,19 @@ TEST(MusicXmlReader, CompressedMxl) {
   EXPECT_LT(fs::file_size(bomb), 1u << 20);
   EXPECT_EQ(error_of(bomb), bomb + ": score/tune.musicxml inflates to more than 64 MiB; refused");
 }
+
+// Regression for the fuzzer's zero-length event (two same-voice notes at one onset after a <backup>;
+// fixtures/musicxml/zero-length-events.*): every event the reader gives has a positive length, and the
+// measure's four quarters are all there.
+TEST(MusicXmlReader, NoZeroLengthEventAfterBackupOrZeroDurations) {
+  const Melody m = read_musicxml_file(kDir + "/zero-length-events.musicxml", {});
+  Rational total(0);
+  for (const MelodyEvent& e : m.events) {
+    EXPECT_GT(e.duration, Rational(0)) << "pitch " << e.pitch;
+    total += e.duration;
+  }
+  EXPECT_EQ(total, Rational(8));
+  ASSERT_FALSE(m.events.empty());
+  EXPECT_EQ(m.events.front().pitch, 69);
+  EXPECT_EQ(m.events.front().duration, Rational(1));
+}

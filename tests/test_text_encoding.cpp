@@ -177,7 +177,7 @@ TEST(TextEncoding, DecodeSymbols) {
     ADD_FAILURE() << "128 accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" or a key symbol such as \"K:G\"");
+              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
   }
   EXPECT_THROW(decode_symbols({"60", "x"}), Error);
   EXPECT_THROW(decode_symbols({"-1"}), Error);

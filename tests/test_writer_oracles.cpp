@@ -8,6 +8,8 @@
 //             every bar from the pickup
 //   MIDI      midi2abc bars it as melodist's ABC does (notes starting in each bar); MuseScore imports it
 //             with the same number of measures
+//   audio     sox reads the .wav of every 8th generated melody / 40th erk song: length = melody + tail
+//             within 50 ms, peak within 1 dB of -1 dBFS, not silent
 // Notes are compared after rounding onset and end to 1/48 quarter: abc2midi starts notes one tick late
 // and both it and MuseScore end them one tick early (480 ticks per quarter); melodist's grid is 1/12 or
 // coarser, so a real difference is never rounded away.
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +29,7 @@
 #include <sstream>
 
 #include "formats/abc_writer.h"
+#include "formats/audio_writer.h"
 #include "formats/kern_reader.h"
 #include "formats/kern_writer.h"
 #include "formats/midi_writer.h"
@@ -213,7 +217,38 @@ void check_kern(const Melody& m, const std::string& name, Sweep& s) {
   if (rests_merged(a.symbols) != rests_merged(b.symbols)) s.fail(name + ".krn: the encoding differs after the round trip");
 }
 
+// Audio: the .wav of every `every`-th melody, read back by sox (an independent decoder), lasts the melody
+// (at its tempo, else 120 bpm) plus the reverb tail within 50 ms, is not silent, and peaks within 1 dB of
+// the target. (The pitch of single notes: tests/test_writers.cpp, an FFT of the samples.)
+void check_audio(const std::vector<Melody>& melodies, const std::string& label, int every, Sweep& s) {
+  if (!fs::exists(kDefaultSoundfont) || !have("command -v sox")) {
+    s.fail("SKIP audio: sox or the soundfont is missing (apt-get install sox " + std::string(kDefaultSoundfontPackage) + ")");
+    return;
+  }
+  for (size_t i = 0; i < melodies.size(); i += static_cast<size_t>(every)) {
+    const Melody& m = melodies[i];
+    const std::string wav = (s.dir / (label + std::to_string(i) + ".wav")).string();
+    write_song_file(wav, m, {});
+    Rational quarters(0);
+    for (const MelodyEvent& e : m.events) quarters += e.duration;
+    const double want = quarters.to_double() * 60.0 / m.tempo_bpm.value_or(120.0) + kAudioTailSeconds;
+    const Shell r = shell("sox " + quote(wav) + " -n stat");
+    auto value = [&](const std::string& label_text) {
+      const size_t at = r.out.find(label_text);
+      return at == std::string::npos ? std::nan("") : std::stod(r.out.substr(r.out.find(':', at) + 1));
+    };
+    const double length = value("Length (seconds)");
+    const double peak_db = 20 * std::log10(std::max(value("Maximum amplitude"), -value("Minimum amplitude")));
+    if (r.status != 0 || !(std::abs(length - want) <= 0.05))
+      s.fail(wav + ": sox reads " + std::to_string(length) + " s, the melody and tail last " + std::to_string(want) + " s");
+    if (!(std::abs(peak_db - kAudioPeakDbfs) <= 1.0)) s.fail(wav + ": peak " + std::to_string(peak_db) + " dBFS");
+    if (!(value("RMS     amplitude") > 0.001)) s.fail(wav + ": silent");
+    fs::remove(wav);
+  }
+}
+
 void sweep(const std::vector<Melody>& melodies, const std::string& label, int musescore_every, Sweep& s) {
+  check_audio(melodies, label, 2 * musescore_every, s);
   const bool abc = have("command -v abc2midi && command -v abcm2ps && command -v midi2abc");
   const bool mido = have("/usr/bin/python3 -c 'import mido'");
   const bool xmllint = have("command -v xmllint");
@@ -336,6 +371,36 @@ class WriterOracles : public ::testing::Test {
     std::printf("checked %d melodies\n", s.checked);
   }
 };
+
+// The committed schema is MusicXML 4.0's and xmllint enforces it: melodist's document validates, the same
+// document with an element only 4.0 defines (<concert-score/> in <defaults>) still validates, and one with
+// a zero <duration> (positive-divisions) or an element 4.0 does not define does not.
+TEST(WriterOraclesXsd, TheSchemaIsMusicXml40AndRejectsWhatItShould) {
+  if (shell("command -v xmllint").status != 0) GTEST_SKIP() << "xmllint is missing (apt-get install libxml2-utils)";
+  ASSERT_NE(read_file(kXsd).find("This file defines the MusicXML 4.0 XSD"), std::string::npos) << kXsd;
+  const Melody m = read_kern_file(MELODIST_FIXTURES_DIR "/writers/pickup_3-4.krn");
+  const std::string doc = write_musicxml(m, {}, "xsd check");
+  ASSERT_NE(doc.find("<score-partwise version=\"4.0\">"), std::string::npos);
+  ASSERT_NE(doc.find("DTD MusicXML 4.0 Partwise"), std::string::npos);
+  const fs::path dir = fs::temp_directory_path() / ("melodist_xsd_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto validates = [&](const std::string& name, const std::string& text) {
+    write_file_atomically((dir / name).string(), text);
+    return shell("xmllint --noout --schema " + quote(kXsd) + " " + quote((dir / name).string())).status == 0;
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string d = doc;
+    const size_t at = d.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return at == std::string::npos ? d : d.replace(at, from.size(), to);
+  };
+  EXPECT_TRUE(validates("melodist.musicxml", doc));
+  EXPECT_TRUE(validates("concert.musicxml", replaced("<part-list>", "<defaults><concert-score /></defaults><part-list>")));
+  const size_t value = doc.find("<duration>") + 10;
+  EXPECT_FALSE(validates("zero.musicxml", doc.substr(0, value) + "0" + doc.substr(doc.find('<', value))));
+  EXPECT_FALSE(validates("unknown.musicxml", replaced("<part-list>", "<not-musicxml /><part-list>")));
+  fs::remove_all(dir);
+}
 
 TEST_F(WriterOracles, TwoHundredGeneratedMelodies) {
   if (!fs::exists(bundled_model_dir())) GTEST_SKIP() << "the bundled model is missing";

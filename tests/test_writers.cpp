@@ -163,6 +163,32 @@ TEST_F(Writers, AudioFilesLastThePlusTailAndPeakAtMinusOneDb) {
   }
 }
 
+// Same melody, same bytes, for every audio format, from two separate processes (libsndfile seeds its
+// Ogg serial number from the clock once per process); the .ogg, whose serial and page checksums
+// melodist rewrites, must still decode whole (libogg drops a page whose CRC is wrong, so a bad checksum
+// would shorten it).
+TEST_F(Writers, AudioIsTheSameBytesOnEveryRunAndTheOggStillDecodes) {
+  if (!fs::exists(kDefaultSoundfont)) GTEST_SKIP() << kDefaultSoundfont << " is missing (apt-get install " << kDefaultSoundfontPackage << ")";
+  if (shell("command -v sox").status != 0) GTEST_SKIP() << "sox is missing (apt-get install sox)";
+  const std::string m = quote(MELODIST_BINARY), in = quote(kDir + "pickup_3-4.krn");  // 6 s at *MM100
+  for (const char* ext : {".wav", ".flac", ".ogg"}) {
+    SCOPED_TRACE(ext);
+    for (const char* run : {"1", "2"}) {
+      const Shell r = shell(m + " convert " + in + " --out " + quote(path(std::string("run") + run + ext)));
+      ASSERT_EQ(r.status, 0) << r.out;
+    }
+    const std::string first = read_file(path(std::string("run1") + ext)), second = read_file(path(std::string("run2") + ext));
+    ASSERT_GT(first.size(), 1000u);
+    EXPECT_TRUE(first == second) << "two renders of one melody differ";
+  }
+  const Shell r = shell("sox " + quote(path("run1.ogg")) + " -n stat");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const size_t at = r.out.find("Length (seconds)");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_NEAR(std::stod(r.out.substr(r.out.find(':', at) + 1)), 6.0 + kAudioTailSeconds, 0.05) << r.out;
+  EXPECT_EQ(r.out.find("WARN"), std::string::npos) << r.out;
+}
+
 TEST_F(Writers, ConvertBadInputIsOneLineAndWritesNothing) {
   const std::string m = quote(MELODIST_BINARY), in = quote(kDir + "triplet.krn");
   Shell r = shell(m + " convert " + in + " --out " + quote(path("x.xyz")));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Byte-identity harness for behaviour-preserving changes (issue 13): computes the SHA-256 of what a
 # user sees and compares it with the committed baseline tools/output_hashes.txt.
-#   (a) the model file of tools/train_bundled_model.sh's training command (same data, seed 1, 2 threads);
+#   (a) the model file of `train` with the defaults on erk (the earlier bundled model's command: seed 1, 2 threads);
 #       several minutes on 2 cores, so --skip-train leaves it out
 #   (b) `generate --num-outputs 20 --seed 7` with the bundled model, as MIDI and as text
 #   (c) `evaluate --json` of the bundled model on erk (the JSON holds no timing fields)
@@ -56,7 +56,7 @@ for f in $(cd "$work/gen" && ls | sort); do hash "generate/$f" "$work/gen/$f"; d
 "$melodist" evaluate --model "$model" --data "$work/erk" --json >"$work/evaluate.json"
 hash "evaluate-erk.json" "$work/evaluate.json"
 
-# (a) the bundled model's training command (tools/train_bundled_model.sh without its copy into models/)
+# (a) train with the defaults on erk, as the earlier bundled model was made
 if [ "$skip_train" = 0 ]; then
   "$melodist" train --data "$work/erk" --out "$work/essen-german" --seed 1 --threads 2 >/dev/null
   hash "train-bundled/model.safetensors" "$work/essen-german/model.safetensors"

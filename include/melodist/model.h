@@ -11,6 +11,7 @@
 // Same options and seed -> the same melodies, byte for byte, as `melodist generate`.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,13 +31,21 @@ struct GenerationOptions {
   uint64_t seed = 1;
   std::vector<std::string> primer;  // the start, as symbols (no "/"); empty = start a song
   std::string primer_file;          // or the start from a song file, encoded as training did
-  // Musical targets (empty / 0 = off). The bundled model learned songs transposed to C major and
-  // A minor, so `key` transposes the result from there to the named key ("D major", "e minor",
-  // "Bb major"), taking the nearer octave; whether the model composes a major or a minor tune is its
-  // choice. `bars` caps the length at that many bars of `meter` (also written into MIDI files).
+  // Musical controls (empty / 0 = off), as `melodist generate --key --meter --bars --pickup --end-on`.
+  // key ("D", "Em", "Bb", "D major", "e minor"): a model with key symbols is primed with it (a model
+  // trained with --transpose reference in C / Am, its output then transposed); a model without key
+  // symbols composes in C major / A minor and its result is transposed to the key's signature, the
+  // nearer octave, the mode being the model's choice.
+  // meter: a model with meter symbols is primed with it (one that has never seen it refuses); else it
+  // is the bar length of `bars` and the written meter. Unset: the model's own meter symbol, else 4/4.
+  // bars: exactly that many whole bars after the pickup (constrained decoding; the log-likelihood is
+  // then under the constrained distribution). pickup: "1/8" (of a whole note) before bar 1, with bars.
+  // end_on: "tonic" or "triad": the last note is the key's tonic, or in its tonic triad (key symbols).
   std::string key;
   int bars = 0;
-  Meter meter{4, 4};
+  std::optional<Meter> meter;
+  std::string pickup;
+  std::string end_on;
 };
 
 struct Score {

@@ -16,6 +16,12 @@ struct PreprocessOptions {
   int jobs = 0;            // threads; 0 = every core (the output does not depend on it)
   bool strict = false;     // an unreadable file is an error instead of a rejected song
   bool progress = false;   // progress lines on stderr
+  // Input symbols that take no time (`preprocess --key-symbol --meter-symbol --barlines`): each song's key
+  // ("K:G") and meter ("M:6/8") first, "|" at its barlines; a model trained on them can be asked for a
+  // key, a meter and a number of bars (GenerationOptions).
+  bool key_symbol = false;
+  bool meter_symbol = false;
+  bool barlines = false;
 };
 
 struct PreprocessSummary {

@@ -26,6 +26,8 @@ Melody melody_from_symbols(std::vector<std::string> symbols, Rational step) {
   auto impl = std::make_shared<Melody::Impl>();
   impl->events = decode_symbols(symbols, step);
   if (impl->events.events.empty()) impl->events.events.push_back({kRest, step, false, 0});  // as `generate` writes it
+  if (impl->events.time_signature)  // a meter symbol ("M:6/8") in the symbols
+    impl->meter = Meter{impl->events.time_signature->numerator, impl->events.time_signature->denominator};
   impl->symbols = std::move(symbols);
   impl->step = step;
   return Melody(std::move(impl));

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "api/impl.h"
+#include "formats/key_symbol.h"
 #include "generate/generator.h"
 #include "generate/song_score.h"
 #include "melodist/model.h"
@@ -87,16 +88,31 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   if (o.branch_factor < 1 || o.branch_factor > 1024) throw Error("--branch-factor must be between 1 and 1024");
   if (!o.primer.empty() && !o.primer_file.empty()) throw Error("give --primer or --primer-file, not both");
   if (o.bars < 0) throw Error("bars must be 0 (no limit) or more");
-  const int n = o.meter.numerator, d = o.meter.denominator;
-  if (n < 1 || n > 255 || d < 1 || d > 64 || (d & (d - 1)) != 0) throw Error("meter is not N/D with N 1..255 and D a power of two up to 64");
-  const int transposition = o.key.empty() ? 0 : key_transposition(o.key);
+  if (o.meter) {
+    const int n = o.meter->numerator, d = o.meter->denominator;
+    if (n < 1 || n > 255 || d < 1 || d > 64 || (d & (d - 1)) != 0) throw Error("meter is not N/D with N 1..255 and D a power of two up to 64");
+  }
+  bool key_symbols = false, meter_symbols = false;
+  for (const auto& v : model.vocabulary) key_symbols |= v.rfind("K:", 0) == 0, meter_symbols |= v.rfind("M:", 0) == 0;
+  GenerateControls& c = options.controls;
+  int transposition = 0;  // a model without key symbols: the result moved to the key's signature
+  if (!o.key.empty()) {
+    if (key_symbols) {
+      c.key = parse_key_name(o.key);
+      if (!c.key) throw Error("key \"" + o.key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"");
+    } else {
+      transposition = key_transposition(o.key);
+    }
+  }
+  if (o.meter && meter_symbols) c.meter = TimeSignature{o.meter->numerator, o.meter->denominator};
+  c.fallback_meter = o.meter ? TimeSignature{o.meter->numerator, o.meter->denominator} : TimeSignature{4, 4};
+  c.bars = o.bars;
+  if (!o.pickup.empty()) c.pickup = parse_rational(o.pickup) * Rational(4);
+  if (o.end_on == "tonic") c.end_on = EndOn::tonic;
+  else if (o.end_on == "triad") c.end_on = EndOn::triad;
+  else if (!o.end_on.empty()) throw Error("end_on \"" + o.end_on + "\" is not \"tonic\" or \"triad\"");
   const Rational step = model_encode_options(model).step;
   options.beam.max_steps = o.max_steps;
-  if (o.bars > 0) {  // bars x (n x 4/d quarters) / step symbols
-    const Rational bar(4 * n, d);
-    const Rational steps = Rational(o.bars) * bar * Rational(step.den, step.num);
-    options.beam.max_steps = std::min<int64_t>(options.beam.max_steps, steps.num / steps.den);
-  }
   options.beam.beam_size = o.beam_size;
   options.beam.branch_factor = o.branch_factor;
   options.beam.seed = o.seed;
@@ -109,7 +125,7 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   for (GeneratedMelody& g : generate_melodies(model, options)) {
     Melody m = melody_from_symbols(transposed(std::move(g.symbols), transposition), step);
     auto impl = std::make_shared<Melody::Impl>(m.impl());
-    impl->meter = o.meter;
+    if (!impl->meter) impl->meter = o.meter.value_or(Meter{4, 4});  // a meter symbol in the melody wins
     impl->log_likelihood = g.log_likelihood;
     impl->generated_steps = g.generated_steps;
     impl->ended = g.ended;

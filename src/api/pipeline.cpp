@@ -19,6 +19,9 @@ PreprocessSummary preprocess(const std::vector<std::string>& inputs, const std::
   options.jobs = o.jobs;
   options.strict = o.strict;
   options.progress = o.progress;
+  options.encode.key_symbol = o.key_symbol;
+  options.encode.meter_symbol = o.meter_symbol;
+  options.encode.barlines = o.barlines;
   const Dataset dataset = run_preprocess(inputs, out_dir, options);
   return {dataset.files.size(), dataset.accepted, dataset.unreadable, dataset.steps, dataset.vocabulary.size(), summary_line(dataset)};
 }

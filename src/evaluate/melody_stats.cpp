@@ -136,6 +136,7 @@ MelodyStats melody_stats(const Melody& melody, const std::string& name) {
     s.mean_ioi = ioi_sum / static_cast<double>(notes.size() - 1);
   }
   s.in_scale_rate = static_cast<double>(in_scale_count) / static_cast<double>(notes.size());
+  s.ends_on_tonic = pitch_class(notes.back().pitch) == s.key.tonic_pitch_class ? 1.0 : 0.0;
   return s;
 }
 
@@ -148,6 +149,7 @@ SetStats set_stats(const std::vector<MelodyStats>& melodies) {
   s.mean_abs_interval = mean_std(melodies, [](const MelodyStats& m) { return m.mean_abs_interval; });
   s.mean_ioi = mean_std(melodies, [](const MelodyStats& m) { return m.mean_ioi; });
   s.in_scale_rate = mean_std(melodies, [](const MelodyStats& m) { return m.in_scale_rate; });
+  s.ends_on_tonic = mean_std(melodies, [](const MelodyStats& m) { return m.ends_on_tonic; });
   for (const auto& m : melodies) {
     for (size_t i = 0; i < 12; ++i) s.pitch_class_histogram[i] += m.pitch_class_histogram[i];
     for (size_t i = 0; i < 144; ++i) s.pitch_class_transitions[i] += m.pitch_class_transitions[i];
@@ -166,6 +168,7 @@ nlohmann::json to_json(const MelodyStats& s) {
           {"mean_abs_interval", s.mean_abs_interval},
           {"mean_ioi", s.mean_ioi},
           {"in_scale_rate", s.in_scale_rate},
+          {"ends_on_tonic", s.ends_on_tonic},
           {"key", s.key.name()},
           {"pitch_class_histogram", s.pitch_class_histogram},
           {"pitch_class_transitions", matrix(s.pitch_class_transitions, 12)},
@@ -183,6 +186,7 @@ nlohmann::json to_json(const SetStats& s) {
           {"mean_abs_interval", ms(s.mean_abs_interval)},
           {"mean_ioi", ms(s.mean_ioi)},
           {"in_scale_rate", ms(s.in_scale_rate)},
+          {"ends_on_tonic", ms(s.ends_on_tonic)},
           {"pitch_class_histogram", normalised(s.pitch_class_histogram)},
           {"pitch_class_transitions", matrix(s.pitch_class_transitions, 12)},
           {"note_length_classes", note_length_class_names()},

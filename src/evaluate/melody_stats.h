@@ -24,6 +24,8 @@
 //                       first key designation when the melody has one, else estimate_key (see
 //                       music/key_estimate.h). Major: 0 2 4 5 7 9 11 above the tonic; minor: natural
 //                       minor plus the raised 7th (0 2 3 5 7 8 10 11). 0 with no notes.
+//   ends_on_tonic       1 when the last note's pitch class is the tonic of that key, else 0 (over a set:
+//                       the fraction of melodies that end on their tonic).
 #include <array>
 #include <string>
 #include <vector>
@@ -47,6 +49,7 @@ struct MelodyStats {
   double mean_abs_interval = 0.0;
   double mean_ioi = 0.0;
   double in_scale_rate = 0.0;
+  double ends_on_tonic = 0.0;
   Key key;
   std::array<double, 12> pitch_class_histogram{};                                   // (12) counts
   std::array<double, 144> pitch_class_transitions{};                                // (12, 12) counts
@@ -63,7 +66,7 @@ struct MeanStd {
 };
 struct SetStats {
   size_t melodies = 0;
-  MeanStd note_count, pitch_count, pitch_range, mean_abs_interval, mean_ioi, in_scale_rate;
+  MeanStd note_count, pitch_count, pitch_range, mean_abs_interval, mean_ioi, in_scale_rate, ends_on_tonic;
   std::array<double, 12> pitch_class_histogram{};
   std::array<double, 144> pitch_class_transitions{};
   std::array<double, kNoteLengthClasses> note_length_histogram{};

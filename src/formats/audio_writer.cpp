@@ -2,6 +2,7 @@
 #include "formats/audio_writer.h"
 
 #include <fluidsynth.h>
+#include <ogg/ogg.h>
 #include <sndfile.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <memory>
 
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace melodist {
 
@@ -108,6 +110,32 @@ sf_count_t mem_write(const void* ptr, sf_count_t count, void* user) {
 }
 sf_count_t mem_tell(void* user) { return static_cast<MemoryFile*>(user)->pos; }
 
+// libsndfile starts every Ogg stream with a random serial number (ogg.c: ogg_stream_init with
+// psf_rand_int32(), seeded from the clock) and has no command to set it, so two renders of one melody
+// would differ in bytes 14..17 of each page and in the page checksums. Here the serial of every page is
+// replaced by one derived from the samples, and libogg recomputes each page's CRC (ogg_page_checksum_set).
+// The walk over the pages is by hand because libogg's ogg_sync reader hands out copies of the pages, not
+// places in this buffer. Page layout (RFC 3533, section 6): "OggS", version, flags, granule (8), serial (4,
+// little-endian, at 14), sequence (4), CRC (4, at 22), segment count n (at 26), n lacing values, the body.
+void fix_ogg_serial(std::string& bytes, const std::vector<float>& samples) {
+  const std::string digest = sha256_hex(std::string_view(reinterpret_cast<const char*>(samples.data()), samples.size() * sizeof(float)));
+  const uint32_t serial = static_cast<uint32_t>(std::stoul(digest.substr(0, 8), nullptr, 16));
+  size_t at = 0;
+  while (at < bytes.size()) {
+    if (bytes.size() - at < 27 || bytes.compare(at, 4, "OggS") != 0) throw Error("libsndfile wrote an Ogg stream melodist cannot walk");
+    unsigned char* page = reinterpret_cast<unsigned char*>(bytes.data() + at);
+    const size_t header = 27 + page[26];
+    if (bytes.size() - at < header) throw Error("libsndfile wrote an Ogg stream melodist cannot walk");
+    size_t body = 0;
+    for (size_t i = 27; i < header; ++i) body += page[i];
+    if (bytes.size() - at - header < body) throw Error("libsndfile wrote an Ogg stream melodist cannot walk");
+    for (int i = 0; i < 4; ++i) page[14 + i] = static_cast<unsigned char>(serial >> (8 * i));
+    ogg_page og{page, static_cast<long>(header), page + header, static_cast<long>(body)};
+    ogg_page_checksum_set(&og);
+    at += header + body;
+  }
+}
+
 }  // namespace
 
 std::vector<float> render_audio(const Melody& melody, const AudioOptions& options) {
@@ -177,6 +205,7 @@ std::string write_audio(const Melody& melody, const AudioOptions& options, Audio
   const std::string problem = wrote == frames ? "" : sf_strerror(sf);
   sf_close(sf);
   if (!problem.empty()) throw Error("libsndfile: " + problem);
+  if (format == AudioFormat::ogg) fix_ogg_serial(file.bytes, samples);
   return file.bytes;
 }
 

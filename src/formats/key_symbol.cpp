@@ -1,5 +1,7 @@
 #include "formats/key_symbol.h"
 
+#include <cctype>
+
 namespace melodist {
 
 namespace {
@@ -33,6 +35,20 @@ std::optional<Key> parse_key_symbol(std::string_view symbol) {
   key.tonic_pitch_class = (pc + 12) % 12;
   key.minor = minor;
   return key;
+}
+
+std::optional<Key> parse_key_name(std::string_view text) {
+  std::string t(text);
+  const size_t space = t.find(' ');
+  if (space == std::string::npos) return parse_key_symbol(std::string(kKeySymbolPrefix) + t);
+  std::string tonic = t.substr(0, space), mode = t.substr(space + 1);
+  while (!mode.empty() && mode.front() == ' ') mode.erase(0, 1);
+  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (mode != "major" && mode != "minor") return std::nullopt;
+  if (tonic.empty()) return std::nullopt;
+  tonic[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(tonic[0])));
+  if (tonic.size() == 2 && tonic[1] == '-') tonic[1] = 'b';
+  return parse_key_symbol(std::string(kKeySymbolPrefix) + tonic + (mode == "minor" ? "m" : ""));
 }
 
 std::vector<std::string> all_key_symbols() {

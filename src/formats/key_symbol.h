@@ -31,6 +31,9 @@ inline constexpr std::string_view kKeySymbolPrefix = "K:";
 std::string key_symbol(int tonic_pitch_class, bool minor);
 // The key named by `symbol`, or nullopt when it is not a key symbol (no spelling is kept).
 std::optional<Key> parse_key_symbol(std::string_view symbol);
+// A key as a musician names it: the key symbol's form without "K:" ("D", "Em", "Bb", "F#m"), or a tonic
+// and a mode word ("D major", "e minor", "Bb minor"; "-" is a flat too); nullopt when it is neither.
+std::optional<Key> parse_key_name(std::string_view text);
 // The 24 canonical key symbols, majors then minors, each by ascending tonic pitch class from C: the
 // order in which mapping.json lists them.
 std::vector<std::string> all_key_symbols();

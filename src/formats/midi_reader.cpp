@@ -127,9 +127,12 @@ void parse_track(const Parser& in, size_t p, size_t end, int track, MidiFile& ou
         const uint32_t us = (uint32_t(uint8_t(data[0])) << 16) | (uint32_t(uint8_t(data[1])) << 8) | uint8_t(data[2]);
         if (us > 0) out.tempo_bpm = 60'000'000.0 / us, tempo_at = {tick, track};
       }
-      if (type == 0x58 && len >= 2 && !time_at.earlier_than(tick, track)) {
+      if (type == 0x58 && len >= 2) {
         const int nn = uint8_t(data[0]), dd = uint8_t(data[1]);
-        if (nn > 0 && dd <= 8) out.time_signature = TimeSignature{nn, 1 << dd}, time_at = {tick, track};
+        if (nn > 0 && dd <= 8) {
+          if (!time_at.earlier_than(tick, track)) out.time_signature = TimeSignature{nn, 1 << dd}, time_at = {tick, track};
+          out.time_signatures.push_back({tick, TimeSignature{nn, 1 << dd}});
+        }
       }
       if (type == 0x59 && len >= 2 && !key_at.earlier_than(tick, track)) {
         const int sf = int8_t(uint8_t(data[0])), mi = uint8_t(data[1]);
@@ -220,6 +223,36 @@ MidiFile parse_midi(std::string_view bytes, const std::string& path) {
   std::sort(out.notes.begin(), out.notes.end(), [](const MidiNote& a, const MidiNote& c) {
     return std::tie(a.start, a.track, a.channel, a.pitch) < std::tie(c.start, c.track, c.channel, c.pitch);
   });
+  // Tracks were read in order, so a stable sort by tick keeps the first of one tick first.
+  auto& ts = out.time_signatures;
+  std::stable_sort(ts.begin(), ts.end(), [](const MidiFile::MeterAt& a, const MidiFile::MeterAt& c) { return a.tick < c.tick; });
+  ts.erase(std::unique(ts.begin(), ts.end(), [](const MidiFile::MeterAt& a, const MidiFile::MeterAt& c) { return a.tick == c.tick; }),
+           ts.end());
+  return out;
+}
+
+std::vector<Rational> midi_barlines(const MidiFile& file, Rational origin, Rational length, Rational step) {
+  std::vector<std::pair<Rational, TimeSignature>> segments{{Rational(0), TimeSignature{4, 4}}};  // (start quarter, meter)
+  for (const auto& m : file.time_signatures) {
+    const Rational at(m.tick, file.ticks_per_quarter);
+    if (at == segments.back().first) segments.back().second = m.meter;
+    else segments.push_back({at, m.meter});
+  }
+  const Rational end = origin + length;
+  std::vector<Rational> out;
+  for (size_t i = 0; i < segments.size() && segments[i].first < end; ++i) {
+    const Rational bar(int64_t{4} * segments[i].second.numerator, segments[i].second.denominator);
+    if (bar < step) continue;
+    const Rational stop = i + 1 < segments.size() && segments[i + 1].first < end ? segments[i + 1].first : end;
+    Rational t = segments[i].first;
+    if (t < origin) {  // jump to the first bar at or after the origin: whole bars from the segment's start
+      const Rational bars = (origin - t) / bar;
+      t += bar * Rational(bars.num / bars.den);
+      if (t < origin) t += bar;
+    }
+    for (; t < stop; t += bar)
+      if (const Rational from = t - origin; from > Rational(0) && (from / step).den == 1) out.push_back(from);
+  }
   return out;
 }
 
@@ -356,6 +389,8 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
     melody.key = key_from_signature(*file.key_fifths, file.key_minor.value_or(false));
   }
   melody.time_signature = file.time_signature;
+  const Rational origin = Rational(first) * options.step, length = Rational(bounds.back() - first) * options.step;
+  melody.barlines = midi_barlines(file, origin, length, options.step);
   melody.tempo_bpm = file.tempo_bpm;
   melody.warnings = file.warnings;
   return melody;

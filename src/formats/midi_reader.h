@@ -41,6 +41,12 @@ struct MidiFile {
   // The first (earliest tick, then lowest track) of each kind of meta event.
   std::optional<double> tempo_bpm;
   std::optional<TimeSignature> time_signature;
+  // Every time-signature event, by tick; of several at one tick, the first (lowest track, then file order).
+  struct MeterAt {
+    int64_t tick = 0;
+    TimeSignature meter;
+  };
+  std::vector<MeterAt> time_signatures;
   std::optional<int> key_fifths;     // -7..7 (sharps > 0)
   std::optional<bool> key_minor;     // mode flag of that key signature
   // Data bytes with their top bit set, clamped to 127 (see parse_track), and the first of them.
@@ -76,8 +82,18 @@ struct MidiExtractOptions {
 //    event is kept as a final rest;
 //  - key: from the first key-signature meta event (tonic from sf and the mode flag, kern spelling), else
 //    none (the encoder estimates it as it does for kern files without a designation);
-//    time signature and tempo from the first meta events.
+//    time signature and tempo from the first meta events;
+//  - barlines (Melody::barlines, in quarters from the melody's first step) from the time-signature events
+//    (midi_barlines).
 Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, const std::string& path);
+
+// The file's bars: 4/4 from tick 0 until the first time-signature event (the SMF default), then each
+// event's meter from its tick, a new bar starting at every event (a change in the middle of a bar cuts
+// it short). Returns the bar starts after `origin` and before `origin + length` (quarters from the
+// file's tick 0), as times from `origin` (as MusicXML's: the melody's start is a bar start or a pickup,
+// which the first barline tells apart), keeping only those on the `step` grid (a barline between
+// two steps falls inside a quantized note); a meter whose bar is shorter than a step gives none.
+std::vector<Rational> midi_barlines(const MidiFile& file, Rational origin, Rational length, Rational step);
 
 // read_file + parse_midi + extract_melody.
 Melody read_midi_file(const std::string& path, const MidiExtractOptions& options = {});

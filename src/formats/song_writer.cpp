@@ -1,9 +1,11 @@
 #include "formats/song_writer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "formats/abc_writer.h"
+#include "formats/key_symbol.h"
 #include "formats/kern_writer.h"
 #include "formats/midi_writer.h"
 #include "formats/musicxml_writer.h"
@@ -87,6 +89,43 @@ void write_song_file(const std::string& path, const Melody& melody, const SongWr
     throw file_error(path, 0, e.what());
   }
   write_file_atomically(path, bytes);
+}
+
+Key parse_key_option(const std::string& text, const std::string& option) {
+  if (std::optional<Key> named = parse_key_name(text)) return *named;  // G, Em, Bb, F#m (as --key of generate)
+  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // a b c d e f g
+  const char c = text.empty() ? 0 : static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  if (c < 'a' || c > 'g' || text.size() > 3)
+    throw Error(option + ": cannot read \"" + text + "\" (a key such as G, Em, Bb, F#m, or in kern spelling C, a, B-, f#)");
+  Key key;
+  key.minor = std::islower(static_cast<unsigned char>(text[0])) != 0;
+  int pc = kLetter[c - 'a'];
+  for (size_t i = 1; i < text.size(); ++i) {
+    if (text[i] == '#') ++pc;
+    else if (text[i] == '-') --pc;
+    else throw Error(option + ": cannot read \"" + text + "\" (accidentals are # and -)");
+  }
+  key.tonic_pitch_class = ((pc % 12) + 12) % 12;
+  key.spelling = text;
+  return key;
+}
+
+void adopt_primer_notation(Melody& melody, const Melody& primer, const EncodedSong& encoding) {
+  if (!melody.time_signature && primer.time_signature) {
+    melody.time_signature = primer.time_signature;
+    if (melody.barlines.empty()) melody.barlines = primer.barlines;
+  }
+  if (!melody.tempo_bpm) melody.tempo_bpm = primer.tempo_bpm;
+  if (!melody.key && encoding.accepted && encoding.key_source == KeySource::designation) {
+    Key key = encoding.key;
+    if (encoding.transposition % 12 != 0) {
+      key.tonic_pitch_class = ((key.tonic_pitch_class + encoding.transposition) % 12 + 12) % 12;
+      key.spelling.clear();  // respelled by the writer from the pitch class
+      if (!key.minor && key.tonic_pitch_class == 0) key.spelling = "C";
+      if (key.minor && key.tonic_pitch_class == 9) key.spelling = "a";
+    }
+    melody.key = key;
+  }
 }
 
 }  // namespace melodist

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "formats/audio_writer.h"
+#include "formats/text_encoding.h"
 #include "music/melody.h"
 #include "music/score.h"
 
@@ -28,5 +29,19 @@ void check_output_path(const std::string& path);
 std::string song_bytes(const std::string& path, const Melody& melody, const SongWriteOptions& options);
 // check_output_path, song_bytes, then an atomic write (util/atomic_file.h); errors name the path.
 void write_song_file(const std::string& path, const Melody& melody, const SongWriteOptions& options);
+
+// A key option of `decode --key` and `convert --key`: as ABC names keys ("G", "Em", "Bb", "F#m", as
+// `generate --key` takes them), or in kern spelling ("e" E minor, "B-" B-flat major, "f#" F-sharp minor).
+// Throws melodist::Error naming `option`.
+Key parse_key_option(const std::string& text, const std::string& option = "--key");
+
+// The notation a primer file gives a generated melody (issue 15: the meter, key and tempo come from the
+// model's symbols when it has them, else from the primer file, else from options). Whatever the melody
+// already has (decoded from the model's own symbols) is kept; otherwise it takes the primer's meter and
+// barlines, its tempo, and its designated key moved by the transposition the model's preprocessing
+// applied to the primer (`encoding`, from encode_melody of `primer`), so a primer in G major under
+// `--transpose reference` gives a melody written in C major. An estimated primer key is not a key the
+// file states, and is left to the writer's own estimate.
+void adopt_primer_notation(Melody& melody, const Melody& primer, const EncodedSong& encoding);
 
 }  // namespace melodist

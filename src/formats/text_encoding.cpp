@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "formats/key_symbol.h"
+#include "formats/meter_symbol.h"
 #include "music/key_estimate.h"
 #include "util/error.h"
 
@@ -106,6 +107,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
   // 2. Transposition, 3. encoding.
   song.symbols.reserve(static_cast<size_t>(total_steps) + 1);
   if (options.key_symbol) song.symbols.push_back(key_symbol(song.key.tonic_pitch_class + song.transposition, song.key.minor));
+  if (options.meter_symbol && melody.time_signature) song.symbols.push_back(meter_symbol(*melody.time_signature));
   // Barline symbols go before the step at which a barline falls (one that falls between steps is dropped).
   std::vector<int64_t> bar_steps;  // ascending
   line = 0;
@@ -229,13 +231,17 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
       if (!melody.key) melody.key = *key;
       continue;
     }
+    if (auto meter = parse_meter_symbol(s)) {  // takes no time; the first one is the melody's meter
+      if (!melody.time_signature) melody.time_signature = *meter;
+      continue;
+    }
     int pitch = -1;
     bool digits = !s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos;
     if (digits) std::from_chars(s.data(), s.data() + s.size(), pitch);
     if (!digits || pitch < 0 || pitch > 127) {
       std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
       throw Error("symbol \"" + shown + "\" at position " + std::to_string(i + 1) +
-                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" or a key symbol such as \"K:G\"");
+                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
     }
     melody.events.push_back(MelodyEvent{pitch, step, false, 0});
     elapsed += step;

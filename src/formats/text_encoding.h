@@ -30,8 +30,11 @@ struct EncodeOptions {
   TransposeMode transpose = TransposeMode::reference;
   TieMode ties = TieMode::reattack;
   bool key_symbol = false;             // start the song with its key symbol, "K:G" (formats/key_symbol.h)
-  // Put "|" before the step at which each of the melody's barlines falls (kern "=" records; an input
-  // that tells the network the position in the bar, as the file does; a hold continues across it).
+  // Then its meter symbol, "M:6/8" (formats/meter_symbol.h), when the song names a meter; before any "|".
+  bool meter_symbol = false;
+  // Put "|" before the step at which each of the melody's barlines falls (kern "=" records, ABC and
+  // MusicXML bar lines, MIDI bars from the time-signature events; an input that tells the network the
+  // position in the bar, as the file does; a hold continues across it).
   bool barlines = false;
 };
 
@@ -64,8 +67,9 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 // Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
 // Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
 // the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/",
-// "|" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines) or a key symbol (formats/key_symbol.h:
-// it takes no time; the first one sets melody.key).
+// "|" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines), a key
+// symbol (formats/key_symbol.h: it takes no time; the first one sets melody.key) or a meter symbol
+// (formats/meter_symbol.h: it takes no time; the first one sets melody.time_signature).
 // Decoding stops at the first "/" after a note (the reference's end of song).
 Melody decode_symbols(const std::vector<std::string>& symbols, Rational step = Rational(1, 4));
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <numeric>
@@ -21,6 +22,7 @@ namespace {
 struct Beam {
   double log_likelihood = 0;
   bool ended = false;
+  ConstraintState constraint;  // where the beam stands in the melody (constrained decoding)
 };
 
 // The back-pointer tree: step s, row r = n*B + b.
@@ -76,6 +78,34 @@ void exclude(const float* logits, int V, const std::vector<int>& banned, double*
   probs[best] = 1.0;
 }
 
+// Constrained decoding: logits (V) with the disallowed symbols set far below every allowed one, so
+// that temperature, top-k and top-p act among the allowed symbols.
+void mask_logits(const float* logits, int V, const std::vector<char>& allowed, std::vector<float>& masked) {
+  masked.assign(logits, logits + V);
+  for (int j = 0; j < V; ++j)
+    if (!allowed[j]) masked[j] = -1e30f;
+}
+
+// probs (V) restricted to the allowed symbols, renormalised; when nothing allowed is left (greedy or
+// top-k/top-p kept only symbols the sampler's filters dropped), the allowed symbol with the largest logit.
+void restrict_to(const float* logits, int V, const std::vector<char>& allowed, double* probs) {
+  std::vector<int> banned;
+  for (int j = 0; j < V; ++j)
+    if (!allowed[j]) banned.push_back(j);
+  exclude(logits, V, banned, probs);
+}
+
+// ln p(symbol | allowed) under the untempered model: logit - logsumexp over the allowed symbols.
+double constrained_log_probability(const float* logits, int V, const std::vector<char>& allowed, int symbol) {
+  double top = -1e300;
+  for (int j = 0; j < V; ++j)
+    if (allowed[j]) top = std::max(top, static_cast<double>(logits[j]));
+  double sum = 0.0;
+  for (int j = 0; j < V; ++j)
+    if (allowed[j]) sum += std::exp(static_cast<double>(logits[j]) - top);
+  return static_cast<double>(logits[symbol]) - top - std::log(sum);
+}
+
 }  // namespace
 
 std::vector<BeamResult> beam_search(const Model& model, const StepState& start, const std::vector<float>& start_logits,
@@ -101,7 +131,12 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
   StepState next_state = state;
   std::vector<float> logits(static_cast<size_t>(rows) * V);  // (N*B, V)
   for (int r = 0; r < rows; ++r) std::copy(start_logits.begin(), start_logits.end(), logits.begin() + static_cast<size_t>(r) * V);
-  std::vector<std::vector<Beam>> beams(N, std::vector<Beam>(B));
+  const Constraints* constraints = o.constraints && !o.constraints->inert() ? o.constraints : nullptr;
+  Beam first_beam;
+  first_beam.constraint = o.constraint_start;
+  std::vector<std::vector<Beam>> beams(N, std::vector<Beam>(B, first_beam));
+  std::vector<char> allowed;
+  std::vector<float> masked;
   BeamHistory history;
   history.rows = rows;
   // Long generations (--steps up to kMaxGenerateSteps) show progress once they take over a second.
@@ -129,11 +164,19 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
           continue;
         }
         const float* row = logits.data() + static_cast<size_t>(n * B + b) * V;
-        sampling_distribution(row, V, o.sampler, probs.data());
-        if (step == 0 && !o.banned_at_start.empty()) exclude(row, V, o.banned_at_start, probs.data());
+        const float* sampled = row;
+        if (constraints) {
+          constraints->allowed(bs[b].constraint, allowed);
+          mask_logits(row, V, allowed, masked);
+          sampled = masked.data();
+        }
+        sampling_distribution(sampled, V, o.sampler, probs.data());
+        if (step == 0 && !o.banned_at_start.empty()) exclude(sampled, V, o.banned_at_start, probs.data());
+        if (constraints) restrict_to(sampled, V, allowed, probs.data());
         for (int f = 0; f < F; ++f) {
           const int s = draw(probs.data(), V, rngs[n]);
-          cands.push_back({b, s, bs[b].log_likelihood + log_probability(row, V, s)});
+          const double lp = constraints ? constrained_log_probability(row, V, allowed, s) : log_probability(row, V, s);
+          cands.push_back({b, s, bs[b].log_likelihood + lp});
         }
       }
       // Keep the B best (ties: earlier candidate); with fewer candidates than B, repeat the best ones.
@@ -149,6 +192,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
         step_symbol[n * B + b] = -1;
         if (c.symbol == delimiter) nb.ended = true;
         else if (c.symbol >= 0) step_symbol[n * B + b] = c.symbol;
+        if (constraints && c.symbol >= 0) constraints->advance(nb.constraint, c.symbol);
         copy_row(state, n * B + c.parent, next_state, n * B + b, L, H);
         tokens[n * B + b] = nb.ended ? delimiter : c.symbol;  // finished rows step on "/", ignored after
         if (!nb.ended) any_growing = true;

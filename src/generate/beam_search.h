@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "generate/constraints.h"
 #include "generate/sampler.h"
 #include "nn/lstm_step.h"
 #include "nn/model.h"
@@ -30,12 +31,17 @@ struct BeamOptions {
   // starts right after the start symbols, where "/" (an empty song: after 64 "/" the network's most
   // likely symbol is another "/") and "_" (holding nothing) make no melody.
   std::vector<int> banned_at_start;
+  // Constrained decoding (generate/constraints.h): when set and not inert, every step draws from the
+  // allowed symbols only, and log-likelihoods are those of the constrained distribution. Not owned.
+  const Constraints* constraints = nullptr;
+  ConstraintState constraint_start;  // the state after the primer
 };
 
 struct BeamResult {
   std::vector<int> symbols;   // generated symbol ids, without the closing "/"
   bool ended = false;         // true when the model chose "/" (the song ended); false: stopped at max_steps
-  double log_likelihood = 0;  // nats: sum of ln p(symbol) under the model, closing "/" included when ended
+  double log_likelihood = 0;  // nats: sum of ln p(symbol) under the model (under the constrained
+                              // distribution when BeamOptions::constraints is active), closing "/" included
 };
 
 // start: the state after the start symbols and primer (batch 1); start_logits (V): the distribution it

@@ -3,7 +3,10 @@
 #include "generate/generator.h"
 
 #include <algorithm>
+#include <tuple>
 
+#include "formats/key_symbol.h"
+#include "formats/meter_symbol.h"
 #include "formats/song_file.h"
 #include "nn/lstm_step.h"
 #include "util/error.h"
@@ -66,6 +69,7 @@ EncodeOptions model_encode_options(const Model& model) {
     if (p.contains("transpose")) o.transpose = p["transpose"].get<std::string>() == "none" ? TransposeMode::none : TransposeMode::reference;
     if (p.contains("ties")) o.ties = p["ties"].get<std::string>() == "merge" ? TieMode::merge : TieMode::reattack;
     if (p.contains("key_symbol")) o.key_symbol = p["key_symbol"].get<bool>();
+    if (p.contains("meter_symbol")) o.meter_symbol = p["meter_symbol"].get<bool>();
     if (p.contains("barlines")) o.barlines = p["barlines"].get<bool>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("the model's preprocessing options are malformed: ") + e.what());
@@ -83,12 +87,160 @@ std::vector<std::string> primer_from_song_file(const Model& model, const std::st
   return song.symbols;
 }
 
-std::vector<GeneratedMelody> generate_melodies(const Model& model, const GenerateOptions& options) {
+namespace {
+
+std::string symbol_list(const Model& model, bool (*keep)(const std::string&)) {
+  std::string out;
+  for (const auto& v : model.vocabulary)
+    if (keep(v)) out += (out.empty() ? "" : " ") + v;
+  return out;
+}
+bool is_key_symbol(const std::string& s) { return parse_key_symbol(s).has_value(); }
+bool is_meter_symbol(const std::string& s) { return parse_meter_symbol(s).has_value(); }
+
+std::string meter_text(const TimeSignature& m) { return std::to_string(m.numerator) + "/" + std::to_string(m.denominator); }
+
+// The primer with the controls' key and meter symbols at its head ("K:.. M:.. rest"), checked against
+// the primer's own. `model_key` is the key symbol in the model's pitches. The primer's key symbol is
+// in the model's pitches too (a primer file is encoded as training did).
+std::vector<std::string> controlled_primer(const std::vector<std::string>& primer, const GenerateControls& c,
+                                           const std::string& model_key) {
+  size_t head = 0;
+  std::optional<std::string> key, meter;
+  for (; head < primer.size(); ++head) {
+    if (is_key_symbol(primer[head]) && !key) key = primer[head];
+    else if (is_meter_symbol(primer[head]) && !meter) meter = primer[head];
+    else break;
+  }
+  if (c.key && key && *key != model_key)
+    throw Error("the primer's key " + *key + " contradicts --key " + key_symbol(c.key->tonic_pitch_class, c.key->minor).substr(2));
+  if (c.meter && meter && meter_symbol(*parse_meter_symbol(*meter)) != meter_symbol(*c.meter))
+    throw Error("the primer's meter " + *meter + " contradicts --meter " + meter_text(*c.meter));
+  if (c.key) key = model_key;
+  if (c.meter) meter = meter_symbol(*c.meter);
+  std::vector<std::string> out;
+  if (key) out.push_back(*key);
+  if (meter) out.push_back(*meter);
+  out.insert(out.end(), primer.begin() + static_cast<std::ptrdiff_t>(head), primer.end());
+  return out;
+}
+
+// The key symbol for --key in the model's pitches, and the semitones from there to the asked key.
+std::pair<std::string, int> model_key_symbol(const Model& model, const Key& key) {
+  const std::string asked = key_symbol(key.tonic_pitch_class, key.minor);
+  const std::string known = symbol_list(model, is_key_symbol);
+  if (known.empty())
+    throw Error("--key " + asked.substr(2) + ": the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`");
+  int shift = 0;
+  Key in_model = key;
+  if (model_encode_options(model).transpose == TransposeMode::reference) {  // songs were moved to C major / A minor
+    in_model.tonic_pitch_class = key.minor ? 9 : 0;
+    shift = ((key.tonic_pitch_class - in_model.tonic_pitch_class) % 12 + 12) % 12;
+    if (shift > 5) shift -= 12;
+  }
+  const std::string symbol = key_symbol(in_model.tonic_pitch_class, in_model.minor);
+  if (model.symbol_id(symbol) < 0) throw Error("--key " + asked.substr(2) + ": the model has never seen " + symbol + " (it knows " + known + ")");
+  return {symbol, shift};
+}
+
+void check_meter(const Model& model, const TimeSignature& meter) {
+  const std::string known = symbol_list(model, is_meter_symbol);
+  if (known.empty())
+    throw Error("--meter " + meter_text(meter) + ": the model has no meter symbols; train one on data made with `melodist preprocess --meter-symbol`");
+  if (model.symbol_id(meter_symbol(meter)) < 0)
+    throw Error("--meter " + meter_text(meter) + ": the model has never seen this meter (it knows " + known + ")");
+}
+
+// Pitches moved by `shift` semitones, key symbols with them.
+void transpose_symbols(std::vector<std::string>& symbols, int shift) {
+  if (shift == 0) return;
+  for (std::string& s : symbols) {
+    if (const auto key = parse_key_symbol(s)) {
+      s = key_symbol(key->tonic_pitch_class + shift, key->minor);
+    } else if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() <= 3) {
+      const int p = std::stoi(s) + shift;
+      if (p < 0 || p > 127) throw Error("--key: moving the melody by " + std::to_string(shift) + " semitones leaves MIDI's range 0..127");
+      s = std::to_string(p);
+    }
+  }
+}
+
+// The time in steps of the primer's first "|" after its first note or rest, -1 when it has none.
+int64_t first_barline_steps(const std::vector<std::string>& primer) {
+  int64_t t = 0;
+  bool started = false;
+  for (const auto& s : primer) {
+    if (s == kBarSymbol && started) return t;
+    if (s == kRestSymbol || (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos)) started = true, ++t;
+    else if (s == kHoldSymbol && started) ++t;
+  }
+  return -1;
+}
+
+// The constraint options of the controls; every check of GenerateControls against the model. A primer
+// with a barline inside its first bar gives the pickup.
+ConstraintOptions constraint_options(const Model& model, const GenerateControls& c, const std::vector<std::string>& primer) {
+  ConstraintOptions o;
+  o.step = model_encode_options(model).step;
+  o.bars = c.bars;
+  o.end_on = c.end_on;
+  o.fallback_meter = c.fallback_meter;
+  if (c.bars < 0) throw Error("--bars must be 1 or more");
+  if (c.pickup < Rational(0)) throw Error("--pickup must not be negative");
+  std::optional<TimeSignature> meter = c.meter;
+  for (const auto& s : primer)
+    if (!meter) meter = parse_meter_symbol(s);
+  if (!meter && symbol_list(model, is_meter_symbol).empty()) meter = c.fallback_meter;
+  const std::string pickup_text = (c.pickup / Rational(4)).to_string();
+  if (c.pickup > Rational(0)) {
+    if (c.bars == 0) throw Error("--pickup needs --bars");
+    if (!meter) throw Error("--pickup needs the meter: give --meter");
+    if (c.pickup >= bar_length(*meter)) throw Error("--pickup " + pickup_text + " is not shorter than a bar of " + meter_text(*meter));
+    const Rational steps = c.pickup / o.step;
+    if (steps.den != 1) throw Error("--pickup " + pickup_text + " is not a whole number of steps of " + o.step.to_string() + " quarter");
+    o.pickup_steps = steps.num;
+  }
+  if (c.bars > 0 && meter) {
+    const int64_t first = first_barline_steps(primer), bar = bar_steps_of(*meter, o.step);
+    if (first > 0 && first < bar) {
+      if (c.pickup > Rational(0) && first != o.pickup_steps)
+        throw Error("the primer's pickup of " + std::to_string(first) + " steps contradicts --pickup " + pickup_text);
+      o.pickup_steps = first;
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+std::vector<GeneratedMelody> generate_melodies(const Model& model, const GenerateOptions& options_in) {
+  GenerateOptions options = options_in;
   validate_sampler_options(options.beam.sampler);
   if (options.delimiter_length < 1) throw Error("the start-symbol count must be at least 1");
+  const GenerateControls& controls = options.controls;
+  int shift = 0;
+  std::string model_key;
+  if (controls.key) std::tie(model_key, shift) = model_key_symbol(model, *controls.key);
+  if (controls.meter) check_meter(model, *controls.meter);
+  options.primer = controlled_primer(options.primer, controls, model_key);
   const std::vector<int> primer = primer_ids(model, options.primer);
   const int delimiter = model.symbol_id(kDelimiterSymbol);
   if (delimiter < 0) throw Error("the model's vocabulary has no \"/\" delimiter symbol");
+  const Constraints constraints(model, constraint_options(model, controls, options.primer));
+  const ConstraintState primed = constraints.after(primer);
+  if (controls.bars > 0) {
+    const int64_t needed = constraints.needed_steps(primed);
+    if (const int64_t end = constraints.end_time(primed); end >= 0 && primed.time > end)
+      throw Error("the primer is longer than --bars " + std::to_string(controls.bars));
+    if (needed > options.beam.max_steps)
+      throw Error("--bars " + std::to_string(controls.bars) + " needs up to " + std::to_string(needed) + " steps, more than --steps " +
+                  std::to_string(options.beam.max_steps) + "; raise --steps");
+  }
+  if (controls.end_on != EndOn::any && primed.started && primed.key_tonic < 0)
+    throw Error("--end-on needs the key: the primer starts without a key symbol; give --key");
+  if (primed.key_tonic >= 0 && !constraints.can_end(primed))
+    throw Error(std::string("--end-on ") + (controls.end_on == EndOn::tonic ? "tonic" : "triad") + ": the model knows no note to end " +
+                key_symbol(primed.key_tonic, primed.key_minor) + " on");
 
   // (1) start symbols then primer, batch 1: the state every output starts from.
   StepState start = make_step_state(model, 1);
@@ -102,17 +254,22 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
     beam.banned_at_start.push_back(delimiter);
     if (const int hold = model.symbol_id(kHoldSymbol); hold >= 0) beam.banned_at_start.push_back(hold);
   }
+  beam.constraints = &constraints;
+  beam.constraint_start = primed;
   std::vector<BeamResult> results = beam_search(model, start, logits, options.num_outputs, beam);
   std::vector<GeneratedMelody> out;
   for (const BeamResult& r : results) {
     GeneratedMelody g;
     g.symbols = options.primer;
     for (int id : r.symbols) g.symbols.push_back(model.vocabulary[id]);
+    transpose_symbols(g.symbols, shift);
+    g.transposition = shift;
+    g.constrained = !constraints.inert();
     g.generated_steps = r.symbols.size();
     g.ended = r.ended;
     g.log_likelihood = r.log_likelihood;
     for (const auto& s : g.symbols)
-      if (s != kHoldSymbol && s != kRestSymbol && s != kDelimiterSymbol) ++g.notes;
+      if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) ++g.notes;
     out.push_back(std::move(g));
   }
   return out;

@@ -5,11 +5,13 @@
 // Without a primer, the first symbol is drawn without "/" and "_" (see BeamOptions::banned_at_start):
 // a model trained on songs separated by 64 "/" finds "/" the likeliest symbol after 64 "/".
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "formats/text_encoding.h"
 #include "generate/beam_search.h"
+#include "generate/constraints.h"
 #include "nn/model.h"
 
 namespace melodist {
@@ -17,19 +19,42 @@ namespace melodist {
 // The longest primer accepted, in symbols (a primer is a seed, not a song collection).
 inline constexpr size_t kMaxPrimerSymbols = 4096;
 
+// The musical controls (`generate --key --meter --bars --pickup --end-on`), by constrained decoding
+// (generate/constraints.h).
+//  - key: primes the model with its key symbol; a model trained with `--transpose reference` is primed
+//    with "K:C" / "K:Am" and its output is transposed to the key (the nearer way, -6..+5 semitones),
+//    key symbol included; a model without key symbols refuses it.
+//  - meter: primes the model with its meter symbol; a model without meter symbols refuses it.
+//  - bars: exactly this many whole bars after a pickup of `pickup` quarters (shorter than a bar).
+//  - end_on: the last note is the key's tonic (or a note of its tonic triad).
+//  - fallback_meter: the bar length for a model without meter symbols (`--time-signature`).
+// A primer's own key or meter symbol that contradicts key / meter is an error.
+struct GenerateControls {
+  std::optional<Key> key;
+  std::optional<TimeSignature> meter;
+  int bars = 0;                      // 0: off
+  Rational pickup{0};                // quarters
+  EndOn end_on = EndOn::any;
+  std::optional<TimeSignature> fallback_meter;
+};
+
 struct GenerateOptions {
   std::vector<std::string> primer;  // symbols in the text encoding, no "/" (may be empty: start a song)
   BeamOptions beam;                 // steps, sampler, beam size, branch factor, seed
   int num_outputs = 1;
   int delimiter_length = kDefaultDelimiterLength;
+  GenerateControls controls;
 };
 
 struct GeneratedMelody {
-  std::vector<std::string> symbols;  // primer + generated symbols, no "/"
+  std::vector<std::string> symbols;  // primer (with the key and meter symbols of the controls) + generated, no "/";
+                                     // transposed to GenerateControls::key when the model's pitches are not
   size_t generated_steps = 0;        // symbols the model added
   int notes = 0;                     // note onsets in `symbols`
   bool ended = false;                // the model ended the song ("/"); false: stopped at --steps
   double log_likelihood = 0;         // nats of the generated part (closing "/" included when ended)
+  bool constrained = false;          // log_likelihood is under the constrained distribution (constraints.h)
+  int transposition = 0;             // semitones added to the model's pitches (GenerateControls::key)
 };
 
 // Primer symbols -> ids. Throws melodist::Error (one line) for an unknown symbol (listing the model's

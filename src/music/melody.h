@@ -57,7 +57,8 @@ struct Melody {
   std::optional<double> tempo_bpm;        // MIDI tempo meta event, kern *MM
   // kern barline records ("=", "=2", "=="): the time of each, in quarters from the start (the sum of the
   // event durations before it), ascending, one entry per time; only those followed by a note or rest.
-  // Empty for MIDI files, which have no barlines. ABC: every performed bar line (repeats expanded).
+  // MIDI: the bars of the time-signature events (formats/midi_reader.h, midi_barlines). ABC: every
+  // performed bar line (repeats expanded). MusicXML: the start of every played measure after the first.
   std::vector<Rational> barlines;
   std::vector<std::string> warnings;      // things read leniently, "line 44: ..." (reported in manifests)
 };

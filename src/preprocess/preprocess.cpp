@@ -48,6 +48,7 @@ SongOutcome process_melody(const std::string& name, const Melody& melody, const 
   out.readable = true;
   out.warnings = melody.warnings;
   out.key_mode = melody.key_mode;
+  out.meter = melody.time_signature;
   EncodedSong song = encode_melody(melody, options.encode);
   out.key = song.key;
   out.key_source = song.key_source;
@@ -241,6 +242,7 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
   opts["transpose"] = options.encode.transpose == TransposeMode::reference ? "reference" : "none";
   opts["ties"] = options.encode.ties == TieMode::reattack ? "reattack" : "merge";
   if (options.encode.key_symbol) opts["key_symbol"] = true;
+  if (options.encode.meter_symbol) opts["meter_symbol"] = true;
   if (options.encode.barlines) opts["barlines"] = true;
   if (!options.exclude_list.empty()) opts["exclude"] = options.exclude_list;
   if (!options.include_list.empty()) opts["include"] = options.include_list;
@@ -270,6 +272,7 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
     if (!f.key_mode.empty()) e["mode"] = f.key_mode;
     e["key_source"] = f.key ? json(to_string(f.key_source)) : json(nullptr);
     e["transposition"] = f.key ? json(f.transposition) : json(nullptr);
+    e["meter"] = f.meter ? json(std::to_string(f.meter->numerator) + "/" + std::to_string(f.meter->denominator)) : json(nullptr);
     e["steps"] = f.steps;
     if (!f.warnings.empty()) e["warnings"] = f.warnings;
     files.push_back(std::move(e));

@@ -49,6 +49,7 @@ struct SongOutcome {
   std::vector<std::string> warnings;             // what the reader read leniently (Melody::warnings)
   std::optional<Key> key;                        // absent when the file could not be read
   std::string key_mode;                          // ABC modes ("dorian"): Melody::key_mode
+  std::optional<TimeSignature> meter;            // the song's first meter (Melody::time_signature), absent when none
   KeySource key_source = KeySource::designation;
   int transposition = 0;
   size_t steps = 0;                              // symbols in the encoding (accepted songs)

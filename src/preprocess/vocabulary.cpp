@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/key_symbol.h"
+#include "formats/meter_symbol.h"
 
 namespace melodist {
 
@@ -12,6 +13,7 @@ void SymbolSet::add(const std::string& s) {
   else if (s == "r") rest = true;
   else if (s == "|") bar = true;
   else if (parse_key_symbol(s)) keys = true;
+  else if (const auto m = parse_meter_symbol(s)) meters.insert({m->denominator, m->numerator});
   else if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos) {
     int v = std::stoi(s);
     if (v <= 127) pitches.set(static_cast<size_t>(v));
@@ -25,6 +27,7 @@ void SymbolSet::merge(const SymbolSet& o) {
   bar = bar || o.bar;
   keys = keys || o.keys;
   pitches |= o.pitches;
+  meters.insert(o.meters.begin(), o.meters.end());
 }
 
 std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
@@ -37,6 +40,7 @@ std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
   if (set.bar) out.emplace_back("|");
   if (set.keys)
     for (auto& k : all_key_symbols()) out.push_back(std::move(k));
+  for (const auto& [den, num] : set.meters) out.push_back(meter_symbol(TimeSignature{num, den}));
   return out;
 }
 

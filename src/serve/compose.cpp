@@ -1,6 +1,7 @@
 #include "serve/compose.h"
 
 #include <cctype>
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -124,11 +125,13 @@ api::Meter parse_meter(const std::string& text) {
   return {n, d};
 }
 
+// The library's messages start with the option they blame ("bars ...", "--end-on ...", "--top-p ...").
 std::string field_of_library_error(const std::string& message) {
-  for (const char* f : {"key", "meter", "bars", "temperature", "top_p", "primer"})
-    if (message.rfind(f, 0) == 0) return f;
-  if (message.rfind("--top-p", 0) == 0) return "top_p";
-  if (message.rfind("--temperature", 0) == 0) return "temperature";
+  std::string head = message.substr(message.rfind("--", 0) == 0 ? 2 : 0);
+  head = head.substr(0, head.find_first_of(" :\""));
+  std::replace(head.begin(), head.end(), '-', '_');
+  for (const char* f : {"key", "meter", "bars", "pickup", "end_on", "temperature", "top_p", "primer", "steps"})
+    if (head == f) return f;
   return "";
 }
 
@@ -152,15 +155,21 @@ std::vector<ServedModel> load_served_models(const std::vector<std::string>& dirs
 
 ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& models) {
   if (!body.is_object()) throw ApiError(400, "", "the request body must be a JSON object");
-  static const std::set<std::string> kFields = {"model", "key", "meter", "bars", "steps", "temperature", "top_p", "seed", "primer", "variations"};
+  static const std::set<std::string> kFields = {"model", "key", "meter", "bars", "pickup", "end_on", "steps", "temperature",
+                                                "top_p", "seed", "primer", "variations"};
   for (const auto& [k, v] : body.items())
-    if (!kFields.count(k)) bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, steps, temperature, top_p, seed, primer, variations)");
+    if (!kFields.count(k))
+      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, top_p, seed, primer, variations)");
   ComposeRequest r;
   r.model = &choose_model(body, models);
   r.key = string_field(body, "key", 20);
   if (!r.key.empty() && !parse_key(r.key)) bad("key", "\"" + r.key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"");
   if (body.contains("meter")) r.meter = parse_meter(string_field(body, "meter", 20));
   r.bars = int_field(body, "bars", r.bars, 0, kMaxBars);
+  r.pickup = string_field(body, "pickup", 10);
+  if (!r.pickup.empty() && r.bars == 0) bad("pickup", "needs bars");
+  r.end_on = string_field(body, "end_on", 10);
+  if (!r.end_on.empty() && r.end_on != "tonic" && r.end_on != "triad") bad("end_on", "must be \"tonic\" or \"triad\"");
   r.steps = int_field(body, "steps", r.steps, 1, kMaxSteps);
   r.temperature = number_field(body, "temperature", r.temperature, 0, kMaxTemperature, false);
   r.top_p = number_field(body, "top_p", r.top_p, 0, 1, true);
@@ -183,7 +192,7 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
 
 json request_json(const ComposeRequest& r) {
   return {{"model", r.model->name}, {"key", r.key}, {"meter", std::to_string(r.meter.numerator) + "/" + std::to_string(r.meter.denominator)},
-          {"bars", r.bars}, {"steps", r.steps}, {"temperature", r.temperature}, {"top_p", r.top_p}, {"seed", r.seed},
+          {"bars", r.bars}, {"pickup", r.pickup}, {"end_on", r.end_on}, {"steps", r.steps}, {"temperature", r.temperature}, {"top_p", r.top_p}, {"seed", r.seed},
           {"primer", join_symbols(r.primer)}, {"variations", r.variations}, {"step", r.model->model.info().step}};
 }
 
@@ -195,11 +204,16 @@ api::GenerationOptions generation_options(const ComposeRequest& r) {
   o.top_p = r.top_p;
   o.seed = r.seed;
   o.primer = r.primer;
-  // The library honours all three for every model: key transposes from the model's C major / A minor,
-  // bars caps the length at bars x meter (no barline symbols needed), meter sets the bar length.
+  // The library's controls (constrained decoding, src/generate/constraints.h): a model with key or meter
+  // symbols is primed with them; one without composes in C major / A minor, transposed to `key`, and
+  // `meter` is the bar length of `bars` (exactly that many whole bars). What a model cannot honour (a
+  // meter its meter symbols never saw, end_on without key symbols) is the library's Error, which
+  // compose() turns into a 400 naming the field.
   o.key = r.key;
   o.meter = r.meter;
   o.bars = r.bars;
+  o.pickup = r.pickup;
+  o.end_on = r.end_on;
   return o;
 }
 

@@ -42,7 +42,9 @@ struct ComposeRequest {
   const ServedModel* model = nullptr;
   std::string key;          // "" = the model's own key; else "D major", "e minor", "Bb major", "F# minor"
   api::Meter meter{4, 4};
-  int bars = 16;            // 0 = until the model ends the song (at most `steps`)
+  int bars = 16;            // exactly this many whole bars; 0 = until the model ends the song (at most `steps`)
+  std::string pickup;       // "1/8" (of a whole note) before bar 1, with bars
+  std::string end_on;       // "", "tonic" or "triad"
   int steps = 512;          // symbols at most
   double temperature = 1.0;
   double top_p = 1.0;
@@ -56,7 +58,7 @@ struct ComposeRequest {
 ComposeRequest parse_compose(const nlohmann::json& body, const std::vector<ServedModel>& models);
 // The request as stored in the history (and given back by /api/tunes/ID): enough to compose it again.
 nlohmann::json request_json(const ComposeRequest& r);
-// key, meter and bars onto the library's options: the one place that decides which musical controls a
+// key, meter, bars, pickup and end_on onto the library's options: the one place that decides which musical controls a
 // model honours (a control it cannot honour is ApiError(400) naming the field).
 api::GenerationOptions generation_options(const ComposeRequest& r);
 // Composes the variations (the library's errors become ApiError(400)).

@@ -56,3 +56,27 @@ def test_bundled_by_name():
     assert melodist.bundled("essen-german").generate(seed=7)[0].symbols == melodist.bundled().generate(seed=7)[0].symbols
     with pytest.raises(melodist.Error, match="the bundled model no-such-model is not installed"):
         melodist.bundled("no-such-model")
+
+
+def test_generate_controls_as_the_cli(tmp_path):
+    """key/meter/bars/end_on on a tiny model with key, meter and barline symbols: the same bytes as
+    `melodist generate --key D --meter 3/4 --bars 4 --end-on-tonic`, and the melodies obey."""
+    train = os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "meter", "train")
+    subprocess.run([CLI, "preprocess", train, "--out", str(tmp_path / "cli-d"), "--key-symbol", "--meter-symbol", "--barlines",
+                    "--transpose", "none"], check=True, capture_output=True)
+    melodist.preprocess([train], str(tmp_path / "d"), transpose=False, key_symbol=True, meter_symbol=True, barlines=True)
+    assert (tmp_path / "d" / "songs.txt").read_bytes() == (tmp_path / "cli-d" / "songs.txt").read_bytes()
+    subprocess.run([CLI, "train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "m"), "--hidden", "16", "--epochs", "5",
+                    "--batch", "4", "--threads", "1", "--val-every", "3"], check=True, capture_output=True)
+    subprocess.run([CLI, "generate", "--model", str(tmp_path / "m"), "--key", "D", "--meter", "3/4", "--bars", "4", "--end-on-tonic",
+                    "--seed", "2", "--out", str(tmp_path / "cli.mid")], check=True, capture_output=True)
+    model = melodist.Model.load(str(tmp_path / "m"))
+    melodies = model.generate(n=5, key="D", meter="3/4", bars=4, end_on="tonic", seed=2)
+    melodies[0].write(str(tmp_path / "py.mid"))
+    assert (tmp_path / "py.mid").read_bytes() == (tmp_path / "cli.mid").read_bytes()
+    for m in melodies:
+        assert m.symbols[:2] == ["K:D", "M:3/4"] and m.meter == "3/4"
+        assert m.length == 12.0 and m.ended
+        assert m.notes["pitch"][-1] % 12 == 2
+    with pytest.raises(melodist.Error, match="never seen this meter"):
+        model.generate(meter="7/8")

@@ -1,0 +1,153 @@
+// Constrained decoding (see constraints.h). Shapes: V symbols; a state is the ConstraintState struct.
+#include "generate/constraints.h"
+
+#include <algorithm>
+
+#include "formats/key_symbol.h"
+#include "formats/meter_symbol.h"
+#include "formats/text_encoding.h"
+#include "util/error.h"
+
+namespace melodist {
+
+int64_t bar_steps_of(const TimeSignature& meter, Rational step) {
+  if (meter.numerator < 1 || meter.denominator < 1) return 0;
+  const Rational steps = bar_length(meter) / step;
+  return steps.den == 1 ? steps.num : 0;
+}
+
+Constraints::Constraints(const Model& model, const ConstraintOptions& options) : options_(options) {
+  symbols_.resize(model.vocabulary.size());
+  for (size_t v = 0; v < model.vocabulary.size(); ++v) {
+    const std::string& s = model.vocabulary[v];
+    Symbol& y = symbols_[v];
+    if (s == kHoldSymbol) y.kind = hold;
+    else if (s == kRestSymbol) y.kind = rest;
+    else if (s == kBarSymbol) y.kind = bar, has_bar_ = true;
+    else if (s == kDelimiterSymbol) y.kind = end;
+    else if (const auto k = parse_key_symbol(s)) y.kind = key, y.tonic = k->tonic_pitch_class, y.minor = k->minor, has_keys_ = true;
+    else if (const auto m = parse_meter_symbol(s)) {
+      y.kind = meter, y.bar_steps = bar_steps_of(*m, options.step), has_meters_ = true;
+      longest_bar_steps_ = std::max(longest_bar_steps_, y.bar_steps);
+    } else if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos && std::stoi(s) <= 127) {
+      y.kind = pitch, y.pitch = std::stoi(s);
+    }
+  }
+  for (Symbol& y : symbols_)
+    if (y.kind == key) {
+      ConstraintState in_key;
+      in_key.key_tonic = y.tonic, in_key.key_minor = y.minor;
+      y.can_end = can_end(in_key);
+    }
+  if (options.fallback_meter) {
+    fallback_bar_steps_ = bar_steps_of(*options.fallback_meter, options.step);
+    longest_bar_steps_ = std::max(longest_bar_steps_, fallback_bar_steps_);
+  }
+  if (options.bars < 0) throw Error("--bars must be 1 or more");
+  if (options.bars > 0 && !has_meters_ && fallback_bar_steps_ == 0)
+    throw Error("--bars needs the bar length: the model has no meter symbols and the meter is not a whole number of steps");
+  if (options.end_on != EndOn::any && !has_keys_)
+    throw Error("--end-on needs the key, and the model has no key symbols; train one on `melodist preprocess --key-symbol` data");
+  inert_ = options.bars == 0 && options.end_on == EndOn::any && !has_bar_ && !has_keys_ && !has_meters_;
+}
+
+ConstraintState Constraints::after(const std::vector<int>& symbols) const {
+  ConstraintState s;
+  for (int id : symbols) advance(s, id);
+  return s;
+}
+
+void Constraints::advance(ConstraintState& s, int id) const {
+  if (id < 0 || id >= static_cast<int>(symbols_.size())) return;
+  const Symbol& y = symbols_[static_cast<size_t>(id)];
+  switch (y.kind) {
+    case pitch: ++s.time, s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false; break;
+    case rest: ++s.time, s.started = true, s.rest_after_note = s.last_pitch >= 0; break;
+    case hold: if (s.started) ++s.time; break;
+    case bar: s.last_bar = s.time; break;
+    case key: if (s.key_tonic < 0) s.key_tonic = y.tonic, s.key_minor = y.minor; break;
+    case meter: if (!s.meter_seen) s.meter_seen = true, s.bar_steps = y.bar_steps; break;
+    default: break;
+  }
+}
+
+bool Constraints::in_end_set(const ConstraintState& s, int p) const {
+  if (p < 0 || s.key_tonic < 0) return false;
+  const int degree = ((p - s.key_tonic) % 12 + 12) % 12;
+  if (options_.end_on == EndOn::tonic) return degree == 0;
+  return degree == 0 || degree == 7 || degree == (s.key_minor ? 3 : 4);
+}
+
+bool Constraints::can_end(const ConstraintState& s) const {
+  if (options_.end_on == EndOn::any) return true;
+  for (const Symbol& y : symbols_)
+    if (y.kind == pitch && in_end_set(s, y.pitch)) return true;
+  return false;
+}
+
+int64_t Constraints::end_time(const ConstraintState& s) const {
+  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  if (options_.bars <= 0 || L <= 0) return -1;
+  return options_.pickup_steps + options_.bars * L;
+}
+
+int64_t Constraints::needed_steps(const ConstraintState& primed) const {
+  if (options_.bars <= 0) return 0;
+  const int64_t L = primed.bar_steps > 0 ? primed.bar_steps : primed.meter_seen || !has_meters_ ? fallback_bar_steps_ : longest_bar_steps_;
+  const int64_t header = (!primed.started && has_keys_ && primed.key_tonic < 0) + (!primed.started && has_meters_ && !primed.meter_seen);
+  const int64_t lines = has_bar_ ? options_.bars - (options_.pickup_steps == 0 ? 1 : 0) : 0;
+  return header + options_.pickup_steps + options_.bars * L - primed.time + lines;
+}
+
+void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) const {
+  const size_t V = symbols_.size();
+  out.assign(V, 0);
+  auto allow = [&](auto keep) {
+    for (size_t v = 0; v < V; ++v)
+      if (keep(symbols_[v])) out[v] = 1;
+  };
+  if (inert_) return out.assign(V, 1);
+  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  const bool need_bars = options_.bars > 0 || has_bar_;
+  if (!s.started) {  // the header: key, meter, then a note or rest
+    if (has_keys_ && s.key_tonic < 0) return allow([](const Symbol& y) { return y.kind == key && y.can_end; });
+    if (has_meters_ && !s.meter_seen) {
+      allow([&](const Symbol& y) { return y.kind == meter && (!need_bars || y.bar_steps > 0); });
+      if (std::find(out.begin(), out.end(), 1) != out.end()) return;
+    }
+    // A "|" before the first note says the song starts on a bar (23% of the Essen songs): allowed once,
+    // unless a pickup was asked for.
+    const bool lead_bar = has_bar_ && s.last_bar < 0 && (options_.bars == 0 || options_.pickup_steps == 0);
+    return allow([&](const Symbol& y) { return y.kind == pitch || y.kind == rest || (lead_bar && y.kind == bar); });
+  }
+  const int64_t t = s.time;
+  const bool barred = s.last_bar == t;  // a "|" stands at this time already
+  auto timed = [](const Symbol& y) { return y.kind == pitch || y.kind == rest || y.kind == hold; };
+  if (options_.bars > 0 && L > 0) {
+    const int64_t P = options_.pickup_steps, E = P + options_.bars * L;
+    if (t >= E) return allow([](const Symbol& y) { return y.kind == end; });
+    const bool line = (t == P && P > 0) || (t > P && (t - P) % L == 0);
+    if (line && has_bar_ && !barred) return allow([](const Symbol& y) { return y.kind == bar; });
+    if (options_.end_on == EndOn::any || E - t >= 2) return allow(timed);
+    // The last step: the melody's last note must be in the set.
+    const bool settled = in_end_set(s, s.last_pitch);
+    return allow([&](const Symbol& y) {
+      return (y.kind == pitch && in_end_set(s, y.pitch)) || (settled && (y.kind == hold || y.kind == rest));
+    });
+  }
+  // Whole bars without --bars: only for a meter the model said (a model without meter symbols places
+  // its "|" as it learned to).
+  const bool end_ok = options_.end_on == EndOn::any || in_end_set(s, s.last_pitch);
+  if (const int64_t M = s.bar_steps; has_bar_ && M > 0 && !barred) {
+    const bool first = s.last_bar < 0;
+    if (!first || t <= M) {
+      const bool due = first ? t == M : (t - s.last_bar) % M == 0;
+      if (due) return allow([&](const Symbol& y) { return y.kind == bar || (y.kind == end && end_ok); });
+      return allow([&](const Symbol& y) { return timed(y) || (first && y.kind == bar); });
+    }
+  }
+  if (barred) return allow(timed);
+  return allow([&](const Symbol& y) { return timed(y) || (y.kind == end && end_ok) || y.kind == other; });
+}
+
+}  // namespace melodist

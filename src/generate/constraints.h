@@ -1,0 +1,102 @@
+#pragma once
+// Constrained decoding for the musical controls of `melodist generate` (--key, --meter, --bars, --pickup,
+// --end-on): at every step the beam search asks which symbols may come next, sets the others' logits
+// aside (masked before the sampler's temperature/top-k/top-p, then renormalised), and the
+// log-likelihood it reports is the one under that constrained distribution:
+//   ln p(s | allowed) = logit_s - logsumexp over the allowed symbols.
+//
+// The rules, over the melody's time t in steps (primer included; "|", "K:", "M:" take no time):
+//  - header: before the first note or rest, a model with key symbols first gives ONE key symbol, a
+//    model with meter symbols then ONE meter symbol (--key and --meter put them in the primer), then
+//    perhaps one "|" (the song starts on a bar; not with a pickup), then a note or rest ("_" holds
+//    nothing and "/" is no song); key and meter symbols are never drawn later;
+//  - bars (`bars` > 0): with the bar length L = meter x 4 quarters / step and the pickup P steps, the
+//    bar lines fall at P (when P > 0), P + L, ..., P + (N-1) L; at each the barline symbol "|" is
+//    forced (when the model has one) and it is forbidden elsewhere; the end "/" is forbidden before
+//    E = P + N L and forced at E: exactly N whole bars after the pickup;
+//  - whole bars without `bars`, for a model with "|" once a meter symbol has said the meter: the first "|" may fall at any
+//    step in (0, L] (the model chooses the pickup), is forced at L, and every later one falls exactly
+//    one bar after the last; "/" is allowed only where a bar line is due (the song ends with a whole bar);
+//  - end_on (tonic, or any note of the tonic triad of the key in the model's own pitches): the last note
+//    may start anywhere in the last bar; a note outside the set is allowed only while a later step
+//    remains, and at the last step the sounding note must be in the set (else only an onset of it is
+//    allowed). Without `bars`, "/" is allowed only after a note in the set.
+// A state is a few integers, copied with its beam.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "music/melody.h"
+#include "nn/model.h"
+#include "util/rational.h"
+
+namespace melodist {
+
+enum class EndOn { any, tonic, triad };
+
+struct ConstraintOptions {
+  int bars = 0;                          // 0: no length; else exactly this many whole bars after the pickup
+  int64_t pickup_steps = 0;              // P, < one bar (bars > 0 only)
+  EndOn end_on = EndOn::any;
+  // The meter when no meter symbol says it (a model without meter symbols); nullopt: unknown.
+  std::optional<TimeSignature> fallback_meter;
+  Rational step{1, 4};
+};
+
+struct ConstraintState {
+  int64_t time = 0;         // steps of the melody so far
+  bool started = false;     // a note or rest has been given
+  int key_tonic = -1;       // pitch class of the key (model's pitches), -1 unknown
+  bool key_minor = false;
+  bool meter_seen = false;  // a meter symbol has been given
+  int64_t bar_steps = 0;    // L of that meter symbol, 0 unknown (or not a whole number of steps)
+  int64_t last_bar = -1;    // time of the last "|", -1 none
+  int last_pitch = -1;      // MIDI number of the last note onset, -1 none
+  bool rest_after_note = false;  // a rest has started since the last note
+};
+
+class Constraints {
+ public:
+  // Classifies the vocabulary; throws melodist::Error when the options cannot be met by this model
+  // (end_on without a way to know the key).
+  Constraints(const Model& model, const ConstraintOptions& options);
+
+  // Inert constraints mask nothing: no controls and no barline symbol to keep whole.
+  bool inert() const { return inert_; }
+  // The state after `symbols` (the primer), from the start of a melody.
+  ConstraintState after(const std::vector<int>& symbols) const;
+  void advance(ConstraintState& state, int symbol) const;
+  // allowed (V): 1 for every symbol that may come next from `state`. Never all zero for a reachable
+  // state (the header and bar rules always leave a symbol; the end rule leaves the set's onsets).
+  void allowed(const ConstraintState& state, std::vector<char>& allowed) const;
+  // Whether the vocabulary holds a note that end_on allows in the state's key (true when end_on is any).
+  bool can_end(const ConstraintState& state) const;
+  // The end step E (bars mode, once the bar length is known), else -1.
+  int64_t end_time(const ConstraintState& state) const;
+  // The most symbols a melody under these constraints can need (bars mode): header, pickup, N bars and
+  // their bar lines, for the longest bar the model knows. 0 without bars.
+  int64_t needed_steps(const ConstraintState& primed) const;
+
+ private:
+  enum Kind : uint8_t { pitch, rest, hold, bar, end, key, meter, other };
+  struct Symbol {
+    Kind kind = other;
+    int pitch = -1;            // pitch: MIDI number
+    int tonic = -1;            // key: pitch class
+    bool minor = false;        // key
+    int64_t bar_steps = 0;     // meter: L (0 when the bar is not a whole number of steps)
+    bool can_end = true;       // key: the vocabulary holds a note that end_on allows in this key
+  };
+  bool in_end_set(const ConstraintState& s, int pitch) const;
+  std::vector<Symbol> symbols_;
+  ConstraintOptions options_;
+  bool has_bar_ = false, has_keys_ = false, has_meters_ = false, inert_ = true;
+  int64_t fallback_bar_steps_ = 0;
+  int64_t longest_bar_steps_ = 0;
+};
+
+// "6/8"-style bar length in steps: meter x 4 quarters / step, 0 when it is not a whole number of steps.
+int64_t bar_steps_of(const TimeSignature& meter, Rational step);
+
+}  // namespace melodist
