@@ -137,7 +137,7 @@ TEST(Serve, ComposesVariationsInKeyMeterAndBarsAndKeepsThem) {
   const json j = compose_ok(c, {{"key", "D major"}, {"meter", "3/4"}, {"bars", 4}, {"seed", 7}, {"variations", 3}, {"temperature", 0.9}});
   ASSERT_EQ(j["tunes"].size(), 3u);
   for (const json& t : j["tunes"]) {
-    EXPECT_LE(t["length_quarters"].get<double>(), 12.0);  // 4 bars of 3/4
+    EXPECT_EQ(t["length_quarters"].get<double>(), 12.0);  // exactly 4 bars of 3/4
     EXPECT_LT(t["log_likelihood"].get<double>(), 0.0);
     EXPECT_FALSE(t["symbols"].get<std::string>().empty());
     const std::string abc = t["abc"];
@@ -230,7 +230,10 @@ TEST(Serve, RefusesOutOfRangeFieldsNamingThem) {
       {{{"top_p", 1.5}}, "top_p"},       {{{"seed", -1}}, "seed"},          {{{"seed", 1.5}}, "seed"},
       {{{"meter", "5/3"}}, "meter"},     {{{"meter", "x"}}, "meter"},       {{{"key", "H major"}}, "key"},
       {{{"key", "D dorian"}}, "key"},    {{{"primer", "67 _ 999"}}, "primer"}, {{{"primer", "67 / 67"}}, "primer"},
-      {{{"colour", "red"}}, "colour"},
+      {{{"colour", "red"}}, "colour"},     {{{"bars", 4}, {"pickup", "x"}}, "pickup"}, {{{"bars", 4}, {"pickup", "2"}}, "pickup"},
+      {{{"bars", 0}, {"pickup", "1/8"}}, "pickup"}, {{{"end_on", "dominant"}}, "end_on"},
+      // what the bundled model cannot honour: it has no key symbols to end on the tonic by
+      {{{"bars", 4}, {"end_on", "tonic"}, {"key", "D major"}}, "end_on"},
   };
   for (const auto& [body, field] : cases) {
     SCOPED_TRACE(body.dump());
@@ -265,6 +268,9 @@ TEST(Serve, EncodesAndScoresUploadsAndRefusesMalformedOnes) {
   EXPECT_GT(encoded["symbols"].get<int>(), 0);
   // The primer from the file composes.
   compose_ok(c, {{"primer", encoded["primer"]}, {"bars", 8}});
+  // 64 bars (1,024 steps of 4/4) fit the default bound, and a pickup goes before bar 1.
+  EXPECT_EQ(compose_ok(c, {{"bars", 64}})["tunes"][0]["length_quarters"], 256.0);
+  EXPECT_EQ(compose_ok(c, {{"bars", 4}, {"meter", "3/4"}, {"pickup", "1/4"}})["tunes"][0]["length_quarters"], 13.0);
   auto sc = upload(c, "/api/score", "song.krn", krn);
   ASSERT_TRUE(sc);
   ASSERT_EQ(sc->status, 200) << sc->body;

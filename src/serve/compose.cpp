@@ -3,6 +3,7 @@
 #include <cctype>
 #include <algorithm>
 #include <filesystem>
+#include <regex>
 #include <set>
 
 #include "api/impl.h"
@@ -167,10 +168,13 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
   if (body.contains("meter")) r.meter = parse_meter(string_field(body, "meter", 20));
   r.bars = int_field(body, "bars", r.bars, 0, kMaxBars);
   r.pickup = string_field(body, "pickup", 10);
+  static const std::regex kFraction(R"(\d{1,3}(/\d{1,3})?|\d{0,3}\.\d{1,6})");
+  if (!r.pickup.empty() && !std::regex_match(r.pickup, kFraction)) bad("pickup", "must be a fraction of a whole note such as \"1/8\" or \"0.25\"");
   if (!r.pickup.empty() && r.bars == 0) bad("pickup", "needs bars");
   r.end_on = string_field(body, "end_on", 10);
   if (!r.end_on.empty() && r.end_on != "tonic" && r.end_on != "triad") bad("end_on", "must be \"tonic\" or \"triad\"");
-  r.steps = int_field(body, "steps", r.steps, 1, kMaxSteps);
+  // Exactly `bars` bars need room: without an explicit `steps`, the bound is then the most allowed.
+  r.steps = int_field(body, "steps", r.bars > 0 ? kMaxSteps : r.steps, 1, kMaxSteps);
   r.temperature = number_field(body, "temperature", r.temperature, 0, kMaxTemperature, false);
   r.top_p = number_field(body, "top_p", r.top_p, 0, 1, true);
   r.variations = int_field(body, "variations", r.variations, 1, kMaxVariations);

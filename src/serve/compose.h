@@ -45,7 +45,7 @@ struct ComposeRequest {
   int bars = 16;            // exactly this many whole bars; 0 = until the model ends the song (at most `steps`)
   std::string pickup;       // "1/8" (of a whole note) before bar 1, with bars
   std::string end_on;       // "", "tonic" or "triad"
-  int steps = 512;          // symbols at most
+  int steps = 512;          // symbols at most (default with bars: kMaxSteps)
   double temperature = 1.0;
   double top_p = 1.0;
   uint64_t seed = 1;
