@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "melodist/model.h"
+#include "serve/compose.h"
 #include "serve/server.h"
 
 namespace fs = std::filesystem;
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < clients * per_client; ++i) {
     melodist::api::GenerationOptions g;
     g.bars = 16;
-    g.max_steps = 512;
+    g.max_steps = melodist::serve::kMaxSteps;  // what the server asks for when bars is given
     g.seed = base + static_cast<uint64_t>(i);
     expected.push_back(joined(model.generate(g).front().symbols()));
   }
