@@ -103,6 +103,18 @@ TEST(Api, KeyAndBarsShapeTheMelody) {
     EXPECT_DOUBLE_EQ(m.length(), 6.0);  // two bars of 3/4, no pickup asked for
     EXPECT_TRUE(m.ended());
   }
+  // The meter alone: the model samples its key first (as it learned: "K:.. M:.."), then the meter is forced.
+  o.key.clear();
+  for (const melodist::api::Melody& m : model.generate(o)) {
+    ASSERT_GE(m.symbols().size(), 2u);
+    EXPECT_EQ(m.symbols()[0].rfind("K:", 0), 0u) << m.symbols()[0];
+    EXPECT_EQ(m.symbols()[1], "M:3/4");
+    EXPECT_DOUBLE_EQ(m.length(), 6.0);
+  }
+  // Bars without a meter: the model's meter, from those whose bars fit the step budget.
+  o.meter.reset();
+  o.bars = 8;
+  for (const melodist::api::Melody& m : model.generate(o)) EXPECT_TRUE(m.ended()) << m.symbols()[1];
   o.key = "H major";
   EXPECT_THROW(model.generate(o), melodist::Error);
 }

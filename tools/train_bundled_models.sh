@@ -56,7 +56,7 @@ case "$which" in
     # Step 1/12 (a sixteenth is 3 steps, an eighth-note triplet 2): with 1/4, 148 of the 1,034 tunes
     # would be refused for their triplets.
     N=../shared/data/nottingham/abc
-    heldout_and_exclusions nottingham "$N" "$N" --step 1/12 --transpose none
+    heldout_and_exclusions nottingham "$N" "$N" --step 1/12
     # 128 steps of 1/12 quarter (about 2 bars of 6/8); 20 epochs: the tunes are 3 times as many steps at
     # this grid, so this is about as much training as essen-german's.
     TRAIN_EXTRA=(--seq-len 128 --epochs 20)

@@ -93,7 +93,10 @@ int64_t Constraints::end_time(const ConstraintState& s) const {
 
 int64_t Constraints::needed_steps(const ConstraintState& primed) const {
   if (options_.bars <= 0) return 0;
-  const int64_t L = primed.bar_steps > 0 ? primed.bar_steps : primed.meter_seen || !has_meters_ ? fallback_bar_steps_ : longest_bar_steps_;
+  int64_t unseen = longest_bar_steps_;  // the longest bar the header may still choose
+  if (options_.meter_id >= 0) unseen = symbols_[static_cast<size_t>(options_.meter_id)].bar_steps;
+  else if (options_.max_bar_steps > 0) unseen = std::min(unseen, options_.max_bar_steps);
+  const int64_t L = primed.bar_steps > 0 ? primed.bar_steps : primed.meter_seen || !has_meters_ ? fallback_bar_steps_ : unseen;
   const int64_t header = (!primed.started && has_keys_ && primed.key_tonic < 0) + (!primed.started && has_meters_ && !primed.meter_seen);
   const int64_t lines = has_bar_ ? options_.bars - (options_.pickup_steps == 0 ? 1 : 0) : 0;
   return header + options_.pickup_steps + options_.bars * L - primed.time + lines;
@@ -112,7 +115,12 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
   if (!s.started) {  // the header: key, meter, then a note or rest
     if (has_keys_ && s.key_tonic < 0) return allow([](const Symbol& y) { return y.kind == key && y.can_end; });
     if (has_meters_ && !s.meter_seen) {
-      allow([&](const Symbol& y) { return y.kind == meter && (!need_bars || y.bar_steps > 0); });
+      for (size_t v = 0; v < V; ++v) {
+        const Symbol& y = symbols_[v];
+        if (options_.meter_id >= 0) out[v] = static_cast<int>(v) == options_.meter_id;
+        else out[v] = y.kind == meter && (!need_bars || y.bar_steps > 0) &&
+                      (options_.max_bar_steps == 0 || y.bar_steps <= options_.max_bar_steps);
+      }
       if (std::find(out.begin(), out.end(), 1) != out.end()) return;
     }
     // A "|" before the first note says the song starts on a bar (23% of the Essen songs): allowed once,

@@ -7,7 +7,8 @@
 //
 // The rules, over the melody's time t in steps (primer included; "|", "K:", "M:" take no time):
 //  - header: before the first note or rest, a model with key symbols first gives ONE key symbol, a
-//    model with meter symbols then ONE meter symbol (--key and --meter put them in the primer), then
+//    model with meter symbols then ONE meter symbol (--key and --meter put them in the primer; --meter
+//    alone is forced after the key the model samples), then
 //    perhaps one "|" (the song starts on a bar; not with a pickup), then a note or rest ("_" holds
 //    nothing and "/" is no song); key and meter symbols are never drawn later;
 //  - bars (`bars` > 0): with the bar length L = meter x 4 quarters / step and the pickup P steps, the
@@ -42,6 +43,11 @@ struct ConstraintOptions {
   // The meter when no meter symbol says it (a model without meter symbols); nullopt: unknown.
   std::optional<TimeSignature> fallback_meter;
   Rational step{1, 4};
+  // The meter symbol the header must give after the key the model samples (--meter without --key: the
+  // model learned the key symbol first, so the meter is not put in front of it); -1: any.
+  int meter_id = -1;
+  // With `bars` and no meter yet: only meters whose bars fit this many steps (the --steps budget); 0: any.
+  int64_t max_bar_steps = 0;
 };
 
 struct ConstraintState {

@@ -104,7 +104,7 @@ std::string meter_text(const TimeSignature& m) { return std::to_string(m.numerat
 // the primer's own. `model_key` is the key symbol in the model's pitches. The primer's key symbol is
 // in the model's pitches too (a primer file is encoded as training did).
 std::vector<std::string> controlled_primer(const std::vector<std::string>& primer, const GenerateControls& c,
-                                           const std::string& model_key) {
+                                           const std::string& model_key, bool model_has_keys) {
   size_t head = 0;
   std::optional<std::string> key, meter;
   for (; head < primer.size(); ++head) {
@@ -117,7 +117,10 @@ std::vector<std::string> controlled_primer(const std::vector<std::string>& prime
   if (c.meter && meter && meter_symbol(*parse_meter_symbol(*meter)) != meter_symbol(*c.meter))
     throw Error("the primer's meter " + *meter + " contradicts --meter " + meter_text(*c.meter));
   if (c.key) key = model_key;
-  if (c.meter) meter = meter_symbol(*c.meter);
+  // --meter without a key before it: the model learned "K:.. M:..", so it samples its key first and the
+  // meter is forced after it (ConstraintOptions::meter_id), unless the primer starts the melody already.
+  const bool defer_meter = c.meter && !key && model_has_keys && head == primer.size();
+  if (c.meter && !defer_meter) meter = meter_symbol(*c.meter);
   std::vector<std::string> out;
   if (key) out.push_back(*key);
   if (meter) out.push_back(*meter);
@@ -179,7 +182,8 @@ int64_t first_barline_steps(const std::vector<std::string>& primer) {
 
 // The constraint options of the controls; every check of GenerateControls against the model. A primer
 // with a barline inside its first bar gives the pickup.
-ConstraintOptions constraint_options(const Model& model, const GenerateControls& c, const std::vector<std::string>& primer) {
+ConstraintOptions constraint_options(const Model& model, const GenerateControls& c, const std::vector<std::string>& primer,
+                                     int max_steps) {
   ConstraintOptions o;
   o.step = model_encode_options(model).step;
   o.bars = c.bars;
@@ -187,9 +191,14 @@ ConstraintOptions constraint_options(const Model& model, const GenerateControls&
   o.fallback_meter = c.fallback_meter;
   if (c.bars < 0) throw Error("--bars must be 1 or more");
   if (c.pickup < Rational(0)) throw Error("--pickup must not be negative");
-  std::optional<TimeSignature> meter = c.meter;
+  std::optional<TimeSignature> meter;
   for (const auto& s : primer)
     if (!meter) meter = parse_meter_symbol(s);
+  if (c.meter && !meter) o.meter_id = model.symbol_id(meter_symbol(*c.meter));  // deferred: after the sampled key
+  if (!meter) meter = c.meter;
+  // --bars with the meter left to the model: only meters whose bars fit the --steps budget (about
+  // max_steps / bars steps a bar, less the header and the bar lines).
+  if (c.bars > 0 && !meter) o.max_bar_steps = std::max<int64_t>(1, (int64_t{max_steps} - 2 - c.bars) / c.bars);
   if (!meter && symbol_list(model, is_meter_symbol).empty()) meter = c.fallback_meter;
   const std::string pickup_text = (c.pickup / Rational(4)).to_string();
   if (c.pickup > Rational(0)) {
@@ -222,11 +231,13 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
   std::string model_key;
   if (controls.key) std::tie(model_key, shift) = model_key_symbol(model, *controls.key);
   if (controls.meter) check_meter(model, *controls.meter);
-  options.primer = controlled_primer(options.primer, controls, model_key);
+  bool has_keys = false;
+  for (const auto& v : model.vocabulary) has_keys |= is_key_symbol(v);
+  options.primer = controlled_primer(options.primer, controls, model_key, has_keys);
   const std::vector<int> primer = primer_ids(model, options.primer);
   const int delimiter = model.symbol_id(kDelimiterSymbol);
   if (delimiter < 0) throw Error("the model's vocabulary has no \"/\" delimiter symbol");
-  const Constraints constraints(model, constraint_options(model, controls, options.primer));
+  const Constraints constraints(model, constraint_options(model, controls, options.primer, options.beam.max_steps));
   const ConstraintState primed = constraints.after(primer);
   if (controls.bars > 0) {
     const int64_t needed = constraints.needed_steps(primed);
