@@ -137,13 +137,32 @@ TEST(MidiReader, OddDivisionGraceNoteAndTrailingSilence) {
   EXPECT_EQ(show(read("odd_division.mid")), "67:1 69:1/2 71:1/2 72:2 r:1");
 }
 
+// Type 2 (mido and midicsv read it): every track is its own sequence; the part's meter and key are its
+// own track's (tools/make_midi_fixtures.py, type2_sequences.mid), not the first track's.
+TEST(MidiReader, Type2SequencesKeepTheirOwnMeterAndKey) {
+  EXPECT_EQ(show(read("type2.mid")), "60:1");
+  Melody m = read("type2_sequences.mid");
+  EXPECT_EQ(show(m), "62:3/2 65:1/2 69:1 62:1");
+  ASSERT_TRUE(m.time_signature.has_value() && m.key.has_value());
+  EXPECT_EQ(m.time_signature->numerator, 6);
+  EXPECT_EQ(m.time_signature->denominator, 8);
+  EXPECT_EQ(m.key->tonic_pitch_class, 2);
+  EXPECT_TRUE(m.key->minor);
+  EXPECT_EQ(m.barlines, std::vector<Rational>{Rational(3)});  // 6/8: a bar is 3 quarters
+  Melody first = read("type2_sequences.mid", 0);
+  EXPECT_EQ(show(first), "67:1 67:1 67:1");
+  ASSERT_TRUE(first.time_signature.has_value() && first.key.has_value());
+  EXPECT_EQ(first.time_signature->numerator, 3);
+  EXPECT_EQ(first.key->tonic_pitch_class, 7);
+  EXPECT_FALSE(first.key->minor);
+}
+
 TEST(MidiReader, EscapesAlienChunkAndLongHeader) {
   EXPECT_EQ(show(read("raw_escapes.mid")), "60:1 64:1 67:2");
 }
 
 TEST(MidiReader, RefusedFormatsAndMalformedFilesGiveExactErrors) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"type2.mid", "byte 8: MIDI type 2 (independent sequences) is not supported; melodist reads types 0 and 1"},
       {"smpte.mid",
        "byte 12: SMPTE time division (25 frames per second, 40 ticks per frame) is not supported: it counts seconds, "
        "not beats; melodist needs ticks per quarter note"},

@@ -297,6 +297,18 @@ D,2 A,2 | D,4 | D,4 |]
     mf.tracks.append(absolute_track(words, name='Words'))
     mf.tracks.append(absolute_track(notes(0, [(67, 1), (69, 1), (71, 2)], tpq), name='Melody'))
     mf.save(path('karaoke.kar'))
+    # type2_sequences.mid: mido, type 2: two independent sequences, each with its own meter and key.
+    #   Track 0: 3/4, G major, 67 67 67 (a quarter each). Track 1: 6/8, d minor, 62:3/2 65:1/2 69:1 62:1
+    #   (more notes: the part by default). Expected: that, with 6/8 and key d; --track 0: 67:1 67:1
+    #   67:1 with 3/4 and key G (each sequence's own meta events, not the first track's).
+    mf = MidiFile(type=2, ticks_per_beat=tpq)
+    mf.tracks.append(absolute_track([(0, MetaMessage('time_signature', numerator=3, denominator=4)),
+                                     (0, MetaMessage('key_signature', key='G'))] +
+                                    notes(0, [(67, 1), (67, 1), (67, 1)], tpq)))
+    mf.tracks.append(absolute_track([(0, MetaMessage('time_signature', numerator=6, denominator=8)),
+                                     (0, MetaMessage('key_signature', key='Dm'))] +
+                                    notes(0, [(62, 1.5), (65, 0.5), (69, 1), (62, 1)], tpq)))
+    mf.save(path('type2_sequences.mid'))
 
 
 if __name__ == '__main__':

@@ -732,6 +732,10 @@ void TuneReader::perform(const std::vector<Item>& items, size_t begin, size_t en
   size_t start = begin;  // where a ":|" goes back to
   int pass = 1;
   bool skipping = false;
+  // A "|:" not yet closed by its ":|": a double bar inside it does not move the repeat's start. With no
+  // "|:" since the last ":|", a ":|" goes back to the previous double bar ("||", "|]"), else to the last
+  // ":|" or the start of the tune.
+  bool opened = false;
   auto bar_line = [&](const Item&) {
     if (melody.barlines.empty() || melody.barlines.back() != time) melody.barlines.push_back(time);
   };
@@ -763,13 +767,15 @@ void TuneReader::perform(const std::vector<Item>& items, size_t begin, size_t en
       i = start;
       continue;
     }
+    if (it.repeat_end) opened = false;
     if (it.endings) {
       // ":|2", "|2": an ending begins here; played on the passes it names
       if (!(it.endings & (uint32_t{1} << pass))) skipping = true;
     } else if (it.repeat_end) {
       pass = 1, start = i + 1;  // a later ":|" with no "|:" repeats from here (abc2midi: "::")
     }
-    if (it.repeat_start || (it.section_end && !it.endings)) start = i + 1, pass = 1;
+    if (it.repeat_start) start = i + 1, pass = 1, opened = true;
+    else if (it.section_end && !it.endings && !opened) start = i + 1, pass = 1;
     ++i;
   }
 }

@@ -183,7 +183,6 @@ MidiFile parse_midi(std::string_view bytes, const std::string& path) {
                    std::to_string(bytes.size()) + " bytes)");
   MidiFile out;
   const uint32_t format = in.u16(8), ntracks = in.u16(10), division = in.u16(12);
-  if (format == 2) in.fail(8, "MIDI type 2 (independent sequences) is not supported; melodist reads types 0 and 1");
   if (format > 2) in.fail(8, "unknown MIDI format " + std::to_string(format) + " (types 0, 1 and 2 exist)");
   if (ntracks == 0) in.fail(10, "the header announces 0 tracks: there is no music in this file");
   if (division & 0x8000) {
@@ -208,7 +207,14 @@ MidiFile parse_midi(std::string_view bytes, const std::string& path) {
       in.fail(p, "chunk \"" + std::string(type == "MTrk" ? "MTrk" : "?") + "\" claims " + std::to_string(length) +
                      " bytes but only " + std::to_string(bytes.size() - p - 8) + " remain (truncated)");
     if (type == "MTrk") {
+      if (format == 2) {  // a sequence of its own: its meta events start afresh
+        tempo_at = time_at = key_at = FirstMeta{};
+        out.tempo_bpm.reset(), out.time_signature.reset(), out.key_fifths.reset(), out.key_minor.reset();
+        out.time_signatures.clear();
+      }
       parse_track(in, p + 8, p + 8 + length, out.tracks, out, tempo_at, time_at, key_at);
+      if (format == 2)
+        out.sequences.push_back({out.tempo_bpm, out.time_signature, out.time_signatures, out.key_fifths, out.key_minor});
       ++out.tracks;
     }  // any other chunk type is skipped, as the standard asks
     p += 8 + size_t(length);
@@ -224,17 +230,28 @@ MidiFile parse_midi(std::string_view bytes, const std::string& path) {
     return std::tie(a.start, a.track, a.channel, a.pitch) < std::tie(c.start, c.track, c.channel, c.pitch);
   });
   // Tracks were read in order, so a stable sort by tick keeps the first of one tick first.
-  auto& ts = out.time_signatures;
-  std::stable_sort(ts.begin(), ts.end(), [](const MidiFile::MeterAt& a, const MidiFile::MeterAt& c) { return a.tick < c.tick; });
-  ts.erase(std::unique(ts.begin(), ts.end(), [](const MidiFile::MeterAt& a, const MidiFile::MeterAt& c) { return a.tick == c.tick; }),
-           ts.end());
+  auto by_tick = [](std::vector<MidiFile::MeterAt>& ts) {
+    std::stable_sort(ts.begin(), ts.end(), [](const MidiFile::MeterAt& a, const MidiFile::MeterAt& c) { return a.tick < c.tick; });
+    ts.erase(std::unique(ts.begin(), ts.end(), [](const MidiFile::MeterAt& a, const MidiFile::MeterAt& c) { return a.tick == c.tick; }),
+             ts.end());
+  };
+  if (format == 2) {
+    for (auto& q : out.sequences) by_tick(q.time_signatures);
+    const auto& first = out.sequences.front();
+    out.tempo_bpm = first.tempo_bpm, out.time_signature = first.time_signature, out.time_signatures = first.time_signatures;
+    out.key_fifths = first.key_fifths, out.key_minor = first.key_minor;
+  }
+  by_tick(out.time_signatures);
   return out;
 }
 
-std::vector<Rational> midi_barlines(const MidiFile& file, Rational origin, Rational length, Rational step) {
+namespace {
+
+std::vector<Rational> barlines_of(const std::vector<MidiFile::MeterAt>& meters, int ticks_per_quarter, Rational origin,
+                                  Rational length, Rational step) {
   std::vector<std::pair<Rational, TimeSignature>> segments{{Rational(0), TimeSignature{4, 4}}};  // (start quarter, meter)
-  for (const auto& m : file.time_signatures) {
-    const Rational at(m.tick, file.ticks_per_quarter);
+  for (const auto& m : meters) {
+    const Rational at(m.tick, ticks_per_quarter);
     if (at == segments.back().first) segments.back().second = m.meter;
     else segments.push_back({at, m.meter});
   }
@@ -254,6 +271,12 @@ std::vector<Rational> midi_barlines(const MidiFile& file, Rational origin, Ratio
       if (const Rational from = t - origin; from > Rational(0) && (from / step).den == 1) out.push_back(from);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Rational> midi_barlines(const MidiFile& file, Rational origin, Rational length, Rational step) {
+  return barlines_of(file.time_signatures, file.ticks_per_quarter, origin, length, step);
 }
 
 Key key_from_signature(int fifths, bool minor) {
@@ -314,6 +337,7 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
     int64_t tick;        // the note's start tick in the file
   };
   std::vector<Span> spans;
+  spans.reserve(size_t(best));  // the part's notes, exactly: no growth slack on a large file
   for (const MidiNote& n : file.notes) {
     if (n.track != part_track || n.channel != part_channel) continue;
     const int64_t s = quantize(n.start), e = quantize(n.end);
@@ -326,6 +350,7 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
   // Skyline sweep over the boundaries (note starts and ends, the track's end, rest marks after the first
   // note); active ordered by (pitch, start, index): the last one wins.
   std::vector<int64_t> bounds;
+  bounds.reserve(2 * spans.size() + 1 + file.rest_marks[size_t(part_track)].size());
   int64_t first_start = spans.front().start, last_end = 0;
   for (const Span& s : spans) {
     bounds.push_back(s.start), bounds.push_back(s.end);
@@ -342,9 +367,9 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
   std::sort(marks.begin(), marks.end());
   std::sort(bounds.begin(), bounds.end());
   bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
-  std::vector<size_t> by_start(spans.size()), by_end(spans.size());
-  for (size_t i = 0; i < spans.size(); ++i) by_start[i] = by_end[i] = i;
-  std::sort(by_start.begin(), by_start.end(), [&](size_t a, size_t c) { return spans[a].start < spans[c].start; });
+  // spans are in start order already (file.notes are sorted by start tick, and quantizing keeps order).
+  std::vector<size_t> by_end(spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) by_end[i] = i;
   std::sort(by_end.begin(), by_end.end(), [&](size_t a, size_t c) { return spans[a].end < spans[c].end; });
   std::set<std::tuple<int, int64_t, size_t>> active;
   size_t next_start = 0, next_end = 0;
@@ -370,9 +395,9 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
       active.erase({s.pitch, s.start, by_end[next_end]});
       ++next_end;
     }
-    while (next_start < by_start.size() && spans[by_start[next_start]].start <= t) {
-      const Span& s = spans[by_start[next_start]];
-      active.insert({s.pitch, s.start, by_start[next_start]});
+    while (next_start < spans.size() && spans[next_start].start <= t) {
+      const Span& s = spans[next_start];
+      active.insert({s.pitch, s.start, next_start});
       ++next_start;
     }
     const long winner = active.empty() ? -1 : long(std::get<2>(*active.rbegin()));
@@ -384,21 +409,30 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
   }
   emit(bounds.back());
 
-  if (file.key_fifths) {
-    melody.key_signature_fifths = *file.key_fifths;
-    melody.key = key_from_signature(*file.key_fifths, file.key_minor.value_or(false));
+  // Type 2: the part's own sequence's tempo, meter and key; else the file's.
+  const MidiFile::Sequence own = file.format == 2 ? file.sequences[size_t(part_track)] : MidiFile::Sequence{};
+  const auto& key_fifths = file.format == 2 ? own.key_fifths : file.key_fifths;
+  const auto& key_minor = file.format == 2 ? own.key_minor : file.key_minor;
+  const auto& meters = file.format == 2 ? own.time_signatures : file.time_signatures;
+  if (key_fifths) {
+    melody.key_signature_fifths = *key_fifths;
+    melody.key = key_from_signature(*key_fifths, key_minor.value_or(false));
   }
-  melody.time_signature = file.time_signature;
+  melody.time_signature = file.format == 2 ? own.time_signature : file.time_signature;
   const Rational origin = Rational(first) * options.step, length = Rational(bounds.back() - first) * options.step;
-  melody.barlines = midi_barlines(file, origin, length, options.step);
-  melody.tempo_bpm = file.tempo_bpm;
+  melody.barlines = barlines_of(meters, file.ticks_per_quarter, origin, length, options.step);
+  melody.tempo_bpm = file.format == 2 ? own.tempo_bpm : file.tempo_bpm;
   melody.warnings = file.warnings;
   return melody;
 }
 
 Melody read_midi_file(const std::string& path, const MidiExtractOptions& options) {
-  const std::string bytes = read_file(path);
-  return extract_melody(parse_midi(bytes, path), options, path);
+  MidiFile file;
+  {
+    const std::string bytes = read_file(path);  // freed before extraction: the peak is the notes, not both
+    file = parse_midi(bytes, path);
+  }
+  return extract_melody(file, options, path);
 }
 
 }  // namespace melodist

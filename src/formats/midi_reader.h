@@ -1,5 +1,5 @@
 #pragma once
-// Standard MIDI File reader: types 0 and 1 (type 2 is refused with its reason), then melody extraction
+// Standard MIDI File reader: types 0, 1 and 2 (type 2: one track is one sequence), then melody extraction
 // (choose one part, reduce it to one line, quantize to the step grid) into a Melody.
 //
 // Timing: only ticks-per-quarter-note division is read. SMPTE division (frames per second × ticks per
@@ -49,6 +49,17 @@ struct MidiFile {
   std::vector<MeterAt> time_signatures;
   std::optional<int> key_fifths;     // -7..7 (sharps > 0)
   std::optional<bool> key_minor;     // mode flag of that key signature
+  // Type 2: every track is its own sequence, with its own tempo, meter and key. sequences[t] holds track
+  // t's first tempo, time signature and key and its time-signature events; the file-level fields above
+  // are track 0's. Empty for types 0 and 1.
+  struct Sequence {
+    std::optional<double> tempo_bpm;
+    std::optional<TimeSignature> time_signature;
+    std::vector<MeterAt> time_signatures;
+    std::optional<int> key_fifths;
+    std::optional<bool> key_minor;
+  };
+  std::vector<Sequence> sequences;
   // Data bytes with their top bit set, clamped to 127 (see parse_track), and the first of them.
   int64_t clamped_data_bytes = 0;
   struct Clamped {
@@ -59,7 +70,7 @@ struct MidiFile {
 };
 
 // Larger files are refused before parsing (see README, Robustness): parsing keeps every note of every
-// track, about 30 bytes of memory per input byte at worst.
+// track: at most about 17 bytes of memory per input byte (tools/midi_memory.sh, README).
 inline constexpr size_t kMaxMidiFileBytes = 16u << 20;
 
 // Parses the bytes of a file; `path` names the file in messages.
@@ -82,7 +93,7 @@ struct MidiExtractOptions {
 //    event is kept as a final rest;
 //  - key: from the first key-signature meta event (tonic from sf and the mode flag, kern spelling), else
 //    none (the encoder estimates it as it does for kern files without a designation);
-//    time signature and tempo from the first meta events;
+//    time signature and tempo from the first meta events (type 2: the part's track's own);
 //  - barlines (Melody::barlines, in quarters from the melody's first step) from the time-signature events
 //    (midi_barlines).
 Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, const std::string& path);
