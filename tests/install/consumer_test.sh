@@ -66,6 +66,11 @@ assert ts and (ts[0].numerator, ts[0].denominator) == (4, 4), ts
 print(f"mido: {len(notes)} notes, {ticks / f.ticks_per_beat} quarters, pitches {sorted({m.note for m in notes})}")
 PY
 
+# The project's own MIDI reader gives the same number of notes.
+said=$(sed -E 's/^[^:]*: ([0-9]+) notes.*/\1/' shared.log)
+read=$("$build/melodist" encode shared.mid --transpose none --durations any | tr ' ' '\n' | grep -Ec '^[0-9]+$')
+[ "$read" = "$said" ] || fail "melodist's MIDI reader finds $read notes in shared.mid, the example wrote $said"
+
 # 3. The installed command, with its prefix moved elsewhere, composes with the installed bundled model.
 mv "$prefix" moved
 "$tmp/moved/bin/melodist" --version | tee version.txt
