@@ -204,7 +204,7 @@ void run(const GenerateArgs& a) {
   std::vector<std::string> bytes;
   try {
     if (kind == OutputKind::abc_book) {
-      std::vector<melodist::AbcTune> tunes;
+      std::vector<melodist::AbcBookTune> tunes;
       for (size_t i = 0; i < decoded.size(); ++i) tunes.push_back({&decoded[i], titles[i]});
       bytes.push_back(melodist::write_abc_book(tunes, song.notation));
     }

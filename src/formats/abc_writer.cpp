@@ -109,7 +109,7 @@ std::string write_abc_tune(const Melody& melody, const NotationOptions& options,
   return out;
 }
 
-std::string write_abc_book(const std::vector<AbcTune>& tunes, const NotationOptions& options) {
+std::string write_abc_book(const std::vector<AbcBookTune>& tunes, const NotationOptions& options) {
   std::string out;
   for (size_t i = 0; i < tunes.size(); ++i) {
     if (i) out += "\n";

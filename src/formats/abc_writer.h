@@ -12,7 +12,9 @@
 
 namespace melodist {
 
-struct AbcTune {
+// One tune of a book to write (not formats/abc_reader.h's AbcTune, the lines of a tune read: one name
+// per type, or the two would break the one-definition rule).
+struct AbcBookTune {
   const Melody* melody = nullptr;
   std::string title;  // T: line; "melodist" when empty
 };
@@ -20,6 +22,6 @@ struct AbcTune {
 // One tune with reference number `number`. Throws melodist::Error (music/score.h) for what cannot be written.
 std::string write_abc_tune(const Melody& melody, const NotationOptions& options, int number, const std::string& title);
 // A tune book: the tunes numbered from 1, separated by blank lines.
-std::string write_abc_book(const std::vector<AbcTune>& tunes, const NotationOptions& options);
+std::string write_abc_book(const std::vector<AbcBookTune>& tunes, const NotationOptions& options);
 
 }  // namespace melodist
