@@ -49,6 +49,17 @@ void BM_model_step(benchmark::State& state) {
 // calling thread's CPU clock does not see.
 BENCHMARK(BM_model_step)->Arg(1)->Arg(64)->ArgName("batch")->MinTime(1.0)->Repetitions(3)->ReportAggregatesOnly(true)->UseRealTime();
 
+// Runs generate_melodies once per iteration (a new seed each time) and reports generated steps per second.
+void time_generation(benchmark::State& state, const Model& m, GenerateOptions o) {
+  size_t symbols = 0;
+  for (auto _ : state) {
+    auto out = generate_melodies(m, o);
+    for (const auto& g : out) symbols += g.generated_steps;
+    o.beam.seed++;
+  }
+  state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(symbols), benchmark::Counter::kIsRate);
+}
+
 // The whole command's work: 64 start symbols, then 500 sampled steps (no early stop: --steps caps
 // a random model that rarely picks "/"), for 1 and 64 outputs.
 void BM_generate_500(benchmark::State& state) {
@@ -58,13 +69,7 @@ void BM_generate_500(benchmark::State& state) {
   o.num_outputs = N;
   o.beam.max_steps = 500;
   o.beam.sampler.temperature = 1.0;
-  size_t symbols = 0;
-  for (auto _ : state) {
-    auto out = generate_melodies(m, o);
-    for (const auto& g : out) symbols += g.generated_steps;
-    o.beam.seed++;
-  }
-  state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(symbols), benchmark::Counter::kIsRate);
+  time_generation(state, m, o);
 }
 BENCHMARK(BM_generate_500)->Arg(1)->Arg(64)->ArgName("outputs")->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
@@ -83,13 +88,7 @@ void BM_generate_500_controlled(benchmark::State& state) {
   o.controls.meter = TimeSignature{4, 4};
   o.controls.bars = 29;
   o.controls.end_on = EndOn::tonic;
-  size_t symbols = 0;
-  for (auto _ : state) {
-    auto out = generate_melodies(m, o);
-    for (const auto& g : out) symbols += g.generated_steps;
-    o.beam.seed++;
-  }
-  state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(symbols), benchmark::Counter::kIsRate);
+  time_generation(state, m, o);
 }
 BENCHMARK(BM_generate_500_controlled)->Arg(1)->Arg(64)->ArgName("outputs")->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
