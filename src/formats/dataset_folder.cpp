@@ -227,11 +227,11 @@ void StreamedFile::flush() {
   buffer_.clear();
 }
 
-std::string StreamedFile::finish() {
+std::string StreamedFile::finish(bool sync) {
   flush();
   const int fd = fd_;
   fd_ = -1;
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
     throw file_error(path_, 0, std::string("cannot write: ") + std::strerror(err));

@@ -76,8 +76,9 @@ class StreamedFile {
   StreamedFile& operator=(const StreamedFile&) = delete;
   void write(std::string_view bytes);
   size_t size() const { return size_; }
-  // Flushes, fsyncs and closes; returns the SHA-256 hex of every byte written.
-  std::string finish();
+  // Flushes, fsyncs (unless `sync` is false: a scratch file read back at once) and closes; returns the
+  // SHA-256 hex of every byte written.
+  std::string finish(bool sync = true);
 
  private:
   void flush();

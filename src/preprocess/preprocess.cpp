@@ -472,7 +472,7 @@ class DatasetStreamWriter {
     head["files"] = ordered_json::array();
     std::string text = dump_json(head);  // ends with "[]\n}": the entries go between the brackets
     const bool any = entries_.size() > 0;
-    entries_.finish();
+    entries_.finish(false);  // read back below; the manifest is what must reach the disk
     StreamedFile manifest(path);
     if (!any) {
       manifest.write(text + "\n");
