@@ -103,6 +103,7 @@ class MpiCommunicator final : public Communicator {
 
   void sum_gradients(float* grads, size_t n, double& nats) override {
     const int count = static_cast<int>(n);  // P < 2^31 (the model limits keep it far below)
+    const auto start = Clock::now();
     watchdog_->enter();
     if (reduction_ == Reduction::native) {
       check(MPI_Allreduce(MPI_IN_PLACE, grads, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce", rank_);
@@ -127,6 +128,7 @@ class MpiCommunicator final : public Communicator {
       bytes_ += rank_ == 0 ? 2 * (size_ - 1) * payload : 2 * payload;
     }
     watchdog_->leave();
+    seconds_ += std::chrono::duration<double>(Clock::now() - start).count();
   }
 
   std::vector<std::vector<float>> gather(const std::vector<float>& mine) override {
@@ -148,6 +150,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   int64_t gradient_bytes() const override { return bytes_; }
+  double gradient_seconds() const override { return seconds_; }
   std::string describe() const override {
     return std::to_string(size_) + " MPI ranks (" + (reduction_ == Reduction::ordered ? "ordered" : "MPI_Allreduce") + " reduction)";
   }
@@ -157,6 +160,7 @@ class MpiCommunicator final : public Communicator {
   bool owns_ = false;
   int rank_ = 0, size_ = 1;
   int64_t bytes_ = 0;
+  double seconds_ = 0;
   std::vector<float> all_;  // (R, n) rank 0's gather buffer
   std::unique_ptr<Watchdog> watchdog_;
 };

@@ -12,6 +12,7 @@ class LocalCommunicator final : public Communicator {
   void sum_gradients(float*, size_t, double&) override {}
   std::vector<std::vector<float>> gather(const std::vector<float>& mine) override { return {mine}; }
   int64_t gradient_bytes() const override { return 0; }
+  double gradient_seconds() const override { return 0; }
   std::string describe() const override { return "1 process"; }
 };
 

@@ -29,8 +29,10 @@ class Communicator {
   virtual void sum_gradients(float* grads, size_t n, double& nats) = 0;
   // Rank 0 receives every rank's `mine`, in rank order; the others receive an empty list.
   virtual std::vector<std::vector<float>> gather(const std::vector<float>& mine) = 0;
-  // Bytes this rank has sent and received in sum_gradients so far (the benchmark's communication figure).
+  // Bytes of gradient this rank has sent plus received in sum_gradients so far, and the seconds it spent
+  // there (waiting included): the communication figures of bench/mpi.sh and docs/scaling.md.
   virtual int64_t gradient_bytes() const = 0;
+  virtual double gradient_seconds() const = 0;
   virtual std::string describe() const = 0;  // "1 process", "4 MPI ranks (ordered reduction)"
 };
 

@@ -486,6 +486,8 @@ TrainResult train_model(const TrainOptions& options) {
   adam.lr = o.lr;
   const char* stop_reason = "";
   const int start_epoch = s.epoch;
+  const int64_t start_step = s.global_step;
+  double train_seconds = 0;  // in the step loops, validation and checkpoints left out
   const bool carries = run.stateful || run.song_windows;
   while (s.epoch < o.epochs && !*stop_reason) {
     const EpochBatches e = epoch_batches(run, s.epoch);
@@ -514,6 +516,7 @@ TrainResult train_model(const TrainOptions& options) {
       }
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    train_seconds += seconds;
     if (o.verbose) progress.finish(static_cast<double>(tokens));
     const bool partial = s.step_in_epoch < e.plan.steps;
     std::vector<float> carried;
@@ -529,6 +532,12 @@ TrainResult train_model(const TrainOptions& options) {
     comm.broadcast(stop);
     if (stop[0] == 'p' && !*stop_reason) stop_reason = "patience";
     if (!partial) s.epoch += 1, s.step_in_epoch = 0, s.loss_sum = 0, s.loss_count = 0;
+  }
+  if (o.verbose && comm.size() > 1 && s.global_step > start_step) {
+    const double steps = static_cast<double>(s.global_step - start_step);
+    std::fprintf(stderr, "rank 0 exchanged %.1f KB of gradients per step in %.2f ms of %.2f ms per step (%s)\n",
+                 comm.gradient_bytes() / steps / 1e3, 1e3 * comm.gradient_seconds() / steps, 1e3 * train_seconds / steps,
+                 comm.describe().c_str());
   }
   TrainResult result;
   result.best_val_loss = s.best_val;
