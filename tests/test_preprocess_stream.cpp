@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "formats/mapping_json.h"
 #include "preprocess/preprocess.h"
 #include "run_binary.h"
 #include "util/atomic_file.h"

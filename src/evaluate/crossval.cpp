@@ -6,32 +6,13 @@
 #include <filesystem>
 
 #include "formats/text_encoding.h"
-#include "evaluate/dataset_songs.h"
+#include "preprocess/dataset.h"
 #include "evaluate/ensemble.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/folder_lock.h"
 
 namespace melodist {
-
-std::vector<size_t> fold_indices(size_t n, int folds, int fold) {
-  std::vector<size_t> out;
-  for (size_t i = static_cast<size_t>(fold - 1); i < n; i += static_cast<size_t>(folds)) out.push_back(i);
-  return out;
-}
-
-std::vector<size_t> inner_validation_indices(size_t n, int folds, int fold, int inner_every) {
-  std::vector<size_t> out;
-  size_t remaining = 0, last = n;
-  for (size_t i = 0; i < n; ++i) {
-    if (i % static_cast<size_t>(folds) == static_cast<size_t>(fold - 1)) continue;  // held out
-    ++remaining;
-    last = i;
-    if (remaining % static_cast<size_t>(inner_every) == 0) out.push_back(i);
-  }
-  if (out.empty() && last < n) out.push_back(last);
-  return out;
-}
 
 CrossvalResult run_crossval(const CrossvalOptions& options) {
   if (options.folds < 2) throw Error("crossval: --folds must be at least 2 (got " + std::to_string(options.folds) + ")");
@@ -40,7 +21,6 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
   // One run per crossval folder (util/folder_lock.h); each fold's model folder is locked by train_model.
   FolderLock lock;
   if (!options.out_dir.empty()) lock = FolderLock::inside(options.out_dir);
-  // Not train/dataset.h's load_dataset: see dataset_songs.h.
   const DatasetSongs text = read_dataset_songs(options.data_dir);  // songs and mapping of one set
   Model vocab_model;  // only for symbol ids
   vocab_model.vocabulary = dataset_vocabulary(text);
@@ -72,9 +52,11 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
   MetricSums pooled, pooled_dynamic;
   for (int fold = 1; fold <= options.folds; ++fold) {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<bool> held(n, false);
-    for (size_t i : fold_indices(n, options.folds, fold)) held[i] = true;
     TrainOptions t = options.train;
+    const SplitRule rule{0, options.folds, fold, t.val_every};
+    std::vector<bool> held(n, false), inner(n, false);
+    for (size_t i : rule.held_out(n)) held[i] = true;
+    for (size_t i : rule.validation(n)) inner[i] = true;
     t.data_dir.clear();
     t.vocabulary = data.vocabulary;
     t.preprocessing = data.preprocessing;
@@ -82,14 +64,12 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     t.train_songs.clear();
     t.validation_songs.clear();
     std::vector<std::vector<int>> test_songs;
-    std::vector<bool> inner(n, false);
-    for (size_t i : inner_validation_indices(n, options.folds, fold, t.val_every)) inner[i] = true;
     for (size_t i = 0; i < n; ++i) {
       if (held[i]) test_songs.push_back(data.songs[i]);
       else if (inner[i]) t.validation_songs.push_back(data.songs[i]);
       else t.train_songs.push_back(data.songs[i]);
     }
-    t.validation_rule = {{"crossval", {{"folds", options.folds}, {"fold", fold}, {"inner_every", t.val_every}}}};
+    t.validation_rule = rule.record(data.delimiter_length);
     char name[32];
     std::snprintf(name, sizeof name, "fold-%02d", fold);
     if (t.verbose)

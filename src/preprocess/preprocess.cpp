@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "formats/dataset_folder.h"
+#include "formats/mapping_json.h"
 #include "melodist/version.h"
 #include "preprocess/input_files.h"
 #include "util/atomic_file.h"

@@ -15,7 +15,7 @@
 #include "nn/engine.h"
 #include "nn/grad_clip.h"
 #include "train/augment.h"
-#include "train/dataset.h"
+#include "preprocess/dataset.h"
 #include "train/memory_estimate.h"
 #include "train/run_folder.h"
 #include "train/worker_pool.h"
@@ -72,8 +72,8 @@ RunData load_run_data(const TrainOptions& o) {
   d.delimiter_length = o.delimiter_length;
   if (!o.data_dir.empty()) {
     TrainingData t = load_training_data(o.data_dir);
-    std::vector<size_t> ti, vi;
-    split_validation(t.songs.size(), o.val_every, ti, vi);
+    const SplitRule rule{o.val_every};
+    const std::vector<size_t> ti = rule.training(t.songs.size()), vi = rule.validation(t.songs.size());
     if (vi.empty())
       throw file_error(o.data_dir, 0, "holds " + std::to_string(t.songs.size()) + " songs; validation needs at least --val-every " +
                                           std::to_string(o.val_every) + " of them");
@@ -82,7 +82,7 @@ RunData load_run_data(const TrainOptions& o) {
     d.vocabulary = t.vocabulary;
     d.preprocessing = t.preprocessing;
     d.delimiter_length = t.delimiter_length;
-    d.validation_rule = {{"every", o.val_every}, {"delimiter_length", d.delimiter_length}};
+    d.validation_rule = rule.record(d.delimiter_length);
   } else {
     d.vocabulary = o.vocabulary;
     d.train_songs = o.train_songs;
