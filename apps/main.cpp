@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
+#include <utility>
 
 #include "command.h"
 #include "melodist/melodist.h"
@@ -33,6 +35,21 @@ int main(int argc, char** argv) {
   auto& registry = melodist::cli::command_registry();
   std::sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
   for (const auto& entry : registry) entry.setup(app);
+  // A subcommand this build left out (an optional part, CMakeLists.txt) says which option brings it back.
+  struct Optional {
+    const char *name, *option, *packages;
+  };
+  static const Optional kOptional[] = {{"import-keras", "MELODIST_KERAS", "libhdf5-dev"},
+                                       {"plot", "MELODIST_PLOT", "libcairo2-dev"},
+                                       {"serve", "MELODIST_SERVE", "libcpp-httplib-dev libsqlite3-dev"}};
+  for (const auto& [name, option, packages] : kOptional) {
+    const bool built = std::any_of(registry.begin(), registry.end(), [&](const auto& e) { return e.name == name; });
+    if (argc > 1 && argv[1] == std::string(name) && !built) {
+      std::fprintf(stderr, "melodist: error: this melodist was built without `%s`; configure with -D%s=ON (needs %s)\n", name, option,
+                   packages);
+      return 1;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
