@@ -605,6 +605,8 @@ void TuneReader::parse_tuplet(std::string_view text, size_t& i, int line) {
   v.tuplet_line = line;
 }
 
+// long: one dispatch over the characters of an ABC body line (ABC 2.1 section 4); each case is a few
+// lines and shares the cursor and the closing-bracket helper, so splitting it would scatter one table.
 void TuneReader::body_line(std::string_view text, int line) {
   size_t i = 0;
   auto closing = [&](char close, const char* what) {  // skips to after `close` on this line

@@ -252,13 +252,11 @@ void read_interpretation(std::string_view tok, Melody& melody) {
 
 enum SpineKind : unsigned char { kOther = 0, kMelody = 1 };
 
-}  // namespace
-
-Melody parse_kern(std::string_view text, const std::string& path) {
-  // Binary data: a NUL byte, or more than kMaxControl control characters (other than tab, CR, LF).
-  // A few stray ones are typing accidents (deutschl/erk/deut1328.krn line 44 holds "4.B<backspace>8G");
-  // inside a note token the token is read up to the control character, as music21 (the reference's
-  // reader) does, and a warning names the line.
+// Refuses binary data: a NUL byte, or more than kMaxControl control characters (other than tab, CR, LF).
+// A few stray ones are typing accidents (deutschl/erk/deut1328.krn line 44 holds "4.B<backspace>8G");
+// inside a note token the token is read up to the control character, as music21 (the reference's
+// reader) does, and a warning names the line. Returns the number of control characters.
+int check_not_binary(std::string_view text, const std::string& path) {
   constexpr int kMaxControl = 8;
   int control = 0;
   size_t first_control = std::string_view::npos;
@@ -277,6 +275,52 @@ Melody parse_kern(std::string_view text, const std::string& path) {
       }
     }
   }
+  return control;
+}
+
+// An interpretation record (every field starts with "*"): the spines after it (splits *^, joins *v,
+// exchanges *x, new spines *+, ends *-) into `next`, and the melody spine's own interpretations
+// (meter, key, ...) into `melody` until it ends.
+void read_interpretation_record(const std::vector<std::string_view>& fields, const std::vector<SpineKind>& spines,
+                                std::vector<SpineKind>& next, Melody& melody, bool& melody_ended, const std::string& path,
+                                int line_number) {
+  next.clear();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string_view f = fields[i];
+    if (f.empty() || f[0] != '*') throw file_error(path, line_number, "cannot read token " + quote_token(f) + " in an interpretation record");
+    bool mine = spines[i] == kMelody;
+    if (f == "*-") {
+      if (mine) melody_ended = true;
+    } else if (f == "*^") {
+      if (mine) throw file_error(path, line_number, "the first **kern spine splits (*^); melodist reads one melody line");
+      next.push_back(kOther);
+      next.push_back(kOther);
+    } else if (f == "*v") {
+      size_t j = i;
+      bool joins_mine = false;
+      while (j < fields.size() && fields[j] == "*v") joins_mine = joins_mine || spines[j] == kMelody, ++j;
+      if (joins_mine && j - i > 1)
+        throw file_error(path, line_number, "the first **kern spine joins another spine (*v); melodist reads one melody line");
+      next.push_back(joins_mine ? kMelody : kOther);
+      i = j - 1;
+    } else if (f == "*x" && i + 1 < fields.size() && fields[i + 1] == "*x") {
+      next.push_back(spines[i + 1]);
+      next.push_back(spines[i]);
+      ++i;
+    } else if (f == "*+") {
+      next.push_back(spines[i]);
+      next.push_back(kOther);
+    } else {
+      if (mine && !melody_ended) read_interpretation(f, melody);
+      next.push_back(spines[i]);
+    }
+  }
+}
+
+}  // namespace
+
+Melody parse_kern(std::string_view text, const std::string& path) {
+  const int control = check_not_binary(text, path);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw file_error(path, 0, "empty file");
 
@@ -336,37 +380,7 @@ Melody parse_kern(std::string_view text, const std::string& path) {
     char kind = fields[0].empty() ? ' ' : fields[0][0];
     if (kind == '!') continue;  // local comments
     if (kind == '*') {
-      next.clear();
-      for (size_t i = 0; i < fields.size(); ++i) {
-        std::string_view f = fields[i];
-        if (f.empty() || f[0] != '*') throw file_error(path, line_number, "cannot read token " + quote_token(f) + " in an interpretation record");
-        bool mine = spines[i] == kMelody;
-        if (f == "*-") {
-          if (mine) melody_ended = true;
-        } else if (f == "*^") {
-          if (mine) throw file_error(path, line_number, "the first **kern spine splits (*^); melodist reads one melody line");
-          next.push_back(kOther);
-          next.push_back(kOther);
-        } else if (f == "*v") {
-          size_t j = i;
-          bool joins_mine = false;
-          while (j < fields.size() && fields[j] == "*v") joins_mine = joins_mine || spines[j] == kMelody, ++j;
-          if (joins_mine && j - i > 1)
-            throw file_error(path, line_number, "the first **kern spine joins another spine (*v); melodist reads one melody line");
-          next.push_back(joins_mine ? kMelody : kOther);
-          i = j - 1;
-        } else if (f == "*x" && i + 1 < fields.size() && fields[i + 1] == "*x") {
-          next.push_back(spines[i + 1]);
-          next.push_back(spines[i]);
-          ++i;
-        } else if (f == "*+") {
-          next.push_back(spines[i]);
-          next.push_back(kOther);
-        } else {
-          if (mine && !melody_ended) read_interpretation(f, melody);
-          next.push_back(spines[i]);
-        }
-      }
+      read_interpretation_record(fields, spines, next, melody, melody_ended, path, line_number);
       spines.swap(next);
       if (spines.empty()) all_ended = true;
       continue;

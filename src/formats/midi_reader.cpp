@@ -290,16 +290,16 @@ Key key_from_signature(int fifths, bool minor) {
   return key;
 }
 
-Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, const std::string& path) {
-  auto fail = [&](const std::string& message) -> Error { return file_error(path, 0, message); };
-  if (options.track < -1 || options.track >= file.tracks)
-    throw fail("track " + std::to_string(options.track) + " does not exist: the file has " + std::to_string(file.tracks) +
-               " track" + (file.tracks == 1 ? "" : "s") + ", numbered from 0");
-  if (options.channel < -1 || options.channel > 15)
-    throw fail("channel " + std::to_string(options.channel) + " does not exist: channels are numbered 0..15 (9 is drums)");
-  if (!(options.step > Rational(0))) throw fail("the step must be a positive length");
+namespace {
 
-  // The part: (track, channel) with the most notes.
+// The part a melody is read from: (track, channel) with the most notes among those the options allow
+// (drums, channel 9, only when asked for). Throws naming the file when there is none.
+struct MidiPart {
+  int track = -1, channel = -1;
+  int64_t notes = 0;
+};
+MidiPart choose_part(const MidiFile& file, const MidiExtractOptions& options, const std::string& path) {
+  auto fail = [&](const std::string& message) -> Error { return file_error(path, 0, message); };
   std::vector<std::array<int64_t, 16>> counts(size_t(file.tracks), std::array<int64_t, 16>{});
   bool any_drums = false;
   for (const MidiNote& n : file.notes) {
@@ -310,17 +310,34 @@ Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, c
     }
     ++counts[size_t(n.track)][size_t(n.channel)];
   }
-  int part_track = -1, part_channel = -1;
-  int64_t best = 0;
+  MidiPart part;
   for (int t = 0; t < file.tracks; ++t)
     for (int c = 0; c < 16; ++c)
-      if (counts[size_t(t)][size_t(c)] > best) best = counts[size_t(t)][size_t(c)], part_track = t, part_channel = c;
-  if (part_track < 0) {
+      if (counts[size_t(t)][size_t(c)] > part.notes) part = {t, c, counts[size_t(t)][size_t(c)]};
+  if (part.track < 0) {
     std::string where = options.track >= 0 ? " in track " + std::to_string(options.track) : "";
     if (options.channel >= 0) where += " on channel " + std::to_string(options.channel);
     if (any_drums) throw fail("no notes" + where + " except drums (channel 9); pass --channel 9 to read them");
     throw fail("no notes" + where);
   }
+  return part;
+}
+
+}  // namespace
+
+Melody extract_melody(const MidiFile& file, const MidiExtractOptions& options, const std::string& path) {
+  auto fail = [&](const std::string& message) -> Error { return file_error(path, 0, message); };
+  if (options.track < -1 || options.track >= file.tracks)
+    throw fail("track " + std::to_string(options.track) + " does not exist: the file has " + std::to_string(file.tracks) +
+               " track" + (file.tracks == 1 ? "" : "s") + ", numbered from 0");
+  if (options.channel < -1 || options.channel > 15)
+    throw fail("channel " + std::to_string(options.channel) + " does not exist: channels are numbered 0..15 (9 is drums)");
+  if (!(options.step > Rational(0))) throw fail("the step must be a positive length");
+
+  // The part: (track, channel) with the most notes.
+  const MidiPart part = choose_part(file, options, path);
+  const int part_track = part.track, part_channel = part.channel;
+  const int64_t best = part.notes;
 
   // Quantize to the step grid: step index = round(tick / (ticks_per_quarter * step)).
   const __int128 num = __int128(options.step.den) * 2, den = __int128(file.ticks_per_quarter) * options.step.num * 2;
