@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "formats/meter_symbol.h"
 #include "formats/song_writer.h"
 #include "formats/text_encoding.h"
 #include "music/key_estimate.h"
@@ -60,17 +61,6 @@ std::vector<SongText> split_songs(const std::string& text) {
   return songs;
 }
 
-melodist::TimeSignature parse_time_signature(const std::string& text) {
-  const auto fail = [&] {
-    return melodist::Error("--time-signature: cannot read \"" + text + "\" (write N/D, e.g. 3/4 or 6/8)");
-  };
-  const size_t slash = text.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 >= text.size() || text.size() > 9) throw fail();
-  for (size_t i = 0; i < text.size(); ++i)
-    if (i != slash && !std::isdigit(static_cast<unsigned char>(text[i]))) throw fail();
-  return {std::stoi(text.substr(0, slash)), std::stoi(text.substr(slash + 1))};
-}
-
 void run(const DecodeArgs& a) {
   using namespace melodist;
   const Rational step = parse_step_option(a.step);
@@ -79,7 +69,7 @@ void run(const DecodeArgs& a) {
   options.program = a.program;
   options.velocity = a.velocity;
   options.soundfont = a.soundfont;
-  options.notation.time_signature = parse_time_signature(a.time_signature);
+  options.notation.time_signature = melodist::parse_time_signature_option(a.time_signature, "--time-signature");
   std::optional<Key> fixed_key;
   if (a.key != "auto" && a.key != "estimate" && a.key != "none") fixed_key = parse_key_option(a.key);
 

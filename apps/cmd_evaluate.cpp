@@ -9,7 +9,7 @@
 #include "command.h"
 #include "dynamic_eval_options.h"
 #include "evaluate/crossval.h"
-#include "evaluate/dataset_songs.h"
+#include "preprocess/dataset.h"
 #include "evaluate/ensemble.h"
 #include "evaluate/metrics.h"
 #include "nn/model.h"
@@ -23,27 +23,6 @@ struct EvaluateOptions {
   bool json = false;
   melodist::DynamicEvalOptions dynamic;
 };
-
-// A model trained by `melodist crossval --out` records its fold (metadata "validation" {"crossval":
-// {"folds": k, "fold": f, "inner_every": e}}); null when the model is not a fold model.
-struct FoldRule {
-  int folds = 0, fold = 0, inner_every = 0;
-};
-std::optional<FoldRule> fold_rule(const melodist::Model& model, const std::string& model_dir) {
-  const auto& m = model.metadata;
-  if (!(m.is_object() && m.contains("validation") && m["validation"].is_object() && m["validation"].contains("crossval")))
-    return std::nullopt;
-  const auto& c = m["validation"]["crossval"];
-  auto field = [&](const char* key) {
-    if (!c.is_object() || !c.contains(key) || !c[key].is_number_integer())
-      throw melodist::Error(model_dir + ": the crossval fold record lacks an integer \"" + key + "\"");
-    return c[key].get<int>();
-  };
-  FoldRule r{field("folds"), field("fold"), field("inner_every")};
-  if (r.folds < 2 || r.fold < 1 || r.fold > r.folds || r.inner_every < 2)
-    throw melodist::Error(model_dir + ": invalid crossval fold " + std::to_string(r.fold) + " of " + std::to_string(r.folds));
-  return r;
-}
 
 std::string format_figure(double value, int precision) {
   if (!(value == value)) return "n/a";
@@ -60,23 +39,22 @@ void run_evaluate(const EvaluateOptions& opt) {
   const Model& model = members.front();
   const std::string& model_dir = opt.model_dirs.front();
   const DatasetSongs data = read_dataset_songs(opt.data_dir);
+  // The model's split rule (preprocess/dataset.h): a crossval fold model's held-out fold and inner validation
+  // songs, or every k-th song.
   std::vector<size_t> chosen;
+  const std::optional<SplitRule> rule = opt.split == "all" ? std::nullopt : SplitRule::of_model(model, model_dir);
   if (opt.split == "all") {
     for (size_t i = 0; i < data.songs.size(); ++i) chosen.push_back(i);
-  } else if (const auto rule = fold_rule(model, model_dir)) {
-    // A crossval fold model: heldout = its held-out fold, val = its inner validation songs.
-    chosen = opt.split == "heldout" ? fold_indices(data.songs.size(), rule->folds, rule->fold)
-                                    : inner_validation_indices(data.songs.size(), rule->folds, rule->fold, rule->inner_every);
+  } else if (rule && rule->folds > 0) {
+    chosen = opt.split == "heldout" ? rule->held_out(data.songs.size()) : rule->validation(data.songs.size());
     if (chosen.empty()) throw Error(opt.data_dir + ": the model's " + opt.split + " songs are not in this dataset");
   } else if (opt.split == "heldout") {
     throw Error(model_dir + ": not a crossval fold model (no metadata \"validation\".\"crossval\"); use --split val or all");
   } else {
-    const int every = validation_every(model);
-    if (every <= 0)
-      throw Error(model_dir + ": the model records no validation rule (metadata \"validation\".\"every\"); use --split all");
-    chosen = validation_indices(data.songs.size(), every);
+    if (!rule) throw Error(model_dir + ": the model records no validation rule (metadata \"validation\".\"every\"); use --split all");
+    chosen = rule->validation(data.songs.size());
     if (chosen.empty())
-      throw Error(opt.data_dir + ": no validation song (every " + std::to_string(every) + "-th of " +
+      throw Error(opt.data_dir + ": no validation song (every " + std::to_string(rule->every) + "-th of " +
                   std::to_string(data.songs.size()) + " songs); use --split all");
   }
   const std::string songs_path = data.dir + "/songs.txt";

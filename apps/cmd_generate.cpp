@@ -55,8 +55,7 @@ melodist::GenerateControls parse_controls(const GenerateArgs& a) {
     if (!c.key) throw melodist::Error("--key \"" + a.key + "\" is not a key such as D, Em, Bb or F#m");
   }
   if (!a.meter.empty()) {
-    c.meter = melodist::parse_meter_text(a.meter);
-    if (!c.meter) throw melodist::Error("--meter \"" + a.meter + "\" is not a meter such as 6/8");
+    c.meter = melodist::parse_time_signature_option(a.meter, "--meter");
   }
   if (a.bars == 0 || a.bars < -1) throw melodist::Error("--bars must be 1 or more");
   c.bars = a.bars > 0 ? a.bars : 0;
@@ -73,15 +72,6 @@ melodist::GenerateControls parse_controls(const GenerateArgs& a) {
   if (a.end_on_tonic || a.end_on == "tonic") c.end_on = melodist::EndOn::tonic;
   if (a.end_on == "triad") c.end_on = melodist::EndOn::triad;
   return c;
-}
-
-melodist::TimeSignature parse_time_signature(const std::string& text) {
-  int num = 0, den = 0;
-  char slash = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%d %c %d %c", &num, &slash, &den, &extra) != 3 || slash != '/' || num < 1 || num > 255 ||
-      den < 1 || den > 64 || (den & (den - 1)) != 0)
-    throw melodist::Error("--time-signature \"" + text + "\" is not N/D with N 1..255 and D a power of two up to 64");
-  return {num, den};
 }
 
 // The bar lines of --bars for a melody without barline symbols: the pickup, then every bar.
@@ -152,7 +142,7 @@ void run(const GenerateArgs& a) {
     if (fs::is_directory(a.out)) throw melodist::Error("--out " + a.out + " is a folder; give a file name such as melody.mid");
   }
   std::optional<melodist::TimeSignature> time_signature;
-  if (!a.time_signature.empty()) time_signature = parse_time_signature(a.time_signature);
+  if (!a.time_signature.empty()) time_signature = melodist::parse_time_signature_option(a.time_signature, "--time-signature");
   options.controls.fallback_meter = time_signature.value_or(melodist::TimeSignature{4, 4});
   if (a.program < 0 || a.program > 127) throw melodist::Error("--program must be 0..127");
   std::optional<melodist::Melody> primer_song;  // the primer file's meter, barlines, key and tempo

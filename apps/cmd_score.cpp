@@ -52,17 +52,7 @@ void run(const ScoreArgs& a) {
         throw melodist::Error(source + ": \"/\" inside the melody (symbol " + std::to_string(begin + i + 1) + "); score takes one melody");
   }
   if (symbols.empty() && !score_end) throw melodist::Error(source + ": no symbols to score");
-  std::vector<int> ids;
-  for (size_t i = 0; i < symbols.size(); ++i) {
-    const int id = model.symbol_id(symbols[i]);
-    if (id < 0) {
-      std::string vocab;
-      for (const auto& v : model.vocabulary) vocab += (vocab.empty() ? "" : " ") + v;
-      std::string shown = symbols[i].size() > 40 ? symbols[i].substr(0, 40) + "..." : symbols[i];
-      throw melodist::Error(source + ": symbol \"" + shown + "\" is not in the model's vocabulary: " + vocab);
-    }
-    ids.push_back(id);
-  }
+  const std::vector<int> ids = melodist::melody_ids(model, symbols, source);
   const melodist::SongScore s = melodist::score_song(model, ids, score_end);
   const double total = s.total_nats();
   const double per = total / static_cast<double>(s.steps());

@@ -3,11 +3,15 @@
 // best model (model.safetensors + mapping.json), metrics.csv and checkpoint.safetensors. --init MODEL_DIR
 // fine-tunes an existing model (its weights, network shape and recurrent activation) instead of a random init.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "command.h"
 #include "train/train.h"
 #include "util/error.h"
+#if MELODIST_MPI
+#include "cluster/mpi_communicator.h"
+#endif
 
 namespace {
 
@@ -18,7 +22,16 @@ struct TrainArgs {
   CLI::Option* hidden = nullptr;
   CLI::Option* layers = nullptr;
   std::vector<std::string> about;  // KEY=VALUE
+  std::string reduction = "ordered";
+  double mpi_timeout = 300;
 };
+
+// Started by mpirun/srun with more than one rank (the launchers' environment).
+[[maybe_unused]] bool several_mpi_ranks() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* n = std::getenv(v); n && std::atoi(n) > 1) return true;
+  return false;
+}
 
 // The command line as typed (Linux: /proc/self/cmdline), recorded in the model's metadata.
 std::string command_line() {
@@ -64,6 +77,31 @@ void run_train(TrainArgs& a) {
     if (a.hidden->count() == 0) a.options.hidden = 0;
     if (a.layers->count() == 0) a.options.layers = 0;
   }
+#if MELODIST_MPI
+  std::unique_ptr<melodist::Communicator> comm;
+  if (melodist::launched_by_mpi()) {
+    if (!(a.mpi_timeout >= 0)) throw melodist::Error("--mpi-timeout must be >= 0 seconds (0: none)");
+    comm = melodist::make_mpi_communicator(melodist::parse_reduction(a.reduction), a.mpi_timeout);
+    a.options.communicator = comm.get();
+  }
+  if (comm && comm->size() > 1) {
+    // An error on one rank ends every rank (the others would wait for it forever).
+    try {
+      auto r = melodist::train_model(a.options);
+      if (comm->rank() == 0)
+        std::fprintf(stderr, "stopped after epoch %d (%s): best val loss %.4f nats/step at epoch %d; model in %s\n", r.epochs_run,
+                     r.stop_reason.c_str(), r.best_val_loss, r.best_epoch, a.options.out_dir.c_str());
+      return;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "melodist: error: rank %d of %d: %s\n", comm->rank(), comm->size(), e.what());
+      melodist::abort_mpi_job(1);
+    }
+  }
+#else
+  if (several_mpi_ranks())
+    throw melodist::Error("this melodist was built without MPI (configure with -DMELODIST_MPI=ON and libopenmpi-dev installed); "
+                          "run it without mpirun, or with one rank");
+#endif
   auto r = melodist::train_model(a.options);
   std::fprintf(stderr, "stopped after epoch %d (%s): best val loss %.4f nats/step at epoch %d; model in %s\n", r.epochs_run,
                r.stop_reason.c_str(), r.best_val_loss, r.best_epoch, a.options.out_dir.c_str());
@@ -110,6 +148,13 @@ void setup_train(CLI::App& root) {
   app->add_option("--windows", args->windows,
                   "songs: each song from the start state validation uses, state carried within it; shuffled: "
                   "independent zero-state windows of the joined songs; stateful: lanes of the joined songs, state carried")
+      ->capture_default_str();
+  app->add_option("--reduction", args->reduction,
+                  "under mpirun: ordered (the ranks' gradients added in rank order: -np N with --threads 1 gives the bits of one "
+                  "process with --threads N) or mpi (MPI_Allreduce's order: faster at many ranks, differs in the last bits)")
+      ->capture_default_str();
+  app->add_option("--mpi-timeout", args->mpi_timeout,
+                  "under mpirun: stop when a step's exchange with the other ranks waits longer than this many seconds (0: never)")
       ->capture_default_str();
   app->callback([args]() { run_train(*args); });
 }

@@ -36,7 +36,7 @@ size_t preprocess_corpus(benchmark::State& state, const std::string& corpus, con
   size_t songs = 0;
   for (auto _ : state) {
     melodist::Dataset d = melodist::run_preprocess({corpus}, out, options);
-    songs = d.files.size();
+    songs = d.songs;
     benchmark::DoNotOptimize(d.steps);
   }
   fs::remove_all(out);

@@ -18,6 +18,7 @@ packages=(
   pybind11-dev python3-pybind11 python3-dev   # the Python module (python/)
   libpugixml-dev libzip-dev libfluidsynth-dev libsndfile1-dev libogg-dev timgm6mb-soundfont   # the writers (MusicXML, .mxl, audio)
   libcpp-httplib-dev libsqlite3-dev sqlite3 nodejs   # melodist serve: HTTP server, history; node for npm ci (abcjs in web/)
+  openmpi-bin libopenmpi-dev        # data-parallel training: mpirun -np N melodist train (src/cluster/)
 )
 # What only the tests need (independent oracles).
 test_packages=(

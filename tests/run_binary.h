@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ struct BinaryRun {
   int status = -1;       // exit status when exited
   int signal = 0;        // the terminating signal when killed by one (0 otherwise)
   std::string out, err;  // standard output and error
+  long max_rss_kb = 0;   // the child's peak resident memory (wait4's ru_maxrss, KiB)
 };
 
 // `melodist ARGS...` with standard output and error captured in `scratch`/run.out and run.err.
@@ -43,12 +45,14 @@ inline BinaryRun run_melodist(const std::vector<std::string>& args, const std::s
   if (spawned != 0) return run;
   int raw = 0;
   pid_t waited = -1;
-  do waited = waitpid(pid, &raw, 0);
+  struct rusage usage {};
+  do waited = wait4(pid, &raw, 0, &usage);
   while (waited < 0 && errno == EINTR);
   if (waited != pid) return run;
   run.exited = WIFEXITED(raw);
   run.status = run.exited ? WEXITSTATUS(raw) : -1;
   run.signal = WIFSIGNALED(raw) ? WTERMSIG(raw) : 0;
+  run.max_rss_kb = usage.ru_maxrss;
   run.out = melodist::read_file(out_path);
   run.err = melodist::read_file(err_path);
   return run;

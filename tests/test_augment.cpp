@@ -21,7 +21,7 @@
 #include "train/augment.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
-#include "train/dataset.h"
+#include "preprocess/dataset.h"
 #include "train/train.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

@@ -30,7 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evaluate/dataset_songs.h"
+#include "preprocess/dataset.h"
 #include "evaluate/metrics.h"
 #include "formats/text_encoding.h"
 #include "util/error.h"

@@ -17,8 +17,7 @@
 #include <thread>
 #include <utility>
 
-#include "evaluate/dataset_songs.h"
-#include "train/dataset.h"
+#include "preprocess/dataset.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/folder_lock.h"

@@ -19,7 +19,7 @@
 #include "nn/model.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
-#include "train/dataset.h"
+#include "preprocess/dataset.h"
 #include "train/train.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

@@ -20,12 +20,11 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluate/crossval.h"
-#include "evaluate/dataset_songs.h"
+#include "preprocess/dataset.h"
 #include "evaluate/metrics.h"
 #include "generate/song_score.h"
 #include "nn/model.h"
 #include "train/checkpoint.h"
-#include "train/dataset.h"
 #include "train/train.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

@@ -140,17 +140,7 @@ Score Model::score(const Melody& melody, bool score_end) const {
   const std::string source = m.source_path.empty() ? std::string("melody") : m.source_path;
   const std::vector<std::string> symbols = m.source_path.empty() ? m.symbols : primer_from_song_file(model, m.source_path);
   if (symbols.empty() && !score_end) throw Error(source + ": no symbols to score");
-  std::vector<int> ids;
-  for (const std::string& s : symbols) {
-    const int id = model.symbol_id(s);
-    if (id < 0) {
-      std::string vocab;
-      for (const auto& v : model.vocabulary) vocab += (vocab.empty() ? "" : " ") + v;
-      const std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
-      throw Error(source + ": symbol \"" + shown + "\" is not in the model's vocabulary: " + vocab);
-    }
-    ids.push_back(id);
-  }
+  const std::vector<int> ids = melody_ids(model, symbols, source);
   const SongScore s = score_song(model, ids, score_end);
   Score out;
   for (size_t t = 0; t < s.steps(); ++t) out.symbols.push_back(model.vocabulary[s.targets[t]]);

@@ -23,7 +23,7 @@ PreprocessSummary preprocess(const std::vector<std::string>& inputs, const std::
   options.encode.meter_symbol = o.meter_symbol;
   options.encode.barlines = o.barlines;
   const Dataset dataset = run_preprocess(inputs, out_dir, options);
-  return {dataset.files.size(), dataset.accepted, dataset.unreadable, dataset.steps, dataset.vocabulary.size(), summary_line(dataset)};
+  return {dataset.songs, dataset.accepted, dataset.unreadable, dataset.steps, dataset.vocabulary.size(), summary_line(dataset)};
 }
 
 TrainSummary train(const std::string& dataset_dir, const std::string& out_dir, const TrainOptions& o) {

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "formats/text_encoding.h"
-#include "evaluate/dataset_songs.h"
+#include "preprocess/dataset.h"
 #include "evaluate/ensemble.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -14,42 +14,21 @@
 
 namespace melodist {
 
-std::vector<size_t> fold_indices(size_t n, int folds, int fold) {
-  std::vector<size_t> out;
-  for (size_t i = static_cast<size_t>(fold - 1); i < n; i += static_cast<size_t>(folds)) out.push_back(i);
-  return out;
-}
+namespace {
 
-std::vector<size_t> inner_validation_indices(size_t n, int folds, int fold, int inner_every) {
-  std::vector<size_t> out;
-  size_t remaining = 0, last = n;
-  for (size_t i = 0; i < n; ++i) {
-    if (i % static_cast<size_t>(folds) == static_cast<size_t>(fold - 1)) continue;  // held out
-    ++remaining;
-    last = i;
-    if (remaining % static_cast<size_t>(inner_every) == 0) out.push_back(i);
-  }
-  if (out.empty() && last < n) out.push_back(last);
-  return out;
-}
+// The dataset's songs as ids of its own vocabulary.
+struct CrossvalData {
+  std::vector<std::string> vocabulary;
+  std::vector<std::vector<int>> songs;
+  nlohmann::json preprocessing;
+  int delimiter_length = 0;
+};
 
-CrossvalResult run_crossval(const CrossvalOptions& options) {
-  if (options.folds < 2) throw Error("crossval: --folds must be at least 2 (got " + std::to_string(options.folds) + ")");
-  if (options.ensemble < 1) throw Error("crossval: --ensemble must be at least 1 (got " + std::to_string(options.ensemble) + ")");
-  if (options.resume && options.out_dir.empty()) throw Error("crossval: --resume needs --out");
-  // One run per crossval folder (util/folder_lock.h); each fold's model folder is locked by train_model.
-  FolderLock lock;
-  if (!options.out_dir.empty()) lock = FolderLock::inside(options.out_dir);
-  // Not train/dataset.h's load_dataset: see dataset_songs.h.
+CrossvalData load_crossval_data(const CrossvalOptions& options) {
   const DatasetSongs text = read_dataset_songs(options.data_dir);  // songs and mapping of one set
   Model vocab_model;  // only for symbol ids
   vocab_model.vocabulary = dataset_vocabulary(text);
-  struct {
-    std::vector<std::string> vocabulary;
-    std::vector<std::vector<int>> songs;
-    nlohmann::json preprocessing;
-    int delimiter_length;
-  } data{vocab_model.vocabulary, {}, text.options, text.delimiter_length};
+  CrossvalData data{vocab_model.vocabulary, {}, text.options, text.delimiter_length};
   for (size_t i = 0; i < text.songs.size(); ++i)
     data.songs.push_back(song_ids(vocab_model, text.songs[i], text.dir + "/songs.txt", text.lines[i]));
   const size_t n = data.songs.size();
@@ -60,6 +39,93 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
   // A pretrained --init model must hold every symbol of the dataset: refused before any fold trains.
   if (!options.train.init_model_dir.empty())
     training_vocabulary(load_model(options.train.init_model_dir).vocabulary, data.vocabulary, options.train.init_model_dir);
+  return data;
+}
+
+// Fold `fold`'s training options (its training and inner validation songs, its split record) and its
+// held-out songs.
+TrainOptions fold_training(const CrossvalOptions& options, const CrossvalData& data, int fold, std::vector<std::vector<int>>& test_songs) {
+  const size_t n = data.songs.size();
+  TrainOptions t = options.train;
+  const SplitRule rule{0, options.folds, fold, t.val_every};
+  std::vector<bool> held(n, false), inner(n, false);
+  for (size_t i : rule.held_out(n)) held[i] = true;
+  for (size_t i : rule.validation(n)) inner[i] = true;
+  t.data_dir.clear();
+  t.vocabulary = data.vocabulary;
+  t.preprocessing = data.preprocessing;
+  t.delimiter_length = data.delimiter_length;
+  t.train_songs.clear();
+  t.validation_songs.clear();
+  test_songs.clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (held[i]) test_songs.push_back(data.songs[i]);
+    else if (inner[i]) t.validation_songs.push_back(data.songs[i]);
+    else t.train_songs.push_back(data.songs[i]);
+  }
+  t.validation_rule = rule.record(data.delimiter_length);
+  return t;
+}
+
+// The fold's ensemble: member k (1-based) trains with seed + k - 1 into fold-NN[-member-k].
+std::vector<Model> train_fold_members(const CrossvalOptions& options, TrainOptions t, int fold, FoldResult& f,
+                                      std::vector<std::string>& member_names) {
+  char name[32];
+  std::snprintf(name, sizeof name, "fold-%02d", fold);
+  std::vector<Model> members;
+  const uint64_t first_seed = t.seed;
+  for (int k = 1; k <= options.ensemble; ++k) {
+    const std::string member = k == 1 ? std::string(name) : std::string(name) + "-member-" + std::to_string(k);
+    t.seed = first_seed + static_cast<uint64_t>(k - 1);
+    t.out_dir = options.out_dir.empty() ? "" : (std::filesystem::path(options.out_dir) / member).string();
+    t.resume = options.resume && !t.out_dir.empty() &&
+               std::filesystem::exists(std::filesystem::path(t.out_dir) / kCheckpointFileName);
+    if (t.verbose && options.ensemble > 1)
+      std::fprintf(stderr, "fold %d, member %d of %d (seed %llu)%s\n", fold, k, options.ensemble,
+                   static_cast<unsigned long long>(t.seed), t.resume ? ": resuming its checkpoint" : "");
+    TrainResult trained = train_model(t);
+    if (k == 1) {
+      f.epochs_run = trained.epochs_run;
+      f.best_epoch = trained.best_epoch;
+      f.best_val_loss = trained.best_val_loss;
+      f.stop_reason = trained.stop_reason;
+    }
+    f.members.push_back({{"seed", t.seed},
+                         {"epochs_run", trained.epochs_run},
+                         {"best_epoch", trained.best_epoch},
+                         {"best_val_loss", trained.best_val_loss},
+                         {"stop_reason", trained.stop_reason}});
+    members.push_back(std::move(trained.best_model));
+    member_names.push_back(t.out_dir.empty() ? member : t.out_dir);
+  }
+  check_ensemble(members, member_names);
+  return members;
+}
+
+// The ensemble's metrics on the held-out songs, static or (with `dynamic`) with dynamic evaluation;
+// every song is also added to `pooled`.
+EvaluationMetrics score_fold(const std::vector<Model>& members, const std::vector<std::vector<int>>& test_songs,
+                             const DynamicEvalOptions* dynamic, int threads, MetricSums& pooled) {
+  std::vector<const Model*> member_pointers;
+  for (const auto& m : members) member_pointers.push_back(&m);
+  MetricSums sums;
+  for (const auto& s : score_songs_ensemble(member_pointers, test_songs, kDefaultDelimiterLength, dynamic, threads)) {
+    add_song(sums, members.front(), s);
+    add_song(pooled, members.front(), s);
+  }
+  return finish_metrics(sums);
+}
+
+}  // namespace
+
+CrossvalResult run_crossval(const CrossvalOptions& options) {
+  if (options.folds < 2) throw Error("crossval: --folds must be at least 2 (got " + std::to_string(options.folds) + ")");
+  if (options.ensemble < 1) throw Error("crossval: --ensemble must be at least 1 (got " + std::to_string(options.ensemble) + ")");
+  if (options.resume && options.out_dir.empty()) throw Error("crossval: --resume needs --out");
+  // One run per crossval folder (util/folder_lock.h); each fold's model folder is locked by train_model.
+  FolderLock lock;
+  if (!options.out_dir.empty()) lock = FolderLock::inside(options.out_dir);
+  const CrossvalData data = load_crossval_data(options);
   if (!options.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.out_dir, ec);
@@ -72,26 +138,8 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
   MetricSums pooled, pooled_dynamic;
   for (int fold = 1; fold <= options.folds; ++fold) {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<bool> held(n, false);
-    for (size_t i : fold_indices(n, options.folds, fold)) held[i] = true;
-    TrainOptions t = options.train;
-    t.data_dir.clear();
-    t.vocabulary = data.vocabulary;
-    t.preprocessing = data.preprocessing;
-    t.delimiter_length = data.delimiter_length;
-    t.train_songs.clear();
-    t.validation_songs.clear();
     std::vector<std::vector<int>> test_songs;
-    std::vector<bool> inner(n, false);
-    for (size_t i : inner_validation_indices(n, options.folds, fold, t.val_every)) inner[i] = true;
-    for (size_t i = 0; i < n; ++i) {
-      if (held[i]) test_songs.push_back(data.songs[i]);
-      else if (inner[i]) t.validation_songs.push_back(data.songs[i]);
-      else t.train_songs.push_back(data.songs[i]);
-    }
-    t.validation_rule = {{"crossval", {{"folds", options.folds}, {"fold", fold}, {"inner_every", t.val_every}}}};
-    char name[32];
-    std::snprintf(name, sizeof name, "fold-%02d", fold);
+    const TrainOptions t = fold_training(options, data, fold, test_songs);
     if (t.verbose)
       std::fprintf(stderr, "fold %d of %d: training on %zu songs (validation %zu), %zu held out\n", fold,
                    options.folds, t.train_songs.size(), t.validation_songs.size(), test_songs.size());
@@ -100,57 +148,15 @@ CrossvalResult run_crossval(const CrossvalOptions& options) {
     f.train_songs = t.train_songs.size();
     f.validation_songs = t.validation_songs.size();
     f.test_songs = test_songs.size();
-    std::vector<Model> members;
     std::vector<std::string> member_names;
-    const uint64_t first_seed = t.seed;
-    for (int k = 1; k <= options.ensemble; ++k) {
-      const std::string member = k == 1 ? std::string(name) : std::string(name) + "-member-" + std::to_string(k);
-      t.seed = first_seed + static_cast<uint64_t>(k - 1);
-      t.out_dir = options.out_dir.empty() ? "" : (std::filesystem::path(options.out_dir) / member).string();
-      t.resume = options.resume && !t.out_dir.empty() &&
-                 std::filesystem::exists(std::filesystem::path(t.out_dir) / kCheckpointFileName);
-      if (t.verbose && options.ensemble > 1)
-        std::fprintf(stderr, "fold %d, member %d of %d (seed %llu)%s\n", fold, k, options.ensemble,
-                     static_cast<unsigned long long>(t.seed), t.resume ? ": resuming its checkpoint" : "");
-      TrainResult trained = train_model(t);
-      if (k == 1) {
-        f.epochs_run = trained.epochs_run;
-        f.best_epoch = trained.best_epoch;
-        f.best_val_loss = trained.best_val_loss;
-        f.stop_reason = trained.stop_reason;
-      }
-      f.members.push_back({{"seed", t.seed},
-                           {"epochs_run", trained.epochs_run},
-                           {"best_epoch", trained.best_epoch},
-                           {"best_val_loss", trained.best_val_loss},
-                           {"stop_reason", trained.stop_reason}});
-      members.push_back(std::move(trained.best_model));
-      member_names.push_back(t.out_dir.empty() ? member : t.out_dir);
-    }
-    check_ensemble(members, member_names);
-    const Model& model = members.front();
-    std::vector<const Model*> member_pointers;
-    for (const auto& m : members) member_pointers.push_back(&m);
+    const std::vector<Model> members = train_fold_members(options, t, fold, f, member_names);
     // The fold model's vocabulary may be a pretrained --init model's (more symbols than the dataset's):
     // the held-out songs are scored in its ids, and pitch bits renormalise over its pitch symbols.
-    if (model.vocabulary != data.vocabulary)
-      test_songs = remap_songs(test_songs, data.vocabulary, model.vocabulary, member_names.front());
-    MetricSums sums;
-    const auto scores = score_songs_ensemble(member_pointers, test_songs, kDefaultDelimiterLength, nullptr, options.eval_threads);
-    for (const auto& s : scores) {
-      add_song(sums, model, s);
-      add_song(pooled, model, s);
-    }
-    f.test = finish_metrics(sums);
+    if (members.front().vocabulary != data.vocabulary)
+      test_songs = remap_songs(test_songs, data.vocabulary, members.front().vocabulary, member_names.front());
+    f.test = score_fold(members, test_songs, nullptr, options.eval_threads, pooled);
     if (result.has_dynamic) {
-      MetricSums dynamic_sums;
-      const auto dynamic_scores = score_songs_ensemble(member_pointers, test_songs, kDefaultDelimiterLength,
-                                                       &options.dynamic, options.eval_threads);
-      for (const auto& s : dynamic_scores) {
-        add_song(dynamic_sums, model, s);
-        add_song(pooled_dynamic, model, s);
-      }
-      f.dynamic = finish_metrics(dynamic_sums);
+      f.dynamic = score_fold(members, test_songs, &options.dynamic, options.eval_threads, pooled_dynamic);
       if (t.verbose)
         std::fprintf(stderr, "fold %d: with dynamic evaluation: %.4f nats/step, pitch %.3f bits/note\n", fold,
                      f.dynamic.loss_nats_per_step, f.dynamic.pitch_bits_per_note);

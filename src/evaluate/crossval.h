@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluate/metrics.h"
+#include "preprocess/dataset.h"
 #include "train/train.h"
 
 namespace melodist {
@@ -65,12 +66,7 @@ struct CrossvalResult {
   EvaluationMetrics pooled_dynamic;  // only when has_dynamic
 };
 
-// 0-based song indices of fold f (1-based) among n songs.
-std::vector<size_t> fold_indices(size_t n, int folds, int fold);
-
-// 0-based song indices of fold f's inner validation set: of the songs outside the fold, in order, every
-// inner_every-th (1-based position among them); the last of them when that picks none.
-std::vector<size_t> inner_validation_indices(size_t n, int folds, int fold, int inner_every);
+// fold_indices and inner_validation_indices (the fold rule): preprocess/dataset.h.
 
 // Throws melodist::Error for folds < 2, more folds than songs, or training failures.
 CrossvalResult run_crossval(const CrossvalOptions& options);

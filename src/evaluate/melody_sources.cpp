@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "evaluate/dataset_songs.h"
+#include "preprocess/dataset.h"
 #include "formats/song_file.h"
 #include "formats/text_encoding.h"
 #include "util/atomic_file.h"

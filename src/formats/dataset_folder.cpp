@@ -21,6 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr size_t kBufferBytes = size_t{1} << 16;  // StreamedFile: one write(2) per 64 KiB
+
 bool is_dataset_file_name(const std::string& name) {
   return name == kSongsFileName || name == kMappingFileName || name == kFileDatasetFileName ||
          name == kManifestFileName || name.find(".tmp-") != std::string::npos;
@@ -154,23 +156,88 @@ nlohmann::ordered_json dataset_content_record(const std::string& songs, const st
   return record;
 }
 
+nlohmann::ordered_json dataset_content_record_of_digests(const std::string& songs_sha256, const std::string& mapping_sha256,
+                                                         const std::string& file_dataset_sha256) {
+  nlohmann::ordered_json record;
+  record["hash"] = "sha256";
+  record[kSongsFileName] = songs_sha256;
+  record[kMappingFileName] = mapping_sha256;
+  record[kFileDatasetFileName] = file_dataset_sha256;
+  return record;
+}
+
 void replace_dataset_folder(const std::string& dir, const std::vector<DatasetFile>& files) {
-  const fs::path target = without_trailing_slash(dir);
-  check_replaceable(dir, target);
-  remove_leftovers(target);
-  const fs::path staged = target.string() + ".tmp-" + std::to_string(::getpid());
+  check_replaceable(dir, without_trailing_slash(dir));  // before anything is written beside DIR
+  StagedDatasetFolder staged(dir);
+  for (const DatasetFile& f : files) write_file_atomically((staged.path() / f.name).string(), f.bytes);  // each fsync'ed
+  staged.commit();
+}
+
+StagedDatasetFolder::StagedDatasetFolder(const std::string& dir) : dir_(dir), target_(without_trailing_slash(dir)) {
+  remove_leftovers(target_);
+  staged_ = target_.string() + ".tmp-" + std::to_string(::getpid());
   std::error_code ec;
-  fs::create_directories(staged, ec);
-  if (ec) throw file_error(staged.string(), 0, "cannot create the temporary dataset folder: " + ec.message());
-  try {
-    for (const DatasetFile& f : files) write_file_atomically((staged / f.name).string(), f.bytes);  // each fsync'ed
-    fsync_folder(staged);
-    swap_in(staged, target, dir);
-  } catch (...) {
-    fs::remove_all(staged, ec);
-    throw;
+  fs::create_directories(staged_, ec);
+  if (ec) throw file_error(staged_.string(), 0, "cannot create the temporary dataset folder: " + ec.message());
+}
+
+StagedDatasetFolder::~StagedDatasetFolder() {
+  std::error_code ec;
+  if (!committed_) fs::remove_all(staged_, ec);
+}
+
+void StagedDatasetFolder::commit() {
+  check_replaceable(dir_, target_);
+  fsync_folder(staged_);
+  swap_in(staged_, target_, dir_);
+  committed_ = true;
+  fsync_folder(target_.has_parent_path() ? target_.parent_path() : fs::path("."));
+}
+
+StreamedFile::StreamedFile(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw file_error(path_, 0, std::string("cannot write: ") + std::strerror(errno));
+  buffer_.reserve(kBufferBytes);
+}
+
+StreamedFile::~StreamedFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void StreamedFile::write(std::string_view bytes) {
+  hash_.update(bytes);
+  size_ += bytes.size();
+  if (buffer_.size() + bytes.size() > kBufferBytes) flush();
+  if (bytes.size() >= kBufferBytes) {
+    buffer_ = bytes;  // one large piece: written through at once
+    flush();
+  } else {
+    buffer_ += bytes;
   }
-  fsync_folder(target.has_parent_path() ? target.parent_path() : fs::path("."));
+}
+
+void StreamedFile::flush() {
+  size_t done = 0;
+  while (done < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw file_error(path_, 0, std::string("cannot write: ") + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  buffer_.clear();
+}
+
+std::string StreamedFile::finish(bool sync) {
+  flush();
+  const int fd = fd_;
+  fd_ = -1;
+  if (sync && ::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw file_error(path_, 0, std::string("cannot write: ") + std::strerror(err));
+  }
+  if (::close(fd) != 0) throw file_error(path_, 0, std::string("cannot write: ") + std::strerror(errno));
+  return hash_.hex();
 }
 
 DatasetFolderSnapshot read_dataset_folder(const std::string& dir) {

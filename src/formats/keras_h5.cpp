@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "formats/mapping_json.h"
 #include "formats/text_encoding.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -498,29 +499,10 @@ KerasFileContents read_in_child(const std::string& h5_path, std::chrono::millise
 }  // namespace
 
 std::vector<std::string> read_keras_mapping(const std::string& mapping_path) {
-  nlohmann::json mapping;
-  try {
-    mapping = nlohmann::json::parse(read_file(mapping_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw file_error(mapping_path, 0, std::string("not a JSON mapping: ") + e.what());
-  }
-  if (!mapping.is_object() || mapping.empty()) throw file_error(mapping_path, 0, "expected a JSON object {\"symbol\": id, ...}");
-  const size_t n = mapping.size();
-  std::vector<std::string> vocabulary(n);
-  std::vector<bool> seen(n, false);
-  for (const auto& [symbol, id] : mapping.items()) {
-    if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() >= static_cast<long long>(n))
-      throw file_error(mapping_path, 0, "symbol \"" + symbol + "\" has id " + id.dump() + " (ids must be 0.." + std::to_string(n - 1) + ")");
-    const size_t i = id.get<size_t>();
-    if (seen[i]) throw file_error(mapping_path, 0, "id " + std::to_string(i) + " is given to two symbols (\"" + vocabulary[i] + "\", \"" + symbol + "\")");
-    if (!valid_symbol(symbol))
-      throw file_error(mapping_path, 0, "symbol \"" + symbol + "\" is not a symbol of the text encoding (MIDI 0..127, \"r\", \"_\", \"/\")");
-    seen[i] = true;
-    vocabulary[i] = symbol;
-  }
-  if (std::find(vocabulary.begin(), vocabulary.end(), kDelimiterSymbol) == vocabulary.end())
-    throw file_error(mapping_path, 0, "has no \"/\" symbol (the song delimiter that generation starts from)");
-  return vocabulary;
+  MappingRules rules;
+  rules.symbol_ok = valid_symbol;
+  rules.symbol_rule = "the text encoding (MIDI 0..127, \"r\", \"_\", \"/\")";
+  return parse_mapping_json(read_file(mapping_path), mapping_path, rules);
 }
 
 std::string encode_keras_contents(const KerasFileContents& contents) {

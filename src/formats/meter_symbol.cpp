@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "util/error.h"
+
 namespace melodist {
 
 namespace {
@@ -24,6 +26,11 @@ std::optional<TimeSignature> parse_meter_text(std::string_view text) {
   const auto num = small_number(text.substr(0, slash)), den = small_number(text.substr(slash + 1));
   if (!num || !den) return std::nullopt;
   return TimeSignature{*num, *den};
+}
+
+TimeSignature parse_time_signature_option(std::string_view text, const std::string& option) {
+  if (const auto meter = parse_meter_text(text)) return *meter;
+  throw Error(option + " \"" + std::string(text) + "\" is not a time signature N/D such as 3/4 or 6/8");
 }
 
 std::optional<TimeSignature> parse_meter_symbol(std::string_view symbol) {

@@ -28,6 +28,10 @@ std::string meter_symbol(const TimeSignature& meter);
 std::optional<TimeSignature> parse_meter_symbol(std::string_view symbol);
 // "6/8" (the form of `generate --meter`) -> the meter; nullopt when malformed.
 std::optional<TimeSignature> parse_meter_text(std::string_view text);
+// A command-line time signature (`--time-signature`, `--meter`): parse_meter_text, else melodist::Error
+// "OPTION "TEXT" is not a time signature N/D such as 3/4 or 6/8". What a writer cannot write (MIDI: a
+// denominator that is not a power of two) its writer refuses, naming the file.
+TimeSignature parse_time_signature_option(std::string_view text, const std::string& option);
 // The length of one bar of `meter` in quarter notes (6/8 -> 3).
 Rational bar_length(const TimeSignature& meter);
 

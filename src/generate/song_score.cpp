@@ -148,4 +148,20 @@ std::vector<SongScore> score_songs(const Model& model, const std::vector<std::ve
   return results;
 }
 
+std::vector<int> melody_ids(const Model& model, const std::vector<std::string>& symbols, const std::string& source) {
+  std::vector<int> ids;
+  ids.reserve(symbols.size());
+  for (const std::string& s : symbols) {
+    const int id = model.symbol_id(s);
+    if (id < 0) {
+      std::string vocab;
+      for (const auto& v : model.vocabulary) vocab += (vocab.empty() ? "" : " ") + v;
+      const std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
+      throw Error(source + ": symbol \"" + shown + "\" is not in the model's vocabulary: " + vocab);
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
 }  // namespace melodist

@@ -4,6 +4,7 @@
 // `delimiter_length` "/" start symbols that generation also uses; every symbol of the song is scored,
 // plus the first "/" after it when `score_end` is true (validation always scores it; `score` does
 // when the text ends with "/"). Loss = mean cross-entropy in nats over the scored symbols.
+#include <string>
 #include <vector>
 
 #include "nn/model.h"
@@ -28,5 +29,10 @@ SongScore score_song(const Model& model, const std::vector<int>& song_ids, bool 
 // Results are identical to calling score_song on each song.
 std::vector<SongScore> score_songs(const Model& model, const std::vector<std::vector<int>>& songs, bool score_end,
                                    bool keep_probabilities = false, int delimiter_length = 64, int threads = 1);
+
+// A melody's symbols as ids of the model's vocabulary, for score_song (`melodist score`, the API's
+// Model::score). Throws melodist::Error "SOURCE: symbol "x" is not in the model's vocabulary: ..." for an
+// unknown symbol (shown up to 40 characters).
+std::vector<int> melody_ids(const Model& model, const std::vector<std::string>& symbols, const std::string& source);
 
 }  // namespace melodist

@@ -12,6 +12,10 @@
 // rename, under a lock on DIR.lock beside it (util/folder_lock.h), so a concurrent reader sees the old set
 // or the new one, a second writer stops at once, and a failed run leaves the old dataset as it was.
 // Files are read and encoded on `jobs` threads; the output does not depend on `jobs`.
+// run_preprocess streams: the threads work at most a few hundred files ahead of the song written next,
+// songs.txt, file_dataset and the manifest's entries are written into the temporary folder as the songs
+// come, in path order, and only small per-song state is kept (the --exclude/--include names, the counts and
+// the symbol set), so memory does not grow with the corpus. build_dataset holds every song (tests, tools).
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,7 +65,9 @@ struct SongOutcome {
 struct Dataset {
   std::vector<std::string> inputs;
   std::vector<SongOutcome> files;                // sorted by path, the tunes of an ABC file in file order
+                                                 // (build_dataset; run_preprocess streams them and keeps none)
   std::vector<std::string> vocabulary;           // mapping.json order
+  size_t songs = 0;                              // every song read, accepted or not (the manifest's entries)
   size_t accepted = 0, unreadable = 0, excluded = 0, steps = 0;
   double seconds = 0;
 };
@@ -82,7 +88,8 @@ std::string manifest_json(const Dataset& dataset, const PreprocessOptions& optio
 // files), taking its lock for the write.
 void write_dataset(const Dataset& dataset, const std::string& out_dir, const PreprocessOptions& options);
 
-// The whole command: lock, build, then write. With no accepted song the old dataset at `out_dir` stays
+// The whole command: lock, then read, encode and write as the songs stream (the bytes are those of
+// build_dataset then write_dataset). With no accepted song the old dataset at `out_dir` stays
 // as it was: the manifest with every reason goes to OUT.rejected-manifest.json beside it (removed again
 // by the next successful run), the first three reasons into the melodist::Error it throws.
 Dataset run_preprocess(const std::vector<std::string>& inputs, const std::string& out_dir, const PreprocessOptions& options);

@@ -44,10 +44,4 @@ std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
   return out;
 }
 
-std::string mapping_json(const std::vector<std::string>& vocabulary) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < vocabulary.size(); ++i) j[vocabulary[i]] = i;
-  return j.dump(4) + "\n";
-}
-
 }  // namespace melodist

@@ -23,7 +23,5 @@ struct SymbolSet {
 };
 
 std::vector<std::string> ordered_vocabulary(const SymbolSet& set);
-// The JSON text of mapping.json (4-space indent like the reference, symbols in vocabulary order).
-std::string mapping_json(const std::vector<std::string>& vocabulary);
 
 }  // namespace melodist

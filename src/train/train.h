@@ -17,10 +17,11 @@
 
 #include "nn/model.h"
 #include "train/batching.h"
+#include "train/checkpoint.h"
+#include "train/communicator.h"
+#include "train/init_model.h"
 
 namespace melodist {
-
-struct EpochMetrics;
 
 struct TrainOptions {
   // Data: either a dataset folder (validation = every val_every-th song of songs.txt) ...
@@ -84,17 +85,10 @@ struct TrainOptions {
   bool verbose = true;        // progress and one line per epoch on stderr
   // Called after each epoch's validation (the public API's progress callback); may throw to stop.
   std::function<void(const EpochMetrics&)> on_epoch;
-};
-
-struct EpochMetrics {
-  int epoch = 0;              // 1-based
-  int64_t step = 0;           // optimizer steps so far
-  bool partial = false;       // cut short by the time limit
-  double train_loss = 0;      // mean nats per scored training position in the epoch
-  double val_loss = 0;        // nats per step (validation loss)
-  double val_accuracy = 0;    // fraction of validation steps whose most likely symbol is right
-  double tokens_per_second = 0;
-  double elapsed = 0;         // seconds since the run (or the resumed part) began
+  // The ranks of a data-parallel run (train/communicator.h; cluster/mpi_communicator.h for MPI), not
+  // owned; null: this process alone. Every rank calls train_model with the same options; rank 0 reads
+  // --init and --resume, writes the model folder and validates; threads are this rank's workers.
+  Communicator* communicator = nullptr;
 };
 
 struct TrainResult {
@@ -115,24 +109,6 @@ TrainResult train_model(const TrainOptions& options);
 // learning rate is lr x cosine_lr_factor(progress), from lr down to lr / 10.
 double schedule_progress(int epoch, int64_t steps_done, int64_t steps_in_epoch, int epochs);
 double cosine_lr_factor(double progress);
-
-// The same network over `vocabulary` (id -> symbol): layer-0 w_x rows (E=V), w_y columns (H, V) and
-// b_y entries permuted into the new ids, so it computes the same function on the same symbols.
-// Throws melodist::Error naming `where` (the model folder) when the symbol sets differ: symbols the
-// model lacks, or symbols the model has but `vocabulary` lacks (the output layer must match it).
-Model reorder_vocabulary(const Model& model, const std::vector<std::string>& vocabulary, const std::string& where);
-
-// The vocabulary a run over `dataset_vocabulary` uses when it starts from a model over `model_vocabulary`:
-// the dataset's when both hold the same symbols (any order); the model's when it holds every dataset
-// symbol and more. Throws melodist::Error naming `where` (the model folder) and the missing symbols when
-// the model lacks a symbol of the dataset.
-std::vector<std::string> training_vocabulary(const std::vector<std::string>& model_vocabulary,
-                                             const std::vector<std::string>& dataset_vocabulary, const std::string& where);
-
-// Songs as ids of `from` -> ids of `to` (by symbol). Throws melodist::Error naming `where` when `to`
-// lacks a symbol that a song uses.
-std::vector<std::vector<int>> remap_songs(const std::vector<std::vector<int>>& songs, const std::vector<std::string>& from,
-                                          const std::vector<std::string>& to, const std::string& where);
 
 // Training checkpoints (format "melodist-checkpoint").
 inline constexpr const char* kCheckpointFileName = "checkpoint.safetensors";

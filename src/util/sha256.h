@@ -10,4 +10,19 @@ namespace melodist {
 
 std::string sha256_hex(std::string_view bytes);
 
+// The same digest of bytes given piece by piece (a file written as it streams): update() any number
+// of times, then hex() once.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view bytes);
+  std::string hex();  // the digest of everything given; the object is spent afterwards
+
+ private:
+  void* context_;  // EVP_MD_CTX*
+};
+
 }  // namespace melodist
