@@ -1,11 +1,13 @@
 // Finite-difference gradient check of the training engine in double precision (melodist::nn64, the same
-// layer code as training compiled with real = double): EVERY parameter of a 2-layer model, dropout off,
+// layer templates as training instantiated for double): EVERY parameter of a 2-layer model, dropout off,
 // from a non-zero initial state, with an unscored position; then the same with a fixed dropout mask.
 // Central differences with step 1e-6; analytic and numeric gradients must agree to 1e-6 relative
 // (max-norm over all parameters) - a wrong sign or a missing term anywhere gives errors near 1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -24,14 +26,17 @@ struct CheckCase {
   Network net;
 };
 
-CheckCase make_setup(double dropout_for_mask) {
+// range: parameters and initial state uniform in (-range, range).
+CheckCase make_setup(double dropout_for_mask, melodist::RecurrentActivation activation = melodist::RecurrentActivation::sigmoid,
+                     double range = 0.6, uint64_t seed = 42) {
   CheckCase s;
   s.config.vocab_size = 5;
   s.config.hidden_size = 4;
   s.config.num_layers = 2;
   s.config.dropout = 0;
-  std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> u(-0.6, 0.6);
+  s.config.recurrent_activation = activation;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-range, range);
   s.params.resize(melodist::parameter_count(s.config));
   for (double& p : s.params) p = u(rng);
   s.net = melodist::nn64::make_network(s.config, s.T, s.B);
@@ -119,11 +124,43 @@ TEST(NnGradcheck, TwoLayersFixedWeightDropMask) {
   auto st = melodist::nn64::network_forward(s.net, s.params.data(), s.B, true, 0, 0);
   melodist::nn64::network_backward(s.net, s.params.data(), s.B, 1.0 / st.scored, grads.data());
   const size_t HG = 4 * 4 * 4;
+  const auto g = melodist::parameter_views(s.config, grads.data());
   for (int l = 0; l < 2; ++l)
-    for (size_t i = 0; i < HG; ++i)
-      if (s.net.w_h_mask[l * HG + i] == 0) EXPECT_EQ(grads[s.net.off_w_h[l] + i], 0.0);
+    for (size_t i = 0; i < HG; ++i) {
+      if (s.net.w_h_mask[l * HG + i] == 0) {
+        EXPECT_EQ(g.lstm[l].w_h[i], 0.0);
+      }
+    }
   s.net.weight_drop = 0;
   EXPECT_GT(std::fabs(loss_at(s) - st.nats / st.scored), 1e-6);
+}
+
+// The Keras import path: hard_sigmoid gates, clip(0.2 x + 0.5, 0, 1), whose derivative is 0.2 inside
+// (-2.5, 2.5) and 0 where the gate saturates. The weights are drawn wide enough that both happen, so
+// both branches of the backward are checked; a gate within 1e-3 of a kink (where the central
+// difference would straddle it and measure neither slope) would make the check meaningless, so the
+// setup asserts there is none.
+TEST(NnGradcheck, TwoLayersHardSigmoidEveryParameter) {
+  CheckCase s = make_setup(0.0, melodist::RecurrentActivation::hard_sigmoid, 1.5);
+  ASSERT_TRUE(s.net.hard_sigmoid);
+  melodist::nn64::network_forward(s.net, s.params.data(), s.B, true, 0, 0);
+  const int H = s.config.hidden_size;
+  int saturated = 0, inside = 0;
+  for (const auto& lb : s.net.layers)
+    for (size_t n = 0; n < lb.gates.size(); ++n) {
+      if (static_cast<int>(n % (4 * H)) / H == 2) continue;  // g is tanh
+      const double y = lb.gates[n];  // the activated gate
+      if (y == 0.0 || y == 1.0) {
+        ++saturated;
+      } else {
+        ASSERT_GT(std::min(y, 1.0 - y), 0.2 * 1e-3) << "a gate pre-activation lies within 1e-3 of a kink: pick another seed";
+        ++inside;
+      }
+    }
+  std::printf("hard_sigmoid gates: %d saturated, %d inside (0, 1)\n", saturated, inside);
+  ASSERT_GT(saturated, 10);
+  ASSERT_GT(inside, 10);
+  check(s, "2 layers, hard_sigmoid, dropout off");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "formats/text_encoding.h"
+#include "nn/softmax.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -97,13 +98,8 @@ void restrict_to(const float* logits, int V, const std::vector<char>& allowed, d
 
 // ln p(symbol | allowed) under the untempered model: logit - logsumexp over the allowed symbols.
 double constrained_log_probability(const float* logits, int V, const std::vector<char>& allowed, int symbol) {
-  double top = -1e300;
-  for (int j = 0; j < V; ++j)
-    if (allowed[j]) top = std::max(top, static_cast<double>(logits[j]));
-  double sum = 0.0;
-  for (int j = 0; j < V; ++j)
-    if (allowed[j]) sum += std::exp(static_cast<double>(logits[j]) - top);
-  return static_cast<double>(logits[symbol]) - top - std::log(sum);
+  const nn::LogSumExp r = nn::log_sum_exp(logits, V, allowed.data());
+  return static_cast<double>(logits[symbol]) - r.max - std::log(r.sum);
 }
 
 }  // namespace

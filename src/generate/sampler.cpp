@@ -6,20 +6,17 @@
 #include <numeric>
 #include <string>
 
+#include "nn/softmax.h"
 #include "util/error.h"
+#include "util/splitmix64.h"
 
 namespace melodist {
 
-Rng::Rng(uint64_t seed, uint64_t stream) : state(seed ^ (0x9E3779B97F4A7C15ull * (stream + 1))) {
+Rng::Rng(uint64_t seed, uint64_t stream) : state(seed ^ (kSplitmix64Gamma * (stream + 1))) {
   next_u64();  // decorrelate nearby seeds
 }
 
-uint64_t Rng::next_u64() {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+uint64_t Rng::next_u64() { return splitmix64_next(state); }
 
 double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
@@ -31,20 +28,13 @@ void validate_sampler_options(const SamplerOptions& o) {
 }
 
 void sampling_distribution(const float* logits, int V, const SamplerOptions& o, double* probs) {
-  int best = 0;
-  for (int j = 1; j < V; ++j)
-    if (logits[j] > logits[best]) best = j;
   if (o.temperature == 0.0) {
     std::fill(probs, probs + V, 0.0);
-    probs[best] = 1.0;
+    probs[nn::row_max(logits, V).index] = 1.0;
     return;
   }
   // p^(1/T) / sum = softmax(logits / T): the same thing, computed stably.
-  const double inv_t = 1.0 / o.temperature;
-  const double m = logits[best];
-  double sum = 0.0;
-  for (int j = 0; j < V; ++j) sum += probs[j] = std::exp((static_cast<double>(logits[j]) - m) * inv_t);
-  for (int j = 0; j < V; ++j) probs[j] /= sum;
+  nn::softmax(logits, V, 1.0 / o.temperature, probs);
   if ((o.top_k > 0 && o.top_k < V) || o.top_p < 1.0) {
     std::vector<int> order(V);  // most likely first; ties by id
     std::iota(order.begin(), order.end(), 0);
@@ -82,11 +72,8 @@ int draw(const double* probs, int V, Rng& rng) {
 }
 
 double log_probability(const float* logits, int V, int symbol) {
-  double m = logits[0];
-  for (int j = 1; j < V; ++j) m = std::max(m, static_cast<double>(logits[j]));
-  double sum = 0.0;
-  for (int j = 0; j < V; ++j) sum += std::exp(static_cast<double>(logits[j]) - m);
-  return static_cast<double>(logits[symbol]) - m - std::log(sum);
+  const nn::LogSumExp r = nn::log_sum_exp(logits, V);
+  return static_cast<double>(logits[symbol]) - r.max - std::log(r.sum);
 }
 
 }  // namespace melodist

@@ -13,6 +13,7 @@
 
 #include "formats/text_encoding.h"
 #include "nn/lstm_step.h"
+#include "nn/softmax.h"
 #include "util/error.h"
 
 namespace melodist {
@@ -45,19 +46,17 @@ Prefix run_prefix(const Model& model, int delimiter_length) {
 
 // Adds one scored step: logits (V) of the distribution, target id.
 void score_step(const float* logits, int V, int target, bool keep, SongScore& out) {
-  // log-softmax in double: nats = logsumexp(logits) - logits[target]
-  float m = logits[0];
-  int arg = 0;
-  for (int j = 1; j < V; ++j)
-    if (logits[j] > m) m = logits[j], arg = j;
-  double sum = 0.0;
-  for (int j = 0; j < V; ++j) sum += std::exp(static_cast<double>(logits[j]) - m);
-  const double lse = m + std::log(sum);
+  // log-softmax in double (nn/softmax.h): nats = logsumexp(logits) - logits[target]
+  const nn::LogSumExp r = nn::log_sum_exp(logits, V);
+  const double lse = r.value();
   out.targets.push_back(target);
   out.nats.push_back(lse - static_cast<double>(logits[target]));
-  out.argmax.push_back(arg);
-  if (keep)
-    for (int j = 0; j < V; ++j) out.probabilities.push_back(static_cast<float>(std::exp(static_cast<double>(logits[j]) - lse)));
+  out.argmax.push_back(r.argmax);
+  if (keep) {
+    const size_t at = out.probabilities.size();
+    out.probabilities.resize(at + V);
+    nn::probabilities_from_lse(logits, V, lse, out.probabilities.data() + at);
+  }
 }
 
 void check_ids(const Model& model, const std::vector<int>& ids) {

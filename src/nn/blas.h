@@ -4,10 +4,6 @@
 // ta / tb: the stored matrix is transposed (A stored (K, M), B stored (N, K)).
 // lda, ldb, ldc: row strides of the stored matrices.
 #include <cblas.h>
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>  // for the AVX2 activation kernels in nn/math.inc (an .inc file cannot include it:
-                        // it is included inside a namespace)
-#endif
 
 namespace melodist {
 
@@ -24,6 +20,6 @@ inline void gemm(bool ta, bool tb, int M, int N, int K, double alpha, const doub
 
 // BLAS threads: the engine splits the batch over its own threads and runs BLAS single-threaded
 // inside each (measured faster than BLAS-internal threading for these 64x256x1024 products).
-void set_blas_threads(int n);  // OpenBLAS threads (defined in engine_f32.cpp)
+void set_blas_threads(int n);  // OpenBLAS threads (nn/blas.cpp)
 
 }  // namespace melodist

@@ -34,9 +34,16 @@
 
 // GCC does not vectorise the gate loop (exp with floor and an int conversion) under ISO C++'s default
 // -ftrapping-math; FP exceptions are never inspected here, so turn the assumption off for this file.
+// The cell and its activations (nn/lstm_cell.h) are included after the pragma so that they are compiled
+// with it: GCC does not inline a function with other FP options into the loop that calls it.
+#ifdef MELODIST_NN_LSTM_CELL_H
+#error "nn/lstm_cell.h must be included after the pragma below (see the comment above it)"
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-trapping-math")
 #endif
+#include "nn/lstm_cell.h"
+#include "nn/softmax.h"
 
 namespace melodist {
 
@@ -45,42 +52,6 @@ namespace {
 // Rows processed together by one thread: their accumulators (kRowBlock x 4H floats = 256 KiB at H 256)
 // stay in L2.
 constexpr int kRowBlock = 64;
-
-// Vectorisable exp / sigmoid / tanh (Cephes-style exp, relative error ~1e-7, the training engine's
-// polynomial). std::exp and std::tanh are scalar libm calls, 5 per hidden unit: they took half of the
-// batch-1 step and most of batch 64. Branch-free so the gate loop vectorises (see the pragma above).
-inline float exp_v(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
-  const float k = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
-  const float r = x - k * 0.693359375f + k * 2.12194440e-4f;  // x - k ln2 in two parts (Cody-Waite)
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;  // 2^k
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-inline float sigmoid(float x) { return 1.0f / (1.0f + exp_v(-x)); }
-// tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}); a short series near 0 avoids the cancellation.
-inline float tanh_v(float x) {
-  const float ax = x < 0.0f ? -x : x;
-  const float e = exp_v(-2.0f * ax);
-  const float t = (1.0f - e) / (1.0f + e);
-  const float x2 = x * x;
-  const float small = ax * (1.0f - x2 * (0.333333333f - x2 * 0.133333333f));
-  const float m = ax < 0.04f ? small : t;
-  return x < 0.0f ? -m : m;
-}
-inline float hard_sigmoid(float x) {
-  const float y = 0.2f * x + 0.5f;
-  return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
-}
 
 // C (M, N) += A (M, K) @ B, with each row's result independent of M. With AVX-512 that is gemm_packed
 // (its contract). Without, gemm_packed falls back to cblas_sgemm, whose kernels for edge tiles and
@@ -113,27 +84,6 @@ void product(int M, const float* A, int lda, const PackedMatrix& B, float* C, in
     }
   }
 #endif
-}
-
-// Gates for one sequence: a (4H) pre-activations -> updates c (H), h (H) in place.
-void cell_update(const float* __restrict a, float* __restrict c, float* __restrict h, int H, RecurrentActivation act) {
-  const float* ai = a;
-  const float* af = a + H;
-  const float* ag = a + 2 * H;
-  const float* ao = a + 3 * H;
-  if (act == RecurrentActivation::sigmoid) {
-    for (int j = 0; j < H; ++j) {
-      const float i = sigmoid(ai[j]), f = sigmoid(af[j]), g = tanh_v(ag[j]), o = sigmoid(ao[j]);
-      c[j] = f * c[j] + i * g;
-      h[j] = o * tanh_v(c[j]);
-    }
-  } else {
-    for (int j = 0; j < H; ++j) {
-      const float i = hard_sigmoid(ai[j]), f = hard_sigmoid(af[j]), g = tanh_v(ag[j]), o = hard_sigmoid(ao[j]);
-      c[j] = f * c[j] + i * g;
-      h[j] = o * tanh_v(c[j]);
-    }
-  }
 }
 
 }  // namespace
@@ -183,7 +133,8 @@ void step_rows(const StepWeights& w, const int* tokens, StepState& state, float*
         product(R, below, H, w.w_x[l], acc, static_cast<int>(G));
       }
       product(R, h, H, w.w_h[l], acc, static_cast<int>(G));
-      for (int r = 0; r < R; ++r) cell_update(acc + r * G, c + static_cast<size_t>(r) * H, h + static_cast<size_t>(r) * H, H, cfg.recurrent_activation);
+      const bool hard = cfg.recurrent_activation == RecurrentActivation::hard_sigmoid;
+      for (int r = 0; r < R; ++r) nn::lstm_cell_step(acc + r * G, c + static_cast<size_t>(r) * H, h + static_cast<size_t>(r) * H, H, hard);
     }
     // logits (R, V) = h_top (R, H) @ w_y (H, V) + b_y
     const float* top = state.h.data() + (static_cast<size_t>(L - 1) * B + b0) * H;
@@ -317,13 +268,13 @@ StepState make_step_state(const Model& model, int batch) {
   w->source = model.params.data();
   w->source_size = model.params.size();
   w->config = cfg;
-  ParameterViews p = parameter_views(cfg, const_cast<float*>(model.params.data()));
+  const ParameterViewsOf<const float> p = parameter_views(cfg, model.params.data());
   w->w_x0.assign(p.lstm[0].w_x, p.lstm[0].w_x + static_cast<size_t>(V) * G);
   w->b.resize(L);
   w->w_x.resize(L);
   w->w_h.resize(L);
   for (int l = 0; l < L; ++l) {
-    const LstmLayerView& lw = p.lstm[l];
+    const LstmLayerViewOf<const float>& lw = p.lstm[l];
     w->b[l].assign(lw.b, lw.b + G);
     if (l > 0) pack_matrix(lw.w_x, static_cast<int>(G), false, H, static_cast<int>(G), w->w_x[l]);
     pack_matrix(lw.w_h, static_cast<int>(G), false, H, static_cast<int>(G), w->w_h[l]);
@@ -369,16 +320,6 @@ void model_step(const Model& model, const int* tokens, StepState& state, float* 
   step_rows(*w, tokens, state, logits, 0, B);
 }
 
-void softmax_inplace(float* row, int V) {
-  float m = row[0];
-  for (int j = 1; j < V; ++j) m = std::max(m, row[j]);
-  double sum = 0.0;
-  for (int j = 0; j < V; ++j) {
-    row[j] = std::exp(row[j] - m);
-    sum += row[j];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int j = 0; j < V; ++j) row[j] *= inv;
-}
+void softmax_inplace(float* row, int V) { nn::probabilities_from_lse(row, V, nn::log_sum_exp(row, V).value(), row); }
 
 }  // namespace melodist

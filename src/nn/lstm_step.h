@@ -45,7 +45,7 @@ StepState make_step_state(const StepState& like, int batch);
 // score_songs rely on it), whatever B and the thread split.
 void model_step(const Model& model, const int* tokens, StepState& state, float* logits);
 
-// In-place softmax of one row of V logits (numerically stable).
+// In-place softmax of one row of V logits (numerically stable; nn/softmax.h: exp(x - log-sum-exp)).
 void softmax_inplace(float* row, int V);
 
 }  // namespace melodist

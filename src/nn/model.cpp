@@ -74,23 +74,6 @@ size_t parameter_count(const ModelConfig& c) {
   return layout.back().offset + layout.back().size();
 }
 
-ParameterViews parameter_views(const ModelConfig& c, float* base) {
-  ParameterViews v;
-  auto layout = parameter_layout(c);
-  size_t k = 0;
-  for (int l = 0; l < c.num_layers; ++l) {
-    LstmLayerView lv;
-    lv.w_x = base + layout[k++].offset;
-    lv.w_h = base + layout[k++].offset;
-    lv.b = base + layout[k++].offset;
-    lv.input_size = l == 0 ? c.vocab_size : c.hidden_size;
-    v.lstm.push_back(lv);
-  }
-  v.w_y = base + layout[k++].offset;
-  v.b_y = base + layout[k++].offset;
-  return v;
-}
-
 int Model::symbol_id(const std::string& symbol) const {
   for (size_t i = 0; i < vocabulary.size(); ++i)
     if (vocabulary[i] == symbol) return static_cast<int>(i);

@@ -50,18 +50,26 @@ nlohmann::json model_config_to_json(const ModelConfig& config);
 // Throws nlohmann::json::exception on a missing or mistyped field, melodist::Error on an unknown activation.
 ModelConfig model_config_from_json(const nlohmann::json& json);
 
-struct LstmLayerView {
-  float* w_x;  // (E, 4H)
-  float* w_h;  // (H, 4H)
-  float* b;    // (4H)
+// Named views of one layer's tensors in a buffer of T (float: parameters, gradients, Adam moments;
+// double: the gradient check's engine; const T: read-only views).
+template <class T>
+struct LstmLayerViewOf {
+  T* w_x;  // (E, 4H)
+  T* w_h;  // (H, 4H)
+  T* b;    // (4H)
   int input_size;  // E
 };
 
-struct ParameterViews {
-  std::vector<LstmLayerView> lstm;  // L layers, bottom first
-  float* w_y;  // (H, V)
-  float* b_y;  // (V)
+// THE parameter views, for every precision (the training engine takes its tensors from these too).
+template <class T>
+struct ParameterViewsOf {
+  std::vector<LstmLayerViewOf<T>> lstm;  // L layers, bottom first
+  T* w_y;  // (H, V)
+  T* b_y;  // (V)
 };
+
+using LstmLayerView = LstmLayerViewOf<float>;
+using ParameterViews = ParameterViewsOf<float>;
 
 // Named tensors of the layout above, in buffer order: name, shape, offset (floats).
 struct TensorInfo {
@@ -72,8 +80,25 @@ struct TensorInfo {
 };
 std::vector<TensorInfo> parameter_layout(const ModelConfig& config);
 size_t parameter_count(const ModelConfig& config);
-// Views into any buffer of parameter_count floats (parameters, gradients, Adam moments).
-ParameterViews parameter_views(const ModelConfig& config, float* base);
+// Views into any buffer of parameter_count elements (parameters, gradients, Adam moments), float or
+// double, const or not: parameter_views(config, float*) is a ParameterViews.
+template <class T>
+ParameterViewsOf<T> parameter_views(const ModelConfig& config, T* base) {
+  ParameterViewsOf<T> v;
+  const auto layout = parameter_layout(config);
+  size_t k = 0;
+  for (int l = 0; l < config.num_layers; ++l) {
+    LstmLayerViewOf<T> lv;
+    lv.w_x = base + layout[k++].offset;
+    lv.w_h = base + layout[k++].offset;
+    lv.b = base + layout[k++].offset;
+    lv.input_size = l == 0 ? config.vocab_size : config.hidden_size;
+    v.lstm.push_back(lv);
+  }
+  v.w_y = base + layout[k++].offset;
+  v.b_y = base + layout[k++].offset;
+  return v;
+}
 
 struct Model {
   ModelConfig config;

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "util/error.h"
+#include "util/splitmix64.h"
 
 namespace melodist {
 
@@ -22,12 +23,7 @@ std::string to_string(WindowMode m) {
   return m == WindowMode::shuffled ? "shuffled" : m == WindowMode::stateful ? "stateful" : "songs";
 }
 
-uint64_t mix_seed(uint64_t a, uint64_t b) {
-  uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+uint64_t mix_seed(uint64_t a, uint64_t b) { return splitmix64_mix(a * kSplitmix64Gamma + b + 0x632be59bd9b4e019ULL); }
 
 std::vector<int> training_stream(const std::vector<std::vector<int>>& songs, int delimiter_id, int delimiter_length) {
   std::vector<int> stream;

@@ -1,7 +1,7 @@
 #pragma once
 // The memory a training run needs, from its shapes alone, so that `train` can refuse a run the machine
 // cannot hold before allocating it: "--hidden 8192 --batch 64 ... needs about 25.3 GB; 22.1 GB available".
-// The terms mirror what train_model allocates (train.cpp, nn/network.inc make_network); the test
+// The terms mirror what train_model allocates (train.cpp, nn/network.cpp make_basic_network); the test
 // tests/test_memory_estimate.cpp checks the estimate against a real run's peak resident size.
 #include "nn/model.h"
 

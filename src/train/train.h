@@ -61,7 +61,7 @@ struct TrainOptions {
   // weight average (ema 0.998), 70 epochs (about 4 minutes here). The reference's recipe: --dropout 0.2 --lr 0.001 --lr-schedule constant --ema 0.
   int hidden = 256, layers = 1;
   float dropout = 0.3f;
-  // DropConnect on each recurrent matrix w_h during training (AWD-LSTM's weight drop; nn/engine_decl.inc):
+  // DropConnect on each recurrent matrix w_h during training (AWD-LSTM's weight drop; nn/engine.h):
   // one mask per step and layer, shared by every row. 0 = off.
   float weight_drop = 0.0f;
   int seq_len = 64, batch = 64;
