@@ -9,6 +9,7 @@
 #include "command.h"
 #include "dynamic_eval_options.h"
 #include "evaluate/crossval.h"
+#include "formats/model_file.h"
 #include "preprocess/dataset.h"
 #include "evaluate/ensemble.h"
 #include "evaluate/metrics.h"

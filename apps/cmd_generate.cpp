@@ -9,6 +9,7 @@
 #include "formats/abc_writer.h"
 #include "formats/key_symbol.h"
 #include "formats/meter_symbol.h"
+#include "formats/model_file.h"
 #include "formats/song_writer.h"
 #include "formats/song_file.h"
 #include "formats/text_encoding.h"

@@ -8,6 +8,7 @@
 
 #include "command.h"
 #include "formats/keras_h5.h"
+#include "formats/model_file.h"
 #include "nn/model.h"
 #include "util/error.h"
 

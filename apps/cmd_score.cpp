@@ -9,10 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "formats/model_file.h"
 #include "formats/song_file.h"
 #include "formats/text_encoding.h"
 #include "generate/generator.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

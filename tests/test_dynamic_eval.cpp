@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluate/dynamic_eval.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 #include "util/error.h"
 #include "random_model.h"

@@ -14,7 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "generate/song_score.h"
+#include "formats/model_file.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 #include "util/atomic_file.h"
 

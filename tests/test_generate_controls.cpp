@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "formats/model_file.h"
 #include "formats/song_file.h"
 #include "nn/model.h"
 #include "run_binary.h"

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/keras_h5.h"
+#include "formats/model_file.h"
 #include "nn/lstm_step.h"
 #include "nn/model.h"
 #include "util/atomic_file.h"

@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/model_file.h"
 #include "preprocess/dataset.h"
 #include "evaluate/metrics.h"
 #include "formats/text_encoding.h"

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "formats/model_file.h"
 #include "nn/model.h"
 #include "train/checkpoint.h"
 #include "train/train.h"

@@ -8,7 +8,7 @@
 #include "generate/beam_search.h"
 #include "generate/generator.h"
 #include "generate/sampler.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/lstm_step.h"
 #include "util/error.h"
 

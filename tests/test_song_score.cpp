@@ -12,7 +12,7 @@
 #include <cmath>
 #include <random>
 
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 #include "util/error.h"
 

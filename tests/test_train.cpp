@@ -14,8 +14,9 @@
 #include <sstream>
 #include <string>
 
+#include "formats/model_file.h"
 #include "formats/safetensors.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"

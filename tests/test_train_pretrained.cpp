@@ -20,9 +20,10 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluate/crossval.h"
+#include "formats/model_file.h"
 #include "preprocess/dataset.h"
 #include "evaluate/metrics.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 #include "train/checkpoint.h"
 #include "train/train.h"

@@ -33,6 +33,7 @@
 #include "formats/kern_reader.h"
 #include "formats/kern_writer.h"
 #include "formats/midi_writer.h"
+#include "formats/model_file.h"
 #include "formats/musicxml_writer.h"
 #include "formats/song_writer.h"
 #include "formats/text_encoding.h"

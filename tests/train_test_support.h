@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 #include "train/checkpoint.h"
 #include "train/train.h"

@@ -5,8 +5,9 @@
 
 #include "api/impl.h"
 #include "formats/key_symbol.h"
+#include "formats/model_file.h"
 #include "generate/generator.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "melodist/model.h"
 #include "util/error.h"
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "formats/model_file.h"
 #include "formats/text_encoding.h"
 #include "preprocess/dataset.h"
 #include "evaluate/ensemble.h"

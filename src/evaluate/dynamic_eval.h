@@ -20,7 +20,7 @@
 // Shape legend: S scored steps of a song, V vocabulary, T = segment.
 #include <vector>
 
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 
 namespace melodist {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "evaluate/dynamic_eval.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 
 namespace melodist {

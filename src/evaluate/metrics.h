@@ -36,7 +36,7 @@
 
 #include "evaluate/dynamic_eval.h"
 #include "evaluate/ensemble.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "nn/model.h"
 
 namespace melodist {

@@ -8,15 +8,14 @@
 #include <vector>
 
 #include "music/melody.h"
+#include "nn/model.h"  // kDelimiterSymbol, kDefaultDelimiterLength
 #include "util/rational.h"
 
 namespace melodist {
 
 inline constexpr const char* kHoldSymbol = "_";
 inline constexpr const char* kRestSymbol = "r";
-inline constexpr const char* kDelimiterSymbol = "/";
 inline constexpr const char* kBarSymbol = "|";  // a barline (`--barlines`): takes no time
-inline constexpr int kDefaultDelimiterLength = 64;
 
 enum class TransposeMode { reference, none };  // reference: major -> C, minor -> A
 enum class TieMode { reattack, merge };         // reattack: every tied part is its own note (reference)

@@ -32,6 +32,11 @@
 
 namespace melodist {
 
+// The song delimiter every model's vocabulary holds: songs are separated by runs of it, and scoring and
+// generation start from the state after a run of it (the text encoding, formats/text_encoding.h, writes it).
+inline constexpr const char* kDelimiterSymbol = "/";
+inline constexpr int kDefaultDelimiterLength = 64;
+
 enum class RecurrentActivation { sigmoid, hard_sigmoid };
 std::string to_string(RecurrentActivation activation);            // "sigmoid" / "hard_sigmoid"
 RecurrentActivation parse_recurrent_activation(const std::string& text);  // throws melodist::Error
@@ -115,28 +120,5 @@ struct Model {
 // Xavier-uniform weights, zero biases except forget-gate bias 1 (the Keras unit_forget_bias default);
 // deterministic for a seed.
 Model make_model(const ModelConfig& config, std::vector<std::string> vocabulary, uint64_t seed);
-
-// A model directory holds model.safetensors (weights + metadata) and mapping.json (symbol -> id).
-inline constexpr const char* kModelFileName = "model.safetensors";
-inline constexpr const char* kModelFormat = "melodist-model";
-inline constexpr int kModelFormatVersion = 1;
-
-// Writes DIR/model.safetensors and DIR/mapping.json atomically (creates DIR if missing).
-void save_model(const Model& model, const std::string& dir);
-// Reads DIR (or a .safetensors file path). Throws melodist::Error naming the file on a missing file,
-// a file that is not a melodist model, a format version mismatch, a checksum mismatch (truncated or
-// corrupted data), or tensors whose shapes disagree with the stored configuration.
-Model load_model(const std::string& dir_or_file);
-
-// A bundled model (models/NAME in the source tree, PREFIX/share/melodist/models/NAME installed; the
-// default is essen-german, used when --model is not given): for the default, MELODIST_MODEL (the folder
-// itself); else the first of MELODIST_MODEL_PATH's folders, the install location relative to the library or
-// executable, and (only for code running from the build tree) the source tree that holds a model. Throws
-// melodist::Error listing the places searched when none does.
-inline constexpr const char* kBundledModelName = "essen-german";
-std::string bundled_model_dir(const std::string& name = kBundledModelName);
-// What `--model ARG` names: empty: the default bundled model; a bare name that is not an existing path
-// (`--model nottingham`): that bundled model; anything else: the model folder or file ARG itself.
-std::string resolve_model_dir(const std::string& arg);
 
 }  // namespace melodist

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/impl.h"
+#include "formats/model_file.h"
 #include "formats/song_writer.h"
 #include "formats/text_encoding.h"
 #include "nn/model.h"

@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <mutex>
 
+#include "formats/model_file.h"
 #include "generate/generator.h"
 #include "nn/model.h"
 #include "melodist/model.h"

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 
+#include "formats/model_file.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
 #include "util/error.h"

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "formats/model_file.h"
 #include "train/train.h"
 #include "util/error.h"
 #include "util/folder_lock.h"

@@ -7,8 +7,9 @@
 #include <optional>
 #include <thread>
 
+#include "formats/model_file.h"
 #include "formats/text_encoding.h"
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 #include "melodist/version.h"
 #include "nn/adam.h"
 #include "nn/blas.h"

@@ -4,14 +4,13 @@
 // s_k predicts s_{k+1}, and (score_end) the one after s_n predicts the closing "/". So S = n (+1) scored
 // steps. The state after the D start symbols is the same for every song: score_songs computes it once
 // and copies it into every row (bit-identical to running it per song, since rows never interact).
-#include "generate/song_score.h"
+#include "nn/song_score.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <thread>
 
-#include "formats/text_encoding.h"
 #include "nn/lstm_step.h"
 #include "nn/softmax.h"
 #include "util/error.h"
