@@ -72,13 +72,6 @@ std::vector<std::string> dataset_vocabulary(const DatasetSongs& data) {
   return parse_mapping_json(*data.mapping, path);
 }
 
-std::vector<std::string> read_dataset_vocabulary(const std::string& dir) {
-  const DatasetFolderSnapshot files = read_dataset_folder(dir);
-  const std::string path = in_dir(dir, kMappingFileName);
-  if (!files.mapping) throw file_error(path, 0, "missing: the dataset has no vocabulary (run `melodist preprocess`)");
-  return parse_mapping_json(*files.mapping, path);
-}
-
 TrainingData load_training_data(const std::string& dir) {
   const DatasetSongs text = read_dataset_songs(dir);
   TrainingData d;
@@ -190,11 +183,6 @@ void split_validation(size_t song_count, int every, std::vector<size_t>& train, 
 }
 
 std::vector<size_t> validation_indices(size_t song_count, int every) { return SplitRule{every}.validation(song_count); }
-
-int validation_every(const Model& model) {
-  const auto rule = SplitRule::of_model(model, "the model");
-  return rule && rule->folds == 0 ? rule->every : 0;
-}
 
 std::vector<size_t> fold_indices(size_t n, int folds, int fold) { return SplitRule{0, folds, fold, 1}.held_out(n); }
 

@@ -34,8 +34,6 @@ DatasetSongs read_dataset_songs(const std::string& dir);
 
 // The vocabulary (id -> symbol) of the mapping.json read with `data`'s songs (formats/mapping_json.h).
 std::vector<std::string> dataset_vocabulary(const DatasetSongs& data);
-// DIR/mapping.json alone.
-std::vector<std::string> read_dataset_vocabulary(const std::string& dir);
 
 // The same folder as ids of its own vocabulary: what training reads.
 struct TrainingData {
@@ -77,7 +75,6 @@ struct SplitRule {
 // The rules as free functions (the names the callers and tests use).
 void split_validation(size_t song_count, int every, std::vector<size_t>& train, std::vector<size_t>& validation);
 std::vector<size_t> validation_indices(size_t song_count, int every);  // every <= 0: none
-int validation_every(const Model& model);                                // 0 when the model records none
 std::vector<size_t> fold_indices(size_t n, int folds, int fold);
 std::vector<size_t> inner_validation_indices(size_t n, int folds, int fold, int inner_every);
 
