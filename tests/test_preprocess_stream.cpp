@@ -68,6 +68,11 @@ std::set<std::string> names_in(const fs::path& dir) {
 // the 8N run peaked 18 MB above the N run here (30 MB -> 48 MB for 1,032 -> 8,256 songs); streaming, the
 // two peaks differ by what the file list takes (about 100 bytes a song, 0.7 MB here).
 TEST(PreprocessStream, PeakMemoryOfEightTimesTheSongsStaysWithinAMarginOfTheSmallRun) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in its quarantine, so the peak grows with everything ever
+  // allocated: it measures the sanitizer, not melodist (as in test_memory_estimate.cpp).
+  GTEST_SKIP() << "peak memory means nothing under AddressSanitizer; the ordinary build measures it";
+#endif
   constexpr long kMarginKb = 4 * 1024;
   Scratch s("rss");
   const size_t small_songs = link_kern_copies(s.path / "small", 24);
