@@ -135,6 +135,23 @@ TEST(Preprocess, KeySymbolsStartEachSongAndAll24AreInTheMapping) {
   EXPECT_FALSE(load_json(t.out() + "/manifest.json")["options"].contains("key_symbol"));
 }
 
+TEST(Preprocess, PitchOnlyWritesOneMidiNumberPerNoteAndRecordsTheOption) {
+  TempDir t("pitch-only");
+  t.copy("key-G-major");
+  t.copy("key-E-minor");
+  PreprocessOptions o = quiet();
+  o.encode.transpose = TransposeMode::none;
+  o.encode.pitch_only = true;
+  Dataset d = run_preprocess({t.in()}, t.out(), o);
+  ASSERT_EQ(d.accepted, 2u);
+  EXPECT_EQ(read_file(t.out() + "/songs.txt"), "64 67 71 64\n67 71 74 67\n");
+  EXPECT_EQ(load_json(t.out() + "/manifest.json")["options"]["pitch_only"], true);
+  // With an input symbol it is refused before anything is written.
+  o.encode.barlines = true;
+  EXPECT_THROW(run_preprocess({t.in()}, t.out() + "-bad", o), Error);
+  EXPECT_FALSE(std::filesystem::exists(t.out() + "-bad"));
+}
+
 // --exclude: a listed song (spelled through "..", and an ABC tune by FILE#X) is neither in songs.txt nor
 // in the vocabulary, the manifest lists it as excluded; --include keeps only the listed ones; a name that
 // is no song of the inputs is an error naming the list and line, and nothing is written.

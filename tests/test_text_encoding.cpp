@@ -61,6 +61,7 @@ TEST(TextEncoding, HandWrittenFixtures) {
     Melody m = read_kern_file(f.path);
     check_run(f, m, "", checked);
     check_run(f, m, "2", checked);
+    check_run(f, m, "3", checked);
     ++files;
   }
   EXPECT_GE(files, 28);
@@ -266,6 +267,37 @@ TEST(TextEncoding, BarlinesTakeNoTimeAndComeAfterThePitchesInTheMapping) {
   EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "| 60 _ _ _ | 62 _ _ _");
   o.barlines = false;
   EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "60 _ _ _ 62 _ _ _");
+}
+
+TEST(TextEncoding, PitchOnlyKeepsTheNotesOfTheStepEncodingAndNothingElse) {
+  EncodeOptions o = none_any();
+  o.pitch_only = true;
+  Melody m = melody({{60, Rational(1)}, {kRest, Rational(1, 2)}, {62, Rational(3, 4)}, {62, Rational(1, 4)}});
+  m.barlines = {Rational(0), Rational(2)};
+  EncodedSong s = encode_melody(m, o);
+  ASSERT_TRUE(s.accepted) << s.reason;
+  EXPECT_EQ(join_symbols(s.symbols), "60 62 62");
+  EXPECT_EQ(s.notes, encode_melody(m, none_any()).notes);
+  // The length filter still decides which songs are in: a note the step encoding refuses is refused here.
+  Melody odd = melody({{60, Rational(1)}, {62, Rational(1, 3)}});
+  EXPECT_FALSE(encode_melody(odd, o).accepted);
+  EXPECT_EQ(encode_melody(odd, o).reason, encode_melody(odd, none_any()).reason);
+  EXPECT_EQ(encode_melody(melody({{kRest, Rational(1)}}), o).reason, "no notes");
+  // Out of MIDI's range after transposition (C minor moves up 9 semitones, to A minor): rejected with the
+  // step encoding's reason.
+  Melody high = melody({{127, Rational(1)}});
+  high.key = Key{0, true, "c"};
+  EncodeOptions ref = o, ref_steps = none_any();
+  ref.transpose = ref_steps.transpose = TransposeMode::reference;
+  EXPECT_FALSE(encode_melody(high, ref).accepted);
+  EXPECT_EQ(encode_melody(high, ref).reason, encode_melody(high, ref_steps).reason);
+  // Input symbols contradict it.
+  for (int which = 0; which < 3; ++which) {
+    EncodeOptions bad = o;
+    (which == 0 ? bad.key_symbol : which == 1 ? bad.meter_symbol : bad.barlines) = true;
+    EXPECT_THROW(check_encode_options(bad), Error);
+  }
+  EXPECT_NO_THROW(check_encode_options(o));
 }
 
 TEST(TextEncoding, EncodeDecodeRoundTrip) {

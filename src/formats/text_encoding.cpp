@@ -41,6 +41,35 @@ std::string describe(const Span& s, const std::string& what) {
   return out + where(s);
 }
 
+// Appends the note's transposed MIDI number; false (the song rejected, its symbols cleared) outside 0..127.
+bool push_pitch(const Span& s, EncodedSong& song) {
+  const int pitch = s.pitch + song.transposition;
+  if (pitch < 0 || pitch > 127) {
+    song.symbols.clear();
+    song.notes = 0;
+    song.reason = "note" + where(s) + " is MIDI " + std::to_string(pitch) + " after transposing by " +
+                  std::to_string(song.transposition) + " semitones, outside 0..127";
+    return false;
+  }
+  song.symbols.push_back(std::to_string(pitch));
+  ++song.notes;
+  return true;
+}
+
+// EncodeOptions::pitch_only: the notes' MIDI numbers, transposed, one symbol each.
+void encode_pitches(const std::vector<Span>& spans, EncodedSong& song, int& line) {
+  for (const Span& s : spans) {
+    if (s.pitch == kRest) continue;
+    line = s.line;
+    if (!push_pitch(s, song)) return;
+  }
+  if (song.notes == 0) {
+    song.reason = "no notes";
+    return;
+  }
+  song.accepted = true;
+}
+
 // Steps 1-3 into `song` (whose key and transposition are set). `line` follows the event being worked on,
 // so that a Rational overflow (melodist::Error, thrown by the arithmetic) can name it.
 void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSong& song, int& line) {
@@ -105,6 +134,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
   }
 
   // 2. Transposition, 3. encoding.
+  if (options.pitch_only) return encode_pitches(spans, song, line);
   song.symbols.reserve(static_cast<size_t>(total_steps) + 1);
   if (options.key_symbol) song.symbols.push_back(key_symbol(song.key.tonic_pitch_class + song.transposition, song.key.minor));
   if (options.meter_symbol && melody.time_signature) song.symbols.push_back(meter_symbol(*melody.time_signature));
@@ -126,15 +156,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
     if (s.pitch == kRest) {
       song.symbols.emplace_back(kRestSymbol);
     } else {
-      int pitch = s.pitch + song.transposition;
-      if (pitch < 0 || pitch > 127) {
-        song.symbols.clear();
-        song.reason = "note" + where(s) + " is MIDI " + std::to_string(pitch) +
-                      " after transposing by " + std::to_string(song.transposition) + " semitones, outside 0..127";
-        return;
-      }
-      song.symbols.push_back(std::to_string(pitch));
-      ++song.notes;
+      if (!push_pitch(s, song)) return;
     }
     for (int64_t i = 1; i < steps; ++i) {
       bars_before(step_index + i);
@@ -177,6 +199,11 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
     song.reason = std::string(e.what()) + (line > 0 ? " at line " + std::to_string(line) : std::string());
   }
   return song;
+}
+
+void check_encode_options(const EncodeOptions& options) {
+  if (options.pitch_only && (options.key_symbol || options.meter_symbol || options.barlines))
+    throw Error("--pitch-only encodes the notes' pitches alone: it cannot be combined with --key-symbol, --meter-symbol or --barlines");
 }
 
 std::vector<std::string> split_symbols(std::string_view text) {

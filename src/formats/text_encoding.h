@@ -35,6 +35,10 @@ struct EncodeOptions {
   // MusicXML bar lines, MIDI bars from the time-signature events; an input that tells the network the
   // position in the bar, as the file does; a hold continues across it).
   bool barlines = false;
+  // One symbol per note, its MIDI number: no holds, rests, barlines, key or meter symbols (IDyOM's chromatic
+  // pitch sequence, for a like-for-like comparison). The length filter still applies, so a pitch-only
+  // dataset holds the same songs and the same notes as the step encoding with the same options.
+  bool pitch_only = false;
 };
 
 // The reference's allowed lengths: 1/4, 1/2, 3/4, 1, 3/2, 2, 3, 4 quarter notes.
@@ -57,6 +61,9 @@ struct EncodedSong {
 // cannot represent, lengths that overflow its exact arithmetic included, is returned with
 // accepted = false and a reason.
 EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options);
+
+// Throws melodist::Error for options that contradict each other (--pitch-only with an input symbol).
+void check_encode_options(const EncodeOptions& options);
 
 // Splits encoded text on whitespace into symbols (no validation).
 std::vector<std::string> split_symbols(std::string_view text);

@@ -342,6 +342,7 @@ ordered_json manifest_head(const Dataset& dataset, const PreprocessOptions& opti
   if (options.encode.key_symbol) opts["key_symbol"] = true;
   if (options.encode.meter_symbol) opts["meter_symbol"] = true;
   if (options.encode.barlines) opts["barlines"] = true;
+  if (options.encode.pitch_only) opts["pitch_only"] = true;
   if (!options.exclude_list.empty()) opts["exclude"] = options.exclude_list;
   if (!options.include_list.empty()) opts["include"] = options.include_list;
   opts["delimiter_length"] = options.delimiter_length;
@@ -514,6 +515,7 @@ void write_dataset(const Dataset& dataset, const std::string& out_dir, const Pre
 Dataset run_preprocess(const std::vector<std::string>& inputs, const std::string& out_dir, const PreprocessOptions& options) {
   if (options.delimiter_length < 0) throw Error("--delimiter-length must be 0 or more");
   if (options.encode.step <= Rational(0)) throw Error("--step must be positive");
+  check_encode_options(options.encode);
   FolderLock lock = FolderLock::beside(out_dir);  // before the (long) build: a second run stops at once
   auto start = std::chrono::steady_clock::now();
   Dataset dataset;
