@@ -184,6 +184,7 @@ void run(const GenerateArgs& a) {
   for (size_t i = 0; i < melodies.size(); ++i) {
     melodist::Melody melody = melodist::decode_symbols(melodies[i].symbols, step);
     if (melody.events.empty()) melody.events.push_back({melodist::kRest, step, false, 0});  // an empty song is one rest
+    if (!melody.key) melody.key = melodies[i].key;  // --key for a model without key symbols: its output was moved there
     if (primer_song) melodist::adopt_primer_notation(melody, *primer_song, primer_encoding);
     if (primer_song && melody.barlines.empty()) melody.barlines = primer_song->barlines;
     if (melody.barlines.empty() && options.controls.bars > 0)  // a model without "|": the bars of --bars
@@ -249,9 +250,9 @@ void setup(CLI::App& root) {
                   "meter written when the melody has none of its own (a meter symbol, the primer file's); default 4/4; also the "
                   "bar length of --bars for a model without meter symbols");
   app->add_option("--key", args->key,
-                  "compose in this key (D, Em, Bb, F#m): the model is primed with its key symbol (a model trained with "
-                  "--transpose reference is primed in C / Am and its output transposed); needs a model trained on "
-                  "`preprocess --key-symbol` data");
+                  "compose in this key (D, Em, Bb, F#m, D major, kern f#): the model is primed with its key symbol (a model "
+                  "trained with --transpose reference is primed in C / Am, or not at all when it has no key symbols, and its "
+                  "output transposed); a model of written pitches needs `preprocess --key-symbol` data");
   app->add_option("--meter", args->meter, "compose in this meter (6/8): the model is primed with its meter symbol; needs a model trained "
                   "on `preprocess --meter-symbol` data");
   app->add_option("--bars", args->bars,

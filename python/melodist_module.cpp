@@ -54,25 +54,30 @@ PYBIND11_MODULE(melodist, m) {
       .def_static("load", &api::Model::load, py::arg("path"))
       .def("generate", [](const api::Model& self, int n, const std::string& key, int bars, double temperature, double top_p,
                           int top_k, uint64_t seed, int max_steps, std::vector<std::string> primer, const std::string& meter,
-                          const std::string& pickup, const std::string& end_on, int beam_size, int branch_factor) {
+                          const std::string& pickup, const std::string& end_on, int beam_size, int branch_factor,
+                          const std::string& time_signature) {
             api::GenerationOptions o;
             o.count = n; o.key = key; o.bars = bars; o.temperature = temperature; o.top_p = top_p; o.top_k = top_k;
             o.seed = seed; o.max_steps = max_steps; o.primer = std::move(primer);
             o.pickup = pickup; o.end_on = end_on; o.beam_size = beam_size; o.branch_factor = branch_factor;
-            if (!meter.empty()) {  // "6/8"
-              const size_t slash = meter.find('/');
+            auto parse_meter = [](const std::string& text, const char* name) -> std::optional<api::Meter> {
+              if (text.empty()) return std::nullopt;
+              const size_t slash = text.find('/');  // "6/8"; the library checks the range
               try {
-                if (slash == std::string::npos) throw std::invalid_argument(meter);
-                o.meter = api::Meter{std::stoi(meter.substr(0, slash)), std::stoi(meter.substr(slash + 1))};
+                if (slash == std::string::npos) throw std::invalid_argument(text);
+                return api::Meter{std::stoi(text.substr(0, slash)), std::stoi(text.substr(slash + 1))};
               } catch (const std::exception&) {
-                throw melodist::Error("meter \"" + meter + "\" is not N/D such as 6/8");
+                throw melodist::Error(std::string(name) + " \"" + text + "\" is not N/D such as 6/8");
               }
-            }
+            };
+            o.meter = parse_meter(meter, "meter");
+            o.time_signature = parse_meter(time_signature, "time_signature");
             py::gil_scoped_release release;
             return self.generate(o);
           }, py::arg("n") = 1, py::arg("key") = "", py::arg("bars") = 0, py::arg("temperature") = 1.0, py::arg("top_p") = 1.0,
           py::arg("top_k") = 0, py::arg("seed") = 1, py::arg("max_steps") = 500, py::arg("primer") = std::vector<std::string>{},
-          py::arg("meter") = "", py::arg("pickup") = "", py::arg("end_on") = "", py::arg("beam_size") = 1, py::arg("branch_factor") = 1)
+          py::arg("meter") = "", py::arg("pickup") = "", py::arg("end_on") = "", py::arg("beam_size") = 1, py::arg("branch_factor") = 1,
+          py::arg("time_signature") = "")
       .def("score", [](const api::Model& self, const api::Melody& melody, bool score_end) {
             api::Score s;
             {

@@ -119,6 +119,66 @@ TEST(Api, KeyAndBarsShapeTheMelody) {
   EXPECT_THROW(model.generate(o), melodist::Error);
 }
 
+// The controls' one policy (src/generate/generator.cpp, as `melodist generate`): on a model without key or
+// meter symbols, `key` moves the output of a model of songs moved to C / Am and is refused by a model of
+// written pitches; `meter` is refused (`time_signature` is the written meter and the bar length instead).
+TEST(Api, ControlsAModelCannotHonourAreRefusedAsTheCommandRefusesThem) {
+  const fs::path dir = temp_dir();
+  const fs::path songs = dir / "songs";
+  fs::create_directories(songs);
+  const char* notes = "cdefgab";
+  for (int i = 0; i < 10; ++i)  // 10 songs in C major (validation takes every 10th)
+    std::ofstream(songs / ("s" + std::to_string(i) + ".krn")) << "**kern\n*M2/4\n*C:\n=1\n4c\n4" << notes[i % 7] << "\n=2\n4"
+                                                          << notes[(i + 2) % 7] << "\n4e\n=3\n2c\n==\n*-\n";
+  for (const bool moved : {true, false}) {
+    melodist::api::PreprocessOptions p;
+    p.transpose = moved;
+    const std::string data = (dir / (moved ? "moved-data" : "written-data")).string();
+    melodist::api::preprocess({songs.string()}, data, p);
+    melodist::api::TrainOptions t;
+    t.hidden = 8;
+    t.epochs = 1;
+    t.threads = 1;
+    const std::string model_dir = (dir / (moved ? "moved" : "written")).string();
+    melodist::api::train(data, model_dir, t);
+    const melodist::api::Model model = melodist::api::Model::load(model_dir);
+    melodist::api::GenerationOptions o;
+    o.seed = 4;
+    o.max_steps = 12;
+    o.key = "G major";
+    if (moved) {
+      const std::vector<melodist::api::Melody> in_g = model.generate(o);
+      o.key.clear();
+      const std::vector<melodist::api::Melody> in_c = model.generate(o);
+      std::vector<std::string> moved_down = in_c[0].symbols();  // C major to G major: -5, the nearer octave
+      int pitches = 0;
+      for (std::string& s : moved_down)
+        if (s.find_first_not_of("0123456789") == std::string::npos) s = std::to_string(std::stoi(s) - 5), ++pitches;
+      ASSERT_GT(pitches, 0);
+      EXPECT_EQ(in_g[0].symbols(), moved_down);
+    } else {
+      try {
+        model.generate(o);
+        FAIL() << "a model of written pitches without key symbols took a key";
+      } catch (const melodist::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("the model has no key symbols"), std::string::npos) << e.what();
+      }
+    }
+    o.key.clear();
+    o.meter = melodist::api::Meter{3, 4};
+    EXPECT_THROW(model.generate(o), melodist::Error);
+    o.meter.reset();
+    o.time_signature = melodist::api::Meter{3, 4};
+    o.bars = 2;
+    o.max_steps = 40;
+    for (const melodist::api::Melody& m : model.generate(o)) {
+      EXPECT_EQ(m.meter()->numerator, 3);
+      EXPECT_DOUBLE_EQ(m.length(), 6.0);
+    }
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Api, TrainCallsProgressOncePerEpochAndTheModelLoads) {
   const fs::path dir = temp_dir();
   melodist::api::TrainOptions o;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/model_file.h"
+#include "formats/text_encoding.h"
 #include "nn/song_score.h"
 #include "nn/model.h"
 #include "util/atomic_file.h"
@@ -153,8 +154,10 @@ TEST_F(GenerateCli, KeySymbolModelPrimesWithTheKeyAndWritesItsSignature) {
 }
 
 // Issue 15: a melody without meter/key symbols takes the primer file's meter, key and tempo, else
-// --time-signature, else 4/4 and the estimated key (--key asks a model with key symbols for a key, issue 16;
-// this model has none, so it refuses). The primer's notes (C E G C) alone estimate
+// --time-signature, else 4/4 and the estimated key. --key (issue 16, one policy for the CLI, the library and
+// the server): this model has no key symbols and, having no preprocessing record, reads songs moved to
+// C major / A minor (--transpose reference), so its output is moved to the key and written in it; a model
+// of written pitches without key symbols refuses. The primer's notes (C E G C) alone estimate
 // as C major; its designation (*a:) says A minor, and that is what is written. --bpm overrides its *MM.
 TEST_F(GenerateCli, PrimerFileGivesMeterKeyAndTempoElseOptions) {
   const fs::path primer = dir / "primer.krn";
@@ -180,7 +183,26 @@ TEST_F(GenerateCli, PrimerFileGivesMeterKeyAndTempoElseOptions) {
   fs::remove_all(dir / "out");
   fs::create_directories(dir / "out");
   expect_one_line_error("generate " + m() + " --steps 6 --key H --out " + out("x.abc"), "--key \"H\" is not a key such as D, Em, Bb or F#m");
-  expect_one_line_error("generate " + m() + " --steps 6 --key G --out " + out("x.abc"), "key symbols");
+  r = run("generate " + m() + " --steps 6 --seed 2 --key G --out " + out("k.abc"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run("generate " + m() + " --steps 6 --seed 2 --out " + out("c.txt"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run("generate " + m() + " --steps 6 --seed 2 --key G --out " + out("g.txt"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The same melody a fifth lower (C major to G major: the nearer octave, -5 semitones), no key symbol.
+  std::vector<std::string> c_major = split_symbols(read_file((dir / "out/c.txt").string()));
+  for (std::string& s : c_major)
+    if (s.find_first_not_of("0123456789") == std::string::npos) s = std::to_string(std::stoi(s) - 5);
+  EXPECT_EQ(join_symbols(c_major), join_symbols(split_symbols(read_file((dir / "out/g.txt").string()))));
+  abc = read_file((dir / "out/k.abc").string());
+  EXPECT_NE(abc.find("\nK:G\n"), std::string::npos) << abc;
+  fs::remove_all(dir / "out");
+  fs::create_directories(dir / "out");
+  Model written = make_model(ModelConfig{.vocab_size = 8, .hidden_size = 16}, {"/", "_", "r", "60", "62", "64", "65", "67"}, 21);
+  written.metadata["preprocessing"] = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}};
+  save_model(written, (dir / "written").string());
+  expect_one_line_error("generate --model " + quote((dir / "written").string()) + " --steps 6 --key G --out " + out("x.abc"),
+                        "the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`");
 }
 
 TEST_F(GenerateCli, BadInputsOneLineExitOneNothingWritten) {

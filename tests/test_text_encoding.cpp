@@ -222,6 +222,28 @@ TEST(KeySymbol, ParsesAnySpellingAndRefusesTheRest) {
     EXPECT_FALSE(parse_key_symbol(s)) << s;
 }
 
+// The one key-name parser (generate/decode/convert --key, the API, the server): every form, the spelling kept.
+TEST(KeySymbol, KeyNamesInEveryFormAndTheirSpelling) {
+  struct Case {
+    const char* text;
+    int pc;
+    bool minor;
+    const char* spelling;
+  };
+  for (const Case& c : {Case{"D", 2, false, "D"}, Case{"Em", 4, true, "e"}, Case{"Bb", 10, false, "B-"}, Case{"F#m", 6, true, "f#"},
+                        Case{"D major", 2, false, "D"}, Case{"e minor", 4, true, "e"}, Case{"bb minor", 10, true, "b-"},
+                        Case{"B- major", 10, false, "B-"}, Case{"Eb  Minor", 3, true, "e-"}, Case{"a", 9, true, "a"},
+                        Case{"f#", 6, true, "f#"}, Case{"B-", 10, false, "B-"}, Case{"C#", 1, false, "C#"}, Case{"Cb", 11, false, "C-"}}) {
+    const auto key = parse_key_name(c.text);
+    ASSERT_TRUE(key) << c.text;
+    EXPECT_EQ(key->tonic_pitch_class, c.pc) << c.text;
+    EXPECT_EQ(key->minor, c.minor) << c.text;
+    EXPECT_EQ(key->spelling, c.spelling) << c.text;
+  }
+  for (const char* s : {"", "H", "H major", "D dorian", "Dmaj", "Em7", "D#m#", "K:D", " D", "Dmajor", "x minor"})
+    EXPECT_FALSE(parse_key_name(s)) << s;
+}
+
 TEST(TextEncoding, KeySymbolComesFirstAndDecodesToTheMelodysKey) {
   Melody m = melody({{67, Rational(1)}, {71, Rational(1)}, {74, Rational(2)}});
   Key g;

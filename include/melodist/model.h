@@ -32,18 +32,23 @@ struct GenerationOptions {
   std::vector<std::string> primer;  // the start, as symbols (no "/"); empty = start a song
   std::string primer_file;          // or the start from a song file, encoded as training did
   // Musical controls (empty / 0 = off), as `melodist generate --key --meter --bars --pickup --end-on`.
-  // key ("D", "Em", "Bb", "D major", "e minor"): a model with key symbols is primed with it (a model
-  // trained with --transpose reference in C / Am, its output then transposed); a model without key
-  // symbols composes in C major / A minor and its result is transposed to the key's signature, the
-  // nearer octave, the mode being the model's choice.
-  // meter: a model with meter symbols is primed with it (one that has never seen it refuses); else it
-  // is the bar length of `bars` and the written meter. Unset: the model's own meter symbol, else 4/4.
+  // The library decides what a model can honour, the same way for `generate`, this API and the server:
+  // key ("D", "Em", "Bb", "D major", "e minor", kern "f#"): a model with key symbols is primed with it (a
+  // model trained with --transpose reference in C / Am, its output then transposed); a model of songs
+  // moved to C / Am without key symbols composes there and its result is transposed to the key's
+  // signature, the nearer octave, the mode being the model's choice; a model of written pitches without
+  // key symbols refuses it (Error: train one with `preprocess --key-symbol`).
+  // meter: primes a model with meter symbols (one that has never seen it refuses); a model without meter
+  // symbols refuses it (Error) and takes its written meter and bar length from time_signature instead.
+  // time_signature: the written meter and the bar length of `bars` for a model without meter symbols
+  // (as --time-signature); unset: meter, else 4/4.
   // bars: exactly that many whole bars after the pickup (constrained decoding; the log-likelihood is
   // then under the constrained distribution). pickup: "1/8" (of a whole note) before bar 1, with bars.
   // end_on: "tonic" or "triad": the last note is the key's tonic, or in its tonic triad (key symbols).
   std::string key;
   int bars = 0;
   std::optional<Meter> meter;
+  std::optional<Meter> time_signature;
   std::string pickup;
   std::string end_on;
 };

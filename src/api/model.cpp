@@ -40,41 +40,6 @@ ModelInfo Model::info() const {
   return {m.config.vocab_size, m.config.hidden_size, m.config.num_layers, m.vocabulary, model_encode_options(m).step.to_double()};
 }
 
-namespace {
-
-// "D major", "bb minor", "F#" -> semitones from the key with the same signature among C major / A minor,
-// in -6..5 (the nearer octave).
-int key_transposition(const std::string& key) {
-  const std::string bad = "key \"" + key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"";
-  size_t i = 0;
-  if (key.empty()) throw Error(bad);
-  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // A..G
-  const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(key[i++])));
-  if (letter < 'A' || letter > 'G') throw Error(bad);
-  int pc = kLetter[letter - 'A'];
-  if (i < key.size() && (key[i] == '#' || key[i] == 'b' || key[i] == '-')) pc += key[i++] == '#' ? 1 : -1;
-  while (i < key.size() && key[i] == ' ') ++i;
-  std::string mode = key.substr(i);
-  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (mode.empty()) mode = std::isupper(static_cast<unsigned char>(key[0])) ? "major" : "minor";
-  if (mode != "major" && mode != "minor") throw Error(bad);
-  int t = ((pc - (mode == "minor" ? 9 : 0)) % 12 + 12) % 12;
-  return t > 5 ? t - 12 : t;
-}
-
-std::vector<std::string> transposed(std::vector<std::string> symbols, int semitones) {
-  if (semitones == 0) return symbols;
-  for (std::string& s : symbols) {
-    if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) continue;
-    const int pitch = std::stoi(s) + semitones;
-    if (pitch < 0 || pitch > 127) throw Error("key: transposing by " + std::to_string(semitones) + " semitones leaves MIDI's range 0..127");
-    s = std::to_string(pitch);
-  }
-  return symbols;
-}
-
-}  // namespace
-
 std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   const melodist::Model& model = impl_->model;
   GenerateOptions options;
@@ -89,24 +54,19 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   if (o.branch_factor < 1 || o.branch_factor > 1024) throw Error("--branch-factor must be between 1 and 1024");
   if (!o.primer.empty() && !o.primer_file.empty()) throw Error("give --primer or --primer-file, not both");
   if (o.bars < 0) throw Error("bars must be 0 (no limit) or more");
-  if (o.meter) {
-    const int n = o.meter->numerator, d = o.meter->denominator;
-    if (n < 1 || n > 255 || d < 1 || d > 64 || (d & (d - 1)) != 0) throw Error("meter is not N/D with N 1..255 and D a power of two up to 64");
-  }
-  bool key_symbols = false, meter_symbols = false;
-  for (const auto& v : model.vocabulary) key_symbols |= v.rfind("K:", 0) == 0, meter_symbols |= v.rfind("M:", 0) == 0;
+  for (const auto& [m, name] : {std::pair{o.meter, "meter"}, std::pair{o.time_signature, "time_signature"}})
+    if (m && (m->numerator < 1 || m->numerator > 255 || m->denominator < 1 || m->denominator > 64 || (m->denominator & (m->denominator - 1)) != 0))
+      throw Error(std::string(name) + " is not N/D with N 1..255 and D a power of two up to 64");
+  // The controls as `melodist generate` maps them; what a model can honour is decided once, in
+  // generate_melodies (src/generate/generator.cpp).
   GenerateControls& c = options.controls;
-  int transposition = 0;  // a model without key symbols: the result moved to the key's signature
   if (!o.key.empty()) {
-    if (key_symbols) {
-      c.key = parse_key_name(o.key);
-      if (!c.key) throw Error("key \"" + o.key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"");
-    } else {
-      transposition = key_transposition(o.key);
-    }
+    c.key = parse_key_name(o.key);
+    if (!c.key) throw Error("key \"" + o.key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"");
   }
-  if (o.meter && meter_symbols) c.meter = TimeSignature{o.meter->numerator, o.meter->denominator};
-  c.fallback_meter = o.meter ? TimeSignature{o.meter->numerator, o.meter->denominator} : TimeSignature{4, 4};
+  if (o.meter) c.meter = TimeSignature{o.meter->numerator, o.meter->denominator};
+  const std::optional<Meter> written = o.time_signature ? o.time_signature : o.meter;
+  c.fallback_meter = written ? TimeSignature{written->numerator, written->denominator} : TimeSignature{4, 4};
   c.bars = o.bars;
   if (!o.pickup.empty()) c.pickup = parse_rational(o.pickup) * Rational(4);
   if (o.end_on == "tonic") c.end_on = EndOn::tonic;
@@ -124,9 +84,10 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
 
   std::vector<Melody> out;
   for (GeneratedMelody& g : generate_melodies(model, options)) {
-    Melody m = melody_from_symbols(transposed(std::move(g.symbols), transposition), step);
+    Melody m = melody_from_symbols(std::move(g.symbols), step);
     auto impl = std::make_shared<Melody::Impl>(m.impl());
-    if (!impl->meter) impl->meter = o.meter.value_or(Meter{4, 4});  // a meter symbol in the melody wins
+    if (!impl->meter) impl->meter = written.value_or(Meter{4, 4});  // a meter symbol in the melody wins
+    if (!impl->events.key && g.key) impl->events.key = g.key;       // a model without key symbols, moved to `key`
     impl->log_likelihood = g.log_likelihood;
     impl->generated_steps = g.generated_steps;
     impl->ended = g.ended;

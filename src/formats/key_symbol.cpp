@@ -38,17 +38,33 @@ std::optional<Key> parse_key_symbol(std::string_view symbol) {
 }
 
 std::optional<Key> parse_key_name(std::string_view text) {
-  std::string t(text);
-  const size_t space = t.find(' ');
-  if (space == std::string::npos) return parse_key_symbol(std::string(kKeySymbolPrefix) + t);
-  std::string tonic = t.substr(0, space), mode = t.substr(space + 1);
-  while (!mode.empty() && mode.front() == ' ') mode.erase(0, 1);
-  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (mode != "major" && mode != "minor") return std::nullopt;
-  if (tonic.empty()) return std::nullopt;
-  tonic[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(tonic[0])));
-  if (tonic.size() == 2 && tonic[1] == '-') tonic[1] = 'b';
-  return parse_key_symbol(std::string(kKeySymbolPrefix) + tonic + (mode == "minor" ? "m" : ""));
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  const char first = text[0];
+  const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(first)));
+  if (letter < 'A' || letter > 'G') return std::nullopt;
+  size_t i = 1;
+  int alter = 0;
+  if (i < text.size() && (text[i] == '#' || text[i] == 'b' || text[i] == '-')) alter = text[i++] == '#' ? 1 : -1;
+  std::string_view rest = text.substr(i);
+  bool minor = false;
+  if (rest.empty()) {
+    minor = std::islower(static_cast<unsigned char>(first)) != 0;  // kern: "a", "f#" minor; "D", "B-" major
+  } else if (rest == "m") {
+    minor = true;  // the key symbol's form: "Em", "F#m"
+  } else if (rest[0] == ' ') {
+    while (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
+    std::string mode(rest);
+    for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (mode != "major" && mode != "minor") return std::nullopt;
+    minor = mode == "minor";
+  } else {
+    return std::nullopt;
+  }
+  Key key;
+  key.tonic_pitch_class = ((kLetterPitchClass[letter - 'A'] + alter) % 12 + 12) % 12;
+  key.minor = minor;
+  key.spelling = std::string(1, minor ? static_cast<char>(std::tolower(letter)) : letter) + (alter > 0 ? "#" : alter < 0 ? "-" : "");
+  return key;
 }
 
 std::vector<std::string> all_key_symbols() {

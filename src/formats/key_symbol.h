@@ -31,8 +31,11 @@ inline constexpr std::string_view kKeySymbolPrefix = "K:";
 std::string key_symbol(int tonic_pitch_class, bool minor);
 // The key named by `symbol`, or nullopt when it is not a key symbol (no spelling is kept).
 std::optional<Key> parse_key_symbol(std::string_view symbol);
-// A key as a musician names it: the key symbol's form without "K:" ("D", "Em", "Bb", "F#m"), or a tonic
-// and a mode word ("D major", "e minor", "Bb minor"; "-" is a flat too); nullopt when it is neither.
+// A key as a musician names it, the one parser of every --key and "key" field (generate, decode, convert,
+// the library's GenerationOptions, the server): the key symbol's form without "K:" ("D", "Em", "Bb",
+// "F#m"); a tonic and a mode word ("D major", "e minor", "Bb minor", "B- major"); or kern spelling, the
+// case giving the mode ("C", "a", "B-", "f#"). The spelling is kept, kern style ("B-", "f#"), so a writer
+// prints the signature asked for (C# major: 7 sharps; Db major: 5 flats). nullopt when it is none of these.
 std::optional<Key> parse_key_name(std::string_view text);
 // The 24 canonical key symbols, majors then minors, each by ascending tonic pitch class from C: the
 // order in which mapping.json lists them.

@@ -92,22 +92,8 @@ void write_song_file(const std::string& path, const Melody& melody, const SongWr
 }
 
 Key parse_key_option(const std::string& text, const std::string& option) {
-  if (std::optional<Key> named = parse_key_name(text)) return *named;  // G, Em, Bb, F#m (as --key of generate)
-  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // a b c d e f g
-  const char c = text.empty() ? 0 : static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  if (c < 'a' || c > 'g' || text.size() > 3)
-    throw Error(option + ": cannot read \"" + text + "\" (a key such as G, Em, Bb, F#m, or in kern spelling C, a, B-, f#)");
-  Key key;
-  key.minor = std::islower(static_cast<unsigned char>(text[0])) != 0;
-  int pc = kLetter[c - 'a'];
-  for (size_t i = 1; i < text.size(); ++i) {
-    if (text[i] == '#') ++pc;
-    else if (text[i] == '-') --pc;
-    else throw Error(option + ": cannot read \"" + text + "\" (accidentals are # and -)");
-  }
-  key.tonic_pitch_class = ((pc % 12) + 12) % 12;
-  key.spelling = text;
-  return key;
+  if (std::optional<Key> named = parse_key_name(text)) return *named;
+  throw Error(option + ": cannot read \"" + text.substr(0, 20) + "\" (a key such as G, Em, Bb, F#m, D major, e minor, or in kern spelling C, a, B-, f#)");
 }
 
 void adopt_primer_notation(Melody& melody, const Melody& primer, const EncodedSong& encoding) {

@@ -117,7 +117,7 @@ std::vector<std::string> controlled_primer(const std::vector<std::string>& prime
     throw Error("the primer's key " + *key + " contradicts --key " + key_symbol(c.key->tonic_pitch_class, c.key->minor).substr(2));
   if (c.meter && meter && meter_symbol(*parse_meter_symbol(*meter)) != meter_symbol(*c.meter))
     throw Error("the primer's meter " + *meter + " contradicts --meter " + meter_text(*c.meter));
-  if (c.key) key = model_key;
+  if (c.key && !model_key.empty()) key = model_key;
   // --meter without a key before it: the model learned "K:.. M:..", so it samples its key first and the
   // meter is forced after it (ConstraintOptions::meter_id), unless the primer starts the melody already.
   const bool defer_meter = c.meter && !key && model_has_keys && head == primer.size();
@@ -129,19 +129,26 @@ std::vector<std::string> controlled_primer(const std::vector<std::string>& prime
   return out;
 }
 
-// The key symbol for --key in the model's pitches, and the semitones from there to the asked key.
+// The one policy for --key (the CLI, the library's GenerationOptions and the server all come here): the
+// key symbol to prime the model with, in the model's pitches, and the semitones from there to the asked
+// key. A model trained on songs moved to C major / A minor (--transpose reference) composes there and its
+// output is moved to the asked key; one without key symbols is then not primed (the symbol is empty: it
+// composes in C major or A minor, and the move gives the asked key's signature). A model of written
+// pitches without key symbols cannot be asked for a key.
 std::pair<std::string, int> model_key_symbol(const Model& model, const Key& key) {
   const std::string asked = key_symbol(key.tonic_pitch_class, key.minor);
   const std::string known = symbol_list(model, is_key_symbol);
-  if (known.empty())
+  const bool moved = model_encode_options(model).transpose == TransposeMode::reference;
+  if (known.empty() && !moved)
     throw Error("--key " + asked.substr(2) + ": the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`");
   int shift = 0;
   Key in_model = key;
-  if (model_encode_options(model).transpose == TransposeMode::reference) {  // songs were moved to C major / A minor
+  if (moved) {
     in_model.tonic_pitch_class = key.minor ? 9 : 0;
     shift = ((key.tonic_pitch_class - in_model.tonic_pitch_class) % 12 + 12) % 12;
     if (shift > 5) shift -= 12;
   }
+  if (known.empty()) return {"", shift};
   const std::string symbol = key_symbol(in_model.tonic_pitch_class, in_model.minor);
   if (model.symbol_id(symbol) < 0) throw Error("--key " + asked.substr(2) + ": the model has never seen " + symbol + " (it knows " + known + ")");
   return {symbol, shift};
@@ -276,6 +283,7 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
     for (int id : r.symbols) g.symbols.push_back(model.vocabulary[id]);
     transpose_symbols(g.symbols, shift);
     g.transposition = shift;
+    g.key = controls.key;
     g.constrained = !constraints.inert();
     g.generated_steps = r.symbols.size();
     g.ended = r.ended;

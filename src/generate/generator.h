@@ -55,6 +55,7 @@ struct GeneratedMelody {
   double log_likelihood = 0;         // nats of the generated part (closing "/" included when ended)
   bool constrained = false;          // log_likelihood is under the constrained distribution (constraints.h)
   int transposition = 0;             // semitones added to the model's pitches (GenerateControls::key)
+  std::optional<Key> key;            // GenerateControls::key: the written key when no key symbol says it
 };
 
 // Primer symbols -> ids. Throws melodist::Error (one line) for an unknown symbol (listing the model's

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/impl.h"
+#include "formats/key_symbol.h"
 #include "formats/model_file.h"
 #include "formats/song_writer.h"
 #include "formats/text_encoding.h"
@@ -98,26 +99,6 @@ const ServedModel& choose_model(const json& body, const std::vector<ServedModel>
   bad("model", "\"" + name + "\" is not served here (served: " + served + ")");
 }
 
-// "D major", "e minor", "Bb major", "F#" (a capital letter alone is major, a small one minor).
-std::optional<Key> parse_key(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  static const int kLetter[7] = {9, 11, 0, 2, 4, 5, 7};  // A..G
-  const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  if (letter < 'A' || letter > 'G') return std::nullopt;
-  size_t i = 1;
-  int alter = 0;
-  if (i < text.size() && (text[i] == '#' || text[i] == 'b')) alter = text[i++] == '#' ? 1 : -1;
-  std::string mode = text.substr(i);
-  if (!mode.empty() && mode[0] == ' ') mode.erase(0, 1);
-  const bool minor = mode.empty() ? std::islower(static_cast<unsigned char>(text[0])) != 0 : mode == "minor";
-  if (!mode.empty() && mode != "major" && mode != "minor") return std::nullopt;
-  Key key;
-  key.tonic_pitch_class = ((kLetter[letter - 'A'] + alter) % 12 + 12) % 12;
-  key.minor = minor;
-  key.spelling = std::string(1, minor ? static_cast<char>(std::tolower(letter)) : letter) + (alter > 0 ? "#" : alter < 0 ? "-" : "");
-  return key;
-}
-
 api::Meter parse_meter(const std::string& text) {
   int n = 0, d = 0;
   char slash = 0, extra = 0;
@@ -165,7 +146,7 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
   ComposeRequest r;
   r.model = &choose_model(body, models);
   r.key = string_field(body, "key", 20);
-  if (!r.key.empty() && !parse_key(r.key)) bad("key", "\"" + r.key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"");
+  if (!r.key.empty() && !parse_key_name(r.key)) bad("key", "\"" + r.key + "\" is not a key such as \"D major\", \"e minor\" or \"Bb major\"");
   if (body.contains("meter")) r.meter = parse_meter(string_field(body, "meter", 20));
   r.bars = int_field(body, "bars", r.bars, 0, kMaxBars);
   r.pickup = string_field(body, "pickup", 10);
@@ -209,13 +190,15 @@ api::GenerationOptions generation_options(const ComposeRequest& r) {
   o.top_p = r.top_p;
   o.seed = r.seed;
   o.primer = r.primer;
-  // The library's controls (constrained decoding, src/generate/constraints.h): a model with key or meter
-  // symbols is primed with them; one without composes in C major / A minor, transposed to `key`, and
-  // `meter` is the bar length of `bars` (exactly that many whole bars). What a model cannot honour (a
-  // meter its meter symbols never saw, end_on without key symbols) is the library's Error, which
-  // compose() turns into a 400 naming the field.
+  // The library's controls (constrained decoding, src/generate/constraints.h; the library decides what a
+  // model can honour). The page's meter primes a model that has meter symbols; for one without, it is
+  // the written meter and the bar length of `bars`. What a model cannot honour (a meter its meter symbols
+  // never saw, a key for a model of written pitches without key symbols, end_on without key symbols) is
+  // the library's Error, which compose() turns into a 400 naming the field.
   o.key = r.key;
-  o.meter = r.meter;
+  const std::vector<std::string>& vocabulary = r.model->model.info().vocabulary;
+  const bool meter_symbols = std::any_of(vocabulary.begin(), vocabulary.end(), [](const std::string& v) { return v.rfind("M:", 0) == 0; });
+  (meter_symbols ? o.meter : o.time_signature) = r.meter;
   o.bars = r.bars;
   o.pickup = r.pickup;
   o.end_on = r.end_on;
@@ -245,7 +228,7 @@ StoredRequest stored_request(const TuneRecord& t) {
   if (p.contains("meter") && p["meter"].is_string()) {
     try { s.meter = parse_meter(p["meter"].get<std::string>()); } catch (const ApiError&) {}
   }
-  if (p.contains("key") && p["key"].is_string()) s.key = parse_key(p["key"].get<std::string>());
+  if (p.contains("key") && p["key"].is_string()) s.key = parse_key_name(p["key"].get<std::string>());
   if (p.contains("step") && p["step"].is_number()) s.step = p["step"].get<double>();
   return s;
 }
