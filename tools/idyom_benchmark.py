@@ -9,6 +9,8 @@
       them, the fold models record that rule, and no pretraining song is a copy of a set song
   idyom_benchmark.py summary --out OUT_DIR --set KERN_DIR
       prints the table and writes OUT_DIR/summary.json
+  idyom_benchmark.py table --root OUT_ROOT --sets NAME...
+      the README's table (markdown) from OUT_ROOT/NAME/summary.json; the mean over the sets that IDyOM scored
 """
 import argparse
 import json
@@ -150,6 +152,47 @@ def summary(a):
         print(f"{'IDyOM (Pearce 2005, table 6.6)':70} {'':15} {s['idyom_pitch_bits_per_note']:15.3f}")
 
 
+def table(a):
+    rows, seen_pretraining, total = [], {}, 0.0
+    def cell(r, dynamic):
+        k = "_dynamic" if dynamic else ""
+        return f"{r['pooled_pitch_bits_per_note' + k]:.3f} (± {r['fold_std' + k]:.2f})"
+    print("| set | songs (notes) | IDyOM | recipe, static | **recipe, dynamic** | pitch only, static | pitch only, dynamic | "
+          "minutes (folds; pretraining) |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for name in a.sets:
+        path = os.path.join(a.root, name, "summary.json")
+        if not os.path.exists(path):
+            print(f"| {name} | not run | | | | | | |")
+            continue
+        with open(path) as f:
+            s = json.load(f)
+        rows.append(s)
+        p = s["pretraining"]
+        identity = (p["songs"], p["seconds"], p["seconds_pitch_only"])  # one pretrained model, however many sets share it
+        pre = (p["seconds"] or 0) + (p["seconds_pitch_only"] or 0)
+        shared = identity in seen_pretraining
+        if not shared:
+            seen_pretraining[identity] = name
+            total += pre
+        folds = (s["recipe"]["seconds"] or 0) + (s["pitch_only"]["seconds"] or 0) + (s["preprocess_seconds"] or 0)
+        total += folds
+        idyom = f"{s['idyom_pitch_bits_per_note']:.3f}" if s["idyom_pitch_bits_per_note"] is not None else "–"
+        pre_text = f"shared with {seen_pretraining[identity]}" if shared else f"{pre / 60:.0f}"
+        print(f"| {name} | {s['songs']} of {s['files']} ({s['notes']:,}) | {idyom} | {cell(s['recipe'], False)} | "
+              f"**{cell(s['recipe'], True)}** | {cell(s['pitch_only'], False)} | {cell(s['pitch_only'], True)} | "
+              f"{folds / 60:.0f}; {pre_text} |")
+    scored = [s for s in rows if s["idyom_pitch_bits_per_note"] is not None]
+    if scored:
+        n = len(scored)
+        mean = lambda f: sum(f(s) for s in scored) / n  # noqa: E731
+        print(f"| mean of the {n} IDyOM sets | | {mean(lambda s: s['idyom_pitch_bits_per_note']):.3f} | "
+              f"{mean(lambda s: s['recipe']['pooled_pitch_bits_per_note']):.3f} | "
+              f"**{mean(lambda s: s['recipe']['pooled_pitch_bits_per_note_dynamic']):.3f}** | "
+              f"{mean(lambda s: s['pitch_only']['pooled_pitch_bits_per_note']):.3f} | "
+              f"{mean(lambda s: s['pitch_only']['pooled_pitch_bits_per_note_dynamic']):.3f} | {total / 60:.0f} in all |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -163,8 +206,11 @@ def main():
     s = sub.add_parser("summary")
     s.add_argument("--out", required=True)
     s.add_argument("--set", required=True)
+    t = sub.add_parser("table")
+    t.add_argument("--root", required=True)
+    t.add_argument("--sets", nargs="+", required=True)
     a = ap.parse_args()
-    {"exclusions": exclusions, "check": check, "summary": summary}[a.command](a)
+    {"exclusions": exclusions, "check": check, "summary": summary, "table": table}[a.command](a)
 
 
 if __name__ == "__main__":

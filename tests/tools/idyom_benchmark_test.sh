@@ -30,6 +30,13 @@ assert sum(f["notes"] for f in s["recipe"]["folds"]) == s["notes"]
 assert [f["fold"] for f in s["recipe"]["folds"]] == [1, 2] and all(f["test_songs"] == 6 for f in s["recipe"]["folds"])
 assert s["pretraining"]["copies_left_out"] == 2 and s["pretraining"]["songs"] == 10, s["pretraining"]
 PYEOF
+# The README table from the summary: the set's row with its pooled figures.
+mkdir -p "$work/root"
+ln -s "$work/out" "$work/root/set"
+"$PY" "$src/tools/idyom_benchmark.py" table --root "$work/root" --sets set > "$work/table.md"
+pooled=$("$PY" -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['pooled_pitch_bits_per_note_dynamic'])" "$work/out/summary.json")
+grep -q "^| set | 12 of 12 .*\*\*$pooled " "$work/table.md" || { cat "$work/table.md"; fail "the table lacks the set's row"; }
+
 # The two copies, by name.
 for copy in copy-exact copy-transposed; do
   grep -q "/$copy.krn$" "$work/out/pretrain-exclude.txt" || fail "$copy.krn was not left out of pretraining"
