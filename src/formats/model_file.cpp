@@ -38,15 +38,8 @@ Model load_model(const std::string& dir_or_file) {
   if (fs::is_directory(path)) path = (fs::path(path) / kModelFileName).string();
   if (!fs::exists(path)) throw file_error(path, 0, "no model here (expected a directory holding " + std::string(kModelFileName) + ")");
   SafeTensorsFile file = parse_safetensors(read_file(path), path);
-  auto meta = [&](const std::string& key) -> const std::string& {
-    auto it = file.metadata.find(key);
-    if (it == file.metadata.end()) throw file_error(path, 0, "not a melodist model (metadata has no \"" + key + "\")");
-    return it->second;
-  };
-  if (meta("format") != kModelFormat) throw file_error(path, 0, "not a melodist model (format \"" + meta("format") + "\")");
-  if (meta("format_version") != std::to_string(kModelFormatVersion))
-    throw file_error(path, 0, "model format version " + meta("format_version") + " is not the version this melodist reads (" +
-                                  std::to_string(kModelFormatVersion) + ")");
+  auto meta = [&](const std::string& key) -> const std::string& { return melodist_metadata(file, path, "model", key); };
+  check_melodist_format(file, path, "model", kModelFormat, kModelFormatVersion);
   Model m;
   try {
     m.config = model_config_from_json(nlohmann::json::parse(meta("config")));

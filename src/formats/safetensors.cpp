@@ -118,4 +118,20 @@ SafeTensorsFile parse_safetensors(const std::string& bytes, const std::string& p
   return file;
 }
 
+const std::string& melodist_metadata(const SafeTensorsFile& file, const std::string& path, const std::string& noun,
+                                     const std::string& key) {
+  auto it = file.metadata.find(key);
+  if (it == file.metadata.end()) throw file_error(path, 0, "not a melodist " + noun + " (metadata has no \"" + key + "\")");
+  return it->second;
+}
+
+void check_melodist_format(const SafeTensorsFile& file, const std::string& path, const std::string& noun,
+                           const std::string& format, int version) {
+  const std::string& f = melodist_metadata(file, path, noun, "format");
+  if (f != format) throw file_error(path, 0, "not a melodist " + noun + " (format \"" + f + "\")");
+  const std::string& v = melodist_metadata(file, path, noun, "format_version");
+  if (v != std::to_string(version))
+    throw file_error(path, 0, noun + " format version " + v + " is not the version this melodist reads (" + std::to_string(version) + ")");
+}
+
 }  // namespace melodist

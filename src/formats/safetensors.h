@@ -28,6 +28,15 @@ std::string serialize_safetensors(const SafeTensorsFile& file);
 // present). Throws melodist::Error prefixed with `path`.
 SafeTensorsFile parse_safetensors(const std::string& bytes, const std::string& path);
 
+// A melodist file's metadata entry `key`, and the check of its "format" and "format_version" entries, shared
+// by every melodist file kind: `noun` names the kind in the messages ("model", "training checkpoint"), e.g.
+// "not a melodist model (metadata has no \"config\")", "model format version 1 is not the version this
+// melodist reads (2)". Throw melodist::Error naming `path`.
+const std::string& melodist_metadata(const SafeTensorsFile& file, const std::string& path, const std::string& noun,
+                                     const std::string& key);
+void check_melodist_format(const SafeTensorsFile& file, const std::string& path, const std::string& noun,
+                           const std::string& format, int version);
+
 uint32_t crc32_of(const void* data, size_t size);
 
 }  // namespace melodist

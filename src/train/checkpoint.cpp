@@ -114,14 +114,9 @@ Checkpoint parse_checkpoint(const std::string& bytes, const std::string& path) {
     throw Error(std::string(e.what()) + " (the checkpoint is truncated or corrupted; delete it to start over)");
   }
   auto meta = [&](const std::string& key) -> const std::string& {
-    auto it = file.metadata.find(key);
-    if (it == file.metadata.end()) throw file_error(path, 0, "not a melodist training checkpoint (no \"" + key + "\")");
-    return it->second;
+    return melodist_metadata(file, path, "training checkpoint", key);
   };
-  if (meta("format") != kCheckpointFormat) throw file_error(path, 0, "not a melodist training checkpoint (format \"" + meta("format") + "\")");
-  if (meta("format_version") != std::to_string(kCheckpointFormatVersion))
-    throw file_error(path, 0, "checkpoint format version " + meta("format_version") + " is not the version this melodist reads (" +
-                                  std::to_string(kCheckpointFormatVersion) + ")");
+  check_melodist_format(file, path, "training checkpoint", kCheckpointFormat, kCheckpointFormatVersion);
   Checkpoint c;
   try {
     c.config = model_config_from_json(nlohmann::json::parse(meta("config")));
