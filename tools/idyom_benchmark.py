@@ -121,8 +121,10 @@ def summary(a):
     name = os.path.basename(os.path.normpath(a.set))
     recipe, pitch = row(out, "cv"), row(out, "cv-pitch")
     totals = manifest_totals(out, "set")
-    with open(os.path.join(out, "pretrain-exclude.txt")) as f:
-        copies = sum(1 for line in f if line.strip() and not line.startswith("#"))
+    def listed(name):
+        with open(os.path.join(out, name)) as f:
+            return sum(1 for line in f if line.strip() and not line.startswith("#"))
+    copies, copies_pitch = listed("pretrain-exclude.txt"), listed("pretrain-pitch-exclude.txt")
     s = {"set": name, "kern_dir": os.path.abspath(a.set), "files": totals["files"], "songs": totals["accepted"],
          "rejected": totals["rejected"], "notes": recipe["notes"],
          "pooled_pitch_bits_per_note": recipe["pooled_pitch_bits_per_note"],
@@ -130,6 +132,8 @@ def summary(a):
          "idyom_pitch_bits_per_note": IDYOM.get(name),
          "recipe": recipe, "pitch_only": pitch,
          "pretraining": {"songs": manifest_totals(out, "pretrain")["accepted"], "copies_left_out": copies,
+                         "songs_pitch_only": manifest_totals(out, "pretrain-pitch")["accepted"],
+                         "copies_left_out_pitch_only": copies_pitch,
                          "seconds": seconds(out, "pretrain"), "seconds_pitch_only": seconds(out, "pretrain-pitch")},
          "preprocess_seconds": seconds(out, "preprocess")}
     tmp = os.path.join(out, "summary.json.tmp")
@@ -138,7 +142,7 @@ def summary(a):
         f.write("\n")
     os.replace(tmp, os.path.join(out, "summary.json"))
     print(f"{name}: {s['songs']} of {s['files']} songs, {s['notes']} notes; pretraining {s['pretraining']['songs']} "
-          f"songs ({copies} copies of set songs left out), {s['pretraining']['seconds']} s")
+          f"songs ({copies} copies of set songs left out; pitch only {copies_pitch}), {s['pretraining']['seconds']} s")
     print(f"{'':70} {'static':>15} {'dynamic':>15} {'seconds':>8}")
     for key, label in ROWS:
         r = recipe if key == "cv" else pitch

@@ -21,12 +21,16 @@
 #   chromatic pitch sequence that the thesis's chapter-6 models predict, nothing else.
 # - Pretraining: the German songs of ../shared/data/essen/deutschl, every folder but kinder (a benchmark
 #   set itself), less every song whose notes equal a song of the set after moving both so that the first
-#   note is 0 (a copy, transposed or not: tools/bundled_holdout.py's rule). 30 epochs, dropout 0.2,
-#   lr 0.003, weight average 0.998 (the kinder pretraining of the README, 2026-11-30).
+#   note is 0 (a copy, transposed or not: tools/bundled_holdout.py's rule), each row by its own encoding:
+#   the pitch-only row also leaves out the songs whose pitches alone equal a set song's (the same tune in
+#   another rhythm). 30 epochs, dropout 0.2, lr 0.003, weight average 0.998 (the kinder pretraining of the
+#   README, 2026-11-30).
 # - Each fold: fine-tuned from the pretrained model on its nine training folds (less the inner validation
 #   songs that pick the best epoch), 10 epochs, batch 16, dropout 0.3, lr 0.0005, weight average 0.99.
-# - Scored statically, and by dynamic evaluation (lr 0.1, 5 iterations on the whole prefix, every 48 steps
-#   of 1/12, about a 4/4 bar; the pitch-only row every 4 notes, about the same bar).
+# - Scored statically, and by dynamic evaluation (5 SGD iterations on the whole song so far; the recipe:
+#   lr 0.1 every 48 steps of 1/12, about a 4/4 bar). The pitch-only row takes the same step per note: a
+#   note lasts about 8 steps of 1/12 in these songs (kinder: 69,552 steps, 8,393 notes) and the update is
+#   on the mean over the steps, so its lr is 0.1 / 8 = 0.0125, every 6 notes (48 steps / 8).
 set -euo pipefail
 shopt -s inherit_errexit   # a failing step inside $(...) stops the script too
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,7 +72,8 @@ PITCH=(--step 1/12 --durations any --transpose none --pitch-only)
 PLAIN=(--step 1/12 --durations any --transpose none)
 PRETRAIN=(--dropout 0.2 --lr 0.003 --ema 0.998 --epochs "$(epochs 30)" --seed 1)
 FOLD=(--folds "$folds" --batch 16 --dropout 0.3 --lr 0.0005 --ema 0.99 --epochs "$(epochs 10)" --seed 1)
-DYN=(--dynamic-lr 0.1 --dynamic-iterations 5 --dynamic-prefix)
+DYN=(--dynamic-lr 0.1 --dynamic-segment 48 --dynamic-iterations 5 --dynamic-prefix)
+DYN_PITCH=(--dynamic-lr 0.0125 --dynamic-segment 6 --dynamic-iterations 5 --dynamic-prefix)
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f\n", b - a }'; }   # seconds since $1
@@ -87,10 +92,13 @@ preprocess set-plain "${PLAIN[@]}" "$set_dir"
 
 # 2. The pretraining corpus less the set's songs and their copies.
 preprocess pretrain-plain "${PLAIN[@]}" "${pretrain[@]}"
+preprocess pretrain-pitch-all "${PITCH[@]}" "${pretrain[@]}"
 "$PY" "$here/idyom_benchmark.py" exclusions --set "$out/set-plain" --corpus "$out/pretrain-plain" \
   --out "$out/pretrain-exclude.txt"
+"$PY" "$here/idyom_benchmark.py" exclusions --set "$out/set-pitch" --corpus "$out/pretrain-pitch-all" \
+  --out "$out/pretrain-pitch-exclude.txt"
 preprocess pretrain "${SYMBOLS[@]}" --exclude "$out/pretrain-exclude.txt" "${pretrain[@]}"
-preprocess pretrain-pitch "${PITCH[@]}" --exclude "$out/pretrain-exclude.txt" "${pretrain[@]}"
+preprocess pretrain-pitch "${PITCH[@]}" --exclude "$out/pretrain-pitch-exclude.txt" "${pretrain[@]}"
 since "$t0" > "$out/time-preprocess.txt"
 
 # 3. Pretraining, once per distinct corpus and command (named by their hash; --resume continues one that
@@ -114,15 +122,16 @@ cp "$model/seconds" "$out/time-pretrain.txt"
 cp "$model_pitch/seconds" "$out/time-pretrain-pitch.txt"
 
 # 4. Every fold fine-tuned from the pretrained model, scored statically and dynamically.
-crossval() {  # NAME DATA INIT SEGMENT
-  local t=$(now) more=()
-  [[ -d $out/$1 ]] && more=(--resume)
-  "$M" crossval --data "$out/$2" --init "$3" --out "$out/$1" "${FOLD[@]}" "${DYN[@]}" --dynamic-segment "$4" \
-    "${more[@]}" > "$out/$1.txt"
-  since "$t" >> "$out/time-$1.txt"   # one line per run; summary adds them
+crossval() {  # NAME DATA INIT DYNAMIC-EVALUATION-OPTIONS...
+  local name=$1 data=$2 init=$3 t more=()
+  shift 3
+  t=$(now)
+  [[ -d $out/$name ]] && more=(--resume)
+  "$M" crossval --data "$out/$data" --init "$init" --out "$out/$name" "${FOLD[@]}" "$@" "${more[@]}" > "$out/$name.txt"
+  since "$t" >> "$out/time-$name.txt"   # one line per run; summary adds them
 }
-crossval cv set "$model" 48
-crossval cv-pitch set-pitch "$model_pitch" 4
+crossval cv set "$model" "${DYN[@]}"
+crossval cv-pitch set-pitch "$model_pitch" "${DYN_PITCH[@]}"
 
 # 5. The check (folds and pretraining share no song with what they score) and the report.
 "$PY" "$here/idyom_benchmark.py" check --out "$out" --folds "$folds"

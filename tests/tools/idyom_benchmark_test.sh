@@ -28,7 +28,9 @@ assert s["songs"] == 12 and s["files"] == 12, s["songs"]
 assert s["recipe"]["notes"] == s["pitch_only"]["notes"] == s["notes"], "the two encodings score different notes"
 assert sum(f["notes"] for f in s["recipe"]["folds"]) == s["notes"]
 assert [f["fold"] for f in s["recipe"]["folds"]] == [1, 2] and all(f["test_songs"] == 6 for f in s["recipe"]["folds"])
-assert s["pretraining"]["copies_left_out"] == 2 and s["pretraining"]["songs"] == 10, s["pretraining"]
+p = s["pretraining"]
+assert p["copies_left_out"] == 2 and p["songs"] == 11, p
+assert p["copies_left_out_pitch_only"] == 3 and p["songs_pitch_only"] == 10, p
 PYEOF
 # The README table from the summary: the set's row with its pooled figures.
 mkdir -p "$work/root"
@@ -42,6 +44,9 @@ for copy in copy-exact copy-transposed; do
   grep -q "/$copy.krn$" "$work/out/pretrain-exclude.txt" || fail "$copy.krn was not left out of pretraining"
 done
 [[ $(grep -vc '^#' "$work/out/pretrain-exclude.txt") == 2 ]] || fail "more than the two copies left out"
+# The same pitches in another rhythm: a copy for the pitch-only row, not for the recipe's encoding.
+grep -q "/copy-pitches.krn$" "$work/out/pretrain-pitch-exclude.txt" || fail "copy-pitches.krn was not left out of pitch-only pretraining"
+if grep -q "/copy-pitches.krn$" "$work/out/pretrain-exclude.txt"; then fail "copy-pitches.krn was left out of the recipe's pretraining"; fi
 
 # --resume redoes nothing that is finished: the fold models stay as they are.
 before=$(sha256sum "$work/out/cv/fold-01/model.safetensors")
