@@ -247,9 +247,12 @@ TEST_F(Controls, BadInputIsOneLineAndWritesNothing) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(fs::exists(out)) << b.message;
   }
-  // A model without key and meter symbols refuses them, saying how to train one.
+  // A model of written pitches without key and meter symbols refuses them, saying how to train one (one of
+  // songs moved to C / Am honours --key by moving its output: ReferenceTransposedModelHonoursKeyByTransposing).
   const fs::path plain = fs::path(out).parent_path() / "plain-model";
-  save_model(make_model(ModelConfig{5, 8, 1}, {"/", "_", "r", "60", "62"}, 3), plain.string());
+  Model written = make_model(ModelConfig{5, 8, 1}, {"/", "_", "r", "60", "62"}, 3);
+  written.metadata["preprocessing"] = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}};
+  save_model(written, plain.string());
   auto r = melodist({"generate", "--model", plain.string(), "--key", "D", "--out", out});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--key D: the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`"),
