@@ -12,7 +12,8 @@
 #   named by the SHA-256 of its training data and command, so sets whose pretraining corpus comes out the
 #   same (no song of theirs is in it) share one model when they share DIR.
 # For the tests only: --folds K, --epochs-scale F (every epoch count times F, at least 1), --pretrain DIR...
-#   (the pretraining songs; default below). The benchmark is the script without them.
+#   (the pretraining songs instead of the German ones; then only the set's copies are left out). The
+#   benchmark is the script without them.
 #
 # The recipe. Every choice is fixed here, the same for every set; nothing looks at a set's folds.
 # - Input: written pitches (no transposition), step 1/12 quarter, every length that is a whole number of
@@ -20,8 +21,10 @@
 #   barline. The pitch-only row reads one symbol per note, its MIDI number (preprocess --pitch-only), the
 #   chromatic pitch sequence that the thesis's chapter-6 models predict, nothing else.
 # - Pretraining: the German songs of ../shared/data/essen/deutschl, every folder but kinder (a benchmark
-#   set itself), less every song whose notes equal a song of the set after moving both so that the first
-#   note is 0 (a copy, transposed or not: tools/bundled_holdout.py's rule), each row by its own encoding:
+#   set itself), less every song whose notes equal a song of the set, or of one of Pearce's five Essen
+#   sets, after moving both so that the first note is 0 (a copy, transposed or not:
+#   tools/bundled_holdout.py's rule; leaving out the five sets' copies too lets them share one pretrained
+#   model, and is never less than the set's own copies), each row by its own encoding:
 #   the pitch-only row also leaves out the songs whose pitches alone equal a set song's (the same tune in
 #   another rhythm). 30 epochs, dropout 0.2, lr 0.003, weight average 0.998 (the kinder pretraining of the
 #   README, 2026-11-30).
@@ -40,7 +43,7 @@ usage="usage: tools/idyom_benchmark.sh KERN_DIR OUT_DIR [--resume] [--cache DIR]
 set_dir=${1:?$usage}
 out=${2:?$usage}
 shift 2
-resume=0 folds=10 scale=1 cache="" pretrain=()
+resume=0 folds=10 scale=1 cache="" pretrain=() benchmark=()
 while (($#)); do
   case "$1" in
     --resume) resume=1; shift ;;
@@ -57,6 +60,8 @@ if ((${#pretrain[@]} == 0)); then
   D=$here/../../shared/data/essen/deutschl
   [[ -d $D ]] || { echo "idyom_benchmark: $D: the pretraining corpus is missing (../shared/data)" >&2; exit 2; }
   for f in "$D"/*/; do [[ $(basename "$f") == kinder ]] || pretrain+=("${f%/}"); done
+  E=$here/../../shared/data/essen/europa
+  for b in "$E/elsass" "$E/jugoslav" "$E/schweiz" "$E/oesterrh" "$D/kinder"; do [[ -d $b ]] && benchmark+=("$b"); done
 fi
 if ((!resume)) && [[ -e $out ]] && [[ -n $(ls -A "$out") ]]; then
   echo "idyom_benchmark: $out is not empty (give --resume to continue it)" >&2; exit 2
@@ -89,13 +94,17 @@ t0=$(now)
 preprocess set "${SYMBOLS[@]}" "$set_dir"
 preprocess set-pitch "${PITCH[@]}" "$set_dir"
 preprocess set-plain "${PLAIN[@]}" "$set_dir"
+# The songs no pretraining may hold: the set's and the five benchmark sets' (so the five, and any set
+# with no copy among the German songs, share one pretrained model).
+preprocess guard-plain "${PLAIN[@]}" "$set_dir" "${benchmark[@]}"
+preprocess guard-pitch "${PITCH[@]}" "$set_dir" "${benchmark[@]}"
 
-# 2. The pretraining corpus less the set's songs and their copies.
+# 2. The pretraining corpus less those songs and their copies.
 preprocess pretrain-plain "${PLAIN[@]}" "${pretrain[@]}"
 preprocess pretrain-pitch-all "${PITCH[@]}" "${pretrain[@]}"
-"$PY" "$here/idyom_benchmark.py" exclusions --set "$out/set-plain" --corpus "$out/pretrain-plain" \
+"$PY" "$here/idyom_benchmark.py" exclusions --set "$out/guard-plain" --corpus "$out/pretrain-plain" \
   --out "$out/pretrain-exclude.txt"
-"$PY" "$here/idyom_benchmark.py" exclusions --set "$out/set-pitch" --corpus "$out/pretrain-pitch-all" \
+"$PY" "$here/idyom_benchmark.py" exclusions --set "$out/guard-pitch" --corpus "$out/pretrain-pitch-all" \
   --out "$out/pretrain-pitch-exclude.txt"
 preprocess pretrain "${SYMBOLS[@]}" --exclude "$out/pretrain-exclude.txt" "${pretrain[@]}"
 preprocess pretrain-pitch "${PITCH[@]}" --exclude "$out/pretrain-pitch-exclude.txt" "${pretrain[@]}"
