@@ -8,6 +8,7 @@
 
 #include "api/impl.h"
 #include "formats/key_symbol.h"
+#include "formats/meter_symbol.h"
 #include "formats/model_file.h"
 #include "formats/song_writer.h"
 #include "formats/text_encoding.h"
@@ -196,8 +197,9 @@ api::GenerationOptions generation_options(const ComposeRequest& r) {
   // never saw, a key for a model of written pitches without key symbols, end_on without key symbols) is
   // the library's Error, which compose() turns into a 400 naming the field.
   o.key = r.key;
-  const std::vector<std::string>& vocabulary = r.model->model.info().vocabulary;
-  const bool meter_symbols = std::any_of(vocabulary.begin(), vocabulary.end(), [](const std::string& v) { return v.rfind("M:", 0) == 0; });
+  const api::ModelInfo info = r.model->model.info();
+  const bool meter_symbols =
+      std::any_of(info.vocabulary.begin(), info.vocabulary.end(), [](const std::string& v) { return parse_meter_symbol(v).has_value(); });
   (meter_symbols ? o.meter : o.time_signature) = r.meter;
   o.bars = r.bars;
   o.pickup = r.pickup;
