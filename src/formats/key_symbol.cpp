@@ -17,23 +17,12 @@ std::string key_symbol(int tonic_pitch_class, bool minor) {
 
 std::optional<Key> parse_key_symbol(std::string_view symbol) {
   if (symbol.substr(0, kKeySymbolPrefix.size()) != kKeySymbolPrefix) return std::nullopt;
-  std::string_view rest = symbol.substr(kKeySymbolPrefix.size());
-  if (rest.empty() || rest[0] < 'A' || rest[0] > 'G') return std::nullopt;
-  int pc = kLetterPitchClass[rest[0] - 'A'];
-  rest.remove_prefix(1);
-  if (!rest.empty() && (rest[0] == '#' || rest[0] == 'b')) {
-    pc += rest[0] == '#' ? 1 : -1;
-    rest.remove_prefix(1);
-  }
-  bool minor = false;
-  if (!rest.empty() && rest[0] == 'm') {
-    minor = true;
-    rest.remove_prefix(1);
-  }
-  if (!rest.empty()) return std::nullopt;
-  Key key;
-  key.tonic_pitch_class = (pc + 12) % 12;
-  key.minor = minor;
+  const std::string_view rest = symbol.substr(kKeySymbolPrefix.size());
+  // The symbol's own form only (a capital tonic, "#" or "b", an optional "m"); parse_key_name also takes
+  // kern spelling and mode words, which no symbol holds.
+  if (rest.empty() || rest[0] < 'A' || rest[0] > 'G' || rest.find_first_of(" -") != std::string_view::npos) return std::nullopt;
+  std::optional<Key> key = parse_key_name(rest);
+  if (key) key->spelling.clear();
   return key;
 }
 
