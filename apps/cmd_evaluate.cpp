@@ -35,7 +35,12 @@ std::string format_figure(double value, int precision) {
 void run_evaluate(const EvaluateOptions& opt) {
   using namespace melodist;
   std::vector<Model> members;
-  for (const auto& dir : opt.model_dirs) members.push_back(load_model(dir));
+  std::optional<ModelFile> first;  // its metadata holds the split rule
+  for (const auto& dir : opt.model_dirs) {
+    ModelFile file = load_model_file(dir);
+    members.push_back(file.model);
+    if (!first) first = std::move(file);
+  }
   check_ensemble(members, opt.model_dirs);
   const Model& model = members.front();
   const std::string& model_dir = opt.model_dirs.front();
@@ -43,7 +48,7 @@ void run_evaluate(const EvaluateOptions& opt) {
   // The model's split rule (preprocess/dataset.h): a crossval fold model's held-out fold and inner validation
   // songs, or every k-th song.
   std::vector<size_t> chosen;
-  const std::optional<SplitRule> rule = opt.split == "all" ? std::nullopt : SplitRule::of_model(model, model_dir);
+  const std::optional<SplitRule> rule = opt.split == "all" ? std::nullopt : SplitRule::of_model(*first, model_dir);
   if (opt.split == "all") {
     for (size_t i = 0; i < data.songs.size(); ++i) chosen.push_back(i);
   } else if (rule && rule->folds > 0) {

@@ -150,21 +150,23 @@ void run(const GenerateArgs& a) {
   melodist::EncodedSong primer_encoding;        // its encoding: the transposition the key moves by
 
   const std::string model_dir = melodist::resolve_model_dir(a.model);
-  const melodist::Model model = melodist::load_model(model_dir);
+  melodist::ModelFile file = melodist::load_model_file(model_dir);
+  const melodist::Model& model = file.model;
+  options.encoding = melodist::model_encode_options(file);
 
   if (a.primer_given) {
     options.primer = melodist::split_symbols(a.primer);
     if (options.primer.empty()) throw melodist::Error("--primer is empty; give at least one symbol, e.g. --primer \"60 _ 62 _\"");
   } else if (!a.primer_file.empty()) {
-    options.primer = melodist::primer_from_song_file(model, a.primer_file);
+    options.primer = melodist::primer_from_song_file(options.encoding, a.primer_file);
     if (options.primer.empty()) throw melodist::file_error(a.primer_file, 0, "the song is empty and cannot be a primer");
     melodist::SongReadOptions read;
-    read.step = melodist::model_encode_options(model).step;
+    read.step = options.encoding.step;
     primer_song = melodist::read_song_file(a.primer_file, read);
-    primer_encoding = melodist::encode_melody(*primer_song, melodist::model_encode_options(model));
+    primer_encoding = melodist::encode_melody(*primer_song, options.encoding);
   }
   melodist::primer_ids(model, options.primer);  // unknown symbols, "/" and length: before any work
-  const melodist::Rational step = melodist::model_encode_options(model).step;
+  const melodist::Rational step = options.encoding.step;
   melodist::decode_symbols(options.primer, step);  // a primer that does not decode fails now
 
   const std::vector<melodist::GeneratedMelody> melodies = melodist::generate_melodies(model, options);

@@ -41,8 +41,8 @@ void run_import_keras(const ImportKerasOptions& o) {
       throw melodist::file_error(o.out, 0, std::string("holds a training run (") + name + "); import into a new folder");
 
   melodist::KerasImport imported = melodist::import_keras_model(o.h5, o.mapping);
-  melodist::Model& model = imported.model;
-  model.metadata["command"] = "melodist import-keras --h5 " + quote_arg(o.h5) + " --mapping " + quote_arg(o.mapping) + " --out " + quote_arg(o.out);
+  const melodist::Model& model = imported.file.model;
+  imported.file.metadata["command"] = "melodist import-keras --h5 " + quote_arg(o.h5) + " --mapping " + quote_arg(o.mapping) + " --out " + quote_arg(o.out);
 
   std::printf("%s: Keras %s (%s backend), %zu layers:\n", o.h5.c_str(), imported.keras_version.c_str(), imported.backend.c_str(),
               imported.layers.size());
@@ -59,7 +59,7 @@ void run_import_keras(const ImportKerasOptions& o) {
               melodist::to_string(model.config.recurrent_activation).c_str(), model.config.dropout, model.params.size());
   std::printf("vocabulary: %d symbols in the file's own id order: %s\n", model.config.vocab_size, symbols.c_str());
 
-  melodist::save_model(model, o.out);
+  melodist::save_model(imported.file, o.out);
   std::printf("wrote %s and %s\n", (fs::path(o.out) / melodist::kModelFileName).string().c_str(),
               (fs::path(o.out) / "mapping.json").string().c_str());
 }

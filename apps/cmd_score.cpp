@@ -34,13 +34,14 @@ void run(const ScoreArgs& a) {
   if (a.text_given == !a.file.empty()) throw melodist::Error("give the melody either with --text \"...\" or as FILE, not both or neither");
   if (!a.file.empty() && !fs::exists(a.file)) throw melodist::file_error(a.file, 0, "no such file");
   const std::string model_dir = melodist::resolve_model_dir(a.model);
-  const melodist::Model model = melodist::load_model(model_dir);
+  const melodist::ModelFile file = melodist::load_model_file(model_dir);
+  const melodist::Model& model = file.model;
 
   std::vector<std::string> symbols;
   bool score_end = false;
   const std::string source = a.text_given ? std::string("--text") : a.file;
   if (!a.text_given && melodist::is_song_file(a.file)) {
-    symbols = melodist::primer_from_song_file(model, a.file);
+    symbols = melodist::primer_from_song_file(melodist::model_encode_options(file), a.file);
     score_end = true;  // a song file holds a whole song: its end is part of it
   } else {
     symbols = melodist::split_symbols(a.text_given ? a.text : melodist::read_file(a.file));

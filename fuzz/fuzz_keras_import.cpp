@@ -60,7 +60,7 @@ void check_message(std::string_view message, const std::string& h5_name) {
 }
 
 void check_model(const melodist::KerasImport& imported) {
-  const melodist::Model& m = imported.model;
+  const melodist::Model& m = imported.file.model;
   if (m.config.vocab_size != static_cast<int>(m.vocabulary.size()) || m.params.empty()) std::abort();
 }
 

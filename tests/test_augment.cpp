@@ -162,9 +162,9 @@ TEST(AugmentTraining, TrainsOnTheShiftedSongsAndLeavesValidationUntouched) {
   ASSERT_NE(shifted, o.train_songs);
 
   const auto r = melodist::train_model(o);
-  const double expected_train = mean_nats(melodist::score_songs(r.best_model, shifted, true, false, 8));
+  const double expected_train = mean_nats(melodist::score_songs(r.best_model.model, shifted, true, false, 8));
   EXPECT_NEAR(r.history[0].train_loss, expected_train, 1e-5 * expected_train);
-  EXPECT_NEAR(r.history[0].val_loss, mean_nats(melodist::score_songs(r.best_model, o.validation_songs, true, false, 8)), 1e-9);
+  EXPECT_NEAR(r.history[0].val_loss, mean_nats(melodist::score_songs(r.best_model.model, o.validation_songs, true, false, 8)), 1e-9);
   EXPECT_EQ(r.best_model.metadata["training"]["augment_transpose"], 2);
 
   o.augment_transpose = 0;
@@ -213,7 +213,7 @@ TEST(AugmentCli, TrainRecordsTheOptionAndResumesIdentically) {
   CliRun r = run("train --data " + data + " --out " + a.string() + opts);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("transposing each training song"), std::string::npos) << r.err;
-  const melodist::Model m = melodist::load_model(a.string());
+  const melodist::ModelFile m = melodist::load_model_file(a.string());
   EXPECT_EQ(m.metadata["training"]["augment_transpose"], 2);
   EXPECT_EQ(melodist::load_checkpoint((a / melodist::kCheckpointFileName).string()).options["augment_transpose"], 2);
   // Stopped after the first step, then resumed: the same weights as the uninterrupted run.
@@ -224,7 +224,7 @@ TEST(AugmentCli, TrainRecordsTheOptionAndResumesIdentically) {
   // Off (the default): other weights, 0 in the metadata, nothing new in the checkpoint's options.
   ASSERT_EQ(run("train --data " + data + " --out " + c.string() + " --hidden 8 --seq-len 8 --batch 4 --val-every 5 --threads 2 --epochs 2").status, 0);
   EXPECT_NE(checkpoint_params(a), checkpoint_params(c));
-  EXPECT_EQ(melodist::load_model(c.string()).metadata["training"]["augment_transpose"], 0);
+  EXPECT_EQ(melodist::load_model_file(c.string()).metadata["training"]["augment_transpose"], 0);
   EXPECT_FALSE(melodist::load_checkpoint((c / melodist::kCheckpointFileName).string()).options.contains("augment_transpose"));
   // Resuming with another setting, or a nonsense one, is a one-line error.
   r = run("train --data " + data + " --out " + a.string() + " --hidden 8 --seq-len 8 --batch 4 --val-every 5 --threads 2 --epochs 3 --augment-transpose 3 --resume");
@@ -242,7 +242,7 @@ TEST(AugmentCli, CrossvalPassesTheOptionToEveryFold) {
                  " --hidden 8 --seq-len 8 --batch 4 --val-every 5 --threads 2 --epochs 1 --augment-transpose 2 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* fold : {"fold-01", "fold-02"})
-    EXPECT_EQ(melodist::load_model((cv / fold).string()).metadata["training"]["augment_transpose"], 2) << fold;
+    EXPECT_EQ(melodist::load_model_file((cv / fold).string()).metadata["training"]["augment_transpose"], 2) << fold;
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ class GenerateCli : public ::testing::Test {
     c.vocab_size = 8;
     c.hidden_size = 16;
     Model m = make_model(c, {"/", "_", "r", "60", "62", "64", "65", "67"}, 21);
-    save_model(m, model_dir.string());
+    save_model({m}, model_dir.string());
   }
   void TearDown() override { fs::remove_all(dir); }
 
@@ -137,9 +137,9 @@ TEST_F(GenerateCli, KeySymbolModelPrimesWithTheKeyAndWritesItsSignature) {
   c.vocab_size = 9;
   c.hidden_size = 16;
   Model km = make_model(c, {"/", "_", "r", "65", "67", "71", "74", "K:F", "K:G"}, 5);
-  km.metadata["preprocessing"] = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}, {"key_symbol", true}};
+  const nlohmann::json preprocessing = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}, {"key_symbol", true}};
   const fs::path key_model = dir / "key-model";
-  save_model(km, key_model.string());
+  save_model({km, {{"preprocessing", preprocessing}}}, key_model.string());
   const std::string mk = "--model " + quote(key_model.string());
   const std::string krn = std::string(MELODIST_FIXTURES_DIR) + "/kern/key-G-major.krn";  // g b dd g, *G:
   CliRun r = run("generate " + mk + " --steps 5 --seed 3 --primer-file " + quote(krn) + " --out " + out("g.txt"));
@@ -199,8 +199,8 @@ TEST_F(GenerateCli, PrimerFileGivesMeterKeyAndTempoElseOptions) {
   fs::remove_all(dir / "out");
   fs::create_directories(dir / "out");
   Model written = make_model(ModelConfig{.vocab_size = 8, .hidden_size = 16}, {"/", "_", "r", "60", "62", "64", "65", "67"}, 21);
-  written.metadata["preprocessing"] = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}};
-  save_model(written, (dir / "written").string());
+  const nlohmann::json preprocessing = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}};
+  save_model({written, {{"preprocessing", preprocessing}}}, (dir / "written").string());
   expect_one_line_error("generate --model " + quote((dir / "written").string()) + " --steps 6 --key G --out " + out("x.abc"),
                         "the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`");
 }

@@ -251,8 +251,8 @@ TEST_F(Controls, BadInputIsOneLineAndWritesNothing) {
   // songs moved to C / Am honours --key by moving its output: ReferenceTransposedModelHonoursKeyByTransposing).
   const fs::path plain = fs::path(out).parent_path() / "plain-model";
   Model written = make_model(ModelConfig{5, 8, 1}, {"/", "_", "r", "60", "62"}, 3);
-  written.metadata["preprocessing"] = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}};
-  save_model(written, plain.string());
+  const nlohmann::json preprocessing = {{"step", "1/4"}, {"durations", "any"}, {"transpose", "none"}};
+  save_model({written, {{"preprocessing", preprocessing}}}, plain.string());
   auto r = melodist({"generate", "--model", plain.string(), "--key", "D", "--out", out});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--key D: the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`"),

@@ -2,6 +2,8 @@
 //   - arrows point one way: a folder of src/ includes only folders below it in the stage order
 //     util < music < nn < formats < preprocess < train < generate < evaluate < api < serve, cluster
 //     (nn knows no files, formats only nn's model types, training nothing of generation);
+//   - nn/ is arithmetic only: none of its files includes a file or JSON library (model files and their
+//     metadata are formats/model_file.h);
 //   - functions fit on a screen: a function of src/ longer than 120 lines says why in a comment holding
 //     "long:" in the three lines above it.
 #include <gtest/gtest.h>
@@ -63,6 +65,37 @@ TEST(HouseRules, IncludesPointDownTheStages) {
   std::string all;
   for (const auto& u : upward) all += "\n  " + u;
   EXPECT_TRUE(upward.empty()) << "includes that run up or sideways:" << all;
+}
+
+// The includes of nn/ that would give it files or JSON (file:line includes <header>).
+std::vector<std::string> io_includes(const std::vector<fs::path>& files) {
+  static const std::regex io(R"re(^\s*#\s*include\s*<(nlohmann/[a-z_./]+|fstream|filesystem|cstdio|iostream)>)re");
+  std::vector<std::string> out;
+  for (const fs::path& p : files) {
+    const auto lines = lines_of(p);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::smatch m;
+      if (std::regex_search(lines[i], m, io)) out.push_back(p.filename().string() + ":" + std::to_string(i + 1) + " includes <" + m[1].str() + ">");
+    }
+  }
+  return out;
+}
+
+TEST(HouseRules, NnHoldsNoFilesAndNoJson) {
+  std::vector<fs::path> nn;
+  for (const fs::path& p : source_files())
+    if (folder_of(p) == "nn") nn.push_back(p);
+  EXPECT_GT(nn.size(), 10u);
+  std::string all;
+  for (const auto& u : io_includes(nn)) all += "\n  " + u;
+  EXPECT_TRUE(all.empty()) << "nn/ must not read files or JSON:" << all;
+  // The scanner itself sees such an include.
+  const fs::path probe = fs::temp_directory_path() / ("melodist-house-rules-io-" + std::to_string(::getpid()) + ".h");
+  std::ofstream(probe) << "#pragma once\n#include <vector>\n#include <nlohmann/json.hpp>\n";
+  const auto found = io_includes({probe});
+  fs::remove(probe);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].find(":3 includes <nlohmann/json.hpp>"), std::string::npos) << found[0];
 }
 
 // The length of every function defined at the start of a line (the house's style for free functions and

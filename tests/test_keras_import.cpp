@@ -123,7 +123,7 @@ class KerasImportTest : public ::testing::Test {
 TEST(KerasImport, ReferenceModelMatchesTorch) {
   if (!have_reference()) GTEST_SKIP() << "shared Keras reference model not found at " << kReferenceDir << " (MELODIST_SHARED_DIR)";
   melodist::KerasImport imported = melodist::import_keras_model(kReferenceDir + "model.h5", kReferenceDir + "mapping.json");
-  const Model& model = imported.model;
+  const Model& model = imported.file.model;
   EXPECT_EQ(model.config.num_layers, 1);
   EXPECT_EQ(model.config.hidden_size, 256);
   EXPECT_EQ(model.config.vocab_size, 38);
@@ -137,7 +137,7 @@ TEST(KerasImport, ReferenceModelMatchesTorch) {
 
 TEST(KerasImport, StackedHardSigmoidModelMatchesTorch) {
   melodist::KerasImport imported = melodist::import_keras_model(kFixtures + "tiny_hard_sigmoid.h5", kFixtures + "tiny_mapping.json");
-  Model model = imported.model;
+  Model model = imported.file.model;
   EXPECT_EQ(model.config.num_layers, 2);
   EXPECT_EQ(model.config.hidden_size, 8);
   EXPECT_EQ(model.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
@@ -164,13 +164,14 @@ TEST_F(KerasImportTest, CommandWritesAnOrdinaryModel) {
   EXPECT_EQ(r.err, "");
   for (const char* expected : {"Keras 2.2.4", "lstm_1", "lstm_2", "dense_1", "hard_sigmoid", "2 LSTM layers of 8 units", "6 symbols", "wrote"})
     EXPECT_NE(r.out.find(expected), std::string::npos) << "missing \"" << expected << "\" in:\n" << r.out;
-  Model loaded = melodist::load_model(out.string());
-  Model direct = melodist::import_keras_model(kFixtures + "tiny_hard_sigmoid.h5", kFixtures + "tiny_mapping.json").model;
+  const melodist::ModelFile loaded_file = melodist::load_model_file(out.string());
+  const Model& loaded = loaded_file.model;
+  Model direct = melodist::import_keras_model(kFixtures + "tiny_hard_sigmoid.h5", kFixtures + "tiny_mapping.json").file.model;
   EXPECT_EQ(loaded.params, direct.params);
   EXPECT_EQ(loaded.vocabulary, (std::vector<std::string>{"60", "_", "/", "64", "r", "62"}));  // the file's ids
   EXPECT_EQ(loaded.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
-  EXPECT_EQ(loaded.metadata.at("source"), "keras import");
-  EXPECT_EQ(loaded.metadata.at("keras_version"), "2.2.4");
+  EXPECT_EQ(loaded_file.metadata.at("source"), "keras import");
+  EXPECT_EQ(loaded_file.metadata.at("keras_version"), "2.2.4");
   // mapping.json written beside the weights keeps the file's ids
   const nlohmann::json mapping = read_json((out / "mapping.json").string());
   EXPECT_EQ(mapping.at("/"), 2);
@@ -200,8 +201,9 @@ TEST_F(KerasImportTest, CommandImportsTheReferenceModel) {
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* expected : {"Keras 2.2.4-tf", "256 units", "recurrent_activation sigmoid", "38 symbols", "Dropout"})
     EXPECT_NE(r.out.find(expected), std::string::npos) << "missing \"" << expected << "\" in:\n" << r.out;
-  Model loaded = melodist::load_model(out.string());
-  EXPECT_EQ(loaded.metadata.at("source"), "keras import");
+  const melodist::ModelFile loaded_file = melodist::load_model_file(out.string());
+  const Model& loaded = loaded_file.model;
+  EXPECT_EQ(loaded_file.metadata.at("source"), "keras import");
   const nlohmann::json mapping = read_json(kReferenceDir + "mapping.json");
   for (const auto& [symbol, id] : mapping.items()) EXPECT_EQ(loaded.vocabulary.at(id.get<size_t>()), symbol);
 }

@@ -52,7 +52,6 @@ Model bias_only_model(const std::vector<std::string>& vocabulary, const std::vec
   std::fill(model.params.begin(), model.params.end(), 0.0f);
   ParameterViews views = parameter_views(model.config, model.params.data());
   for (size_t v = 0; v < p.size(); ++v) views.b_y[v] = static_cast<float>(std::log(p[v]));
-  model.metadata["validation"] = {{"every", 2}};
   return model;
 }
 
@@ -182,7 +181,7 @@ class EvaluateCli : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("melodist-test-evaluate-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_ / "data");
-    save_model(bias_only_model(), (dir_ / "model").string());
+    save_model({bias_only_model(), {{"validation", {{"every", 2}}}}}, (dir_ / "model").string());
     // Songs 2 and 4 (1-based) are the validation songs of a model with every = 2.
     std::ofstream(dir_ / "data" / "songs.txt") << "62 _ _ _\n60 _ 62 _ _ r 60\nr 60\n62 r\n";
   }

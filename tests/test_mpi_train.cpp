@@ -60,7 +60,7 @@ struct Weights {
 };
 Weights weights(const fs::path& dir) {
   const melodist::Checkpoint c = melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string());
-  return {c.params, c.adam_m, c.adam_v, c.ema, melodist::load_model(dir.string()).params, c.state["global_step"].get<int64_t>()};
+  return {c.state.params, c.state.adam_m, c.state.adam_v, c.state.ema, melodist::load_model(dir.string()).params, c.state.global_step};
 }
 
 void expect_same_bits(const Weights& a, const Weights& b) {
@@ -193,7 +193,7 @@ TEST(MpiTrain, KilledRankStopsTheJobNamingItAndTheCheckpointResumesToTheSameResu
   EXPECT_LT(took, 30.0);
   // The checkpoint is whole (atomic writes); resuming it continues to the uninterrupted run's result.
   const melodist::Checkpoint c = melodist::load_checkpoint((killed / melodist::kCheckpointFileName).string());
-  const int epochs = c.state["epoch"].get<int>() + 2;
+  const int epochs = c.state.epoch + 2;
   auto r = train(2, args + " --epochs " + std::to_string(epochs) + " --resume --out " + killed.string());
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(train(2, args + " --epochs " + std::to_string(epochs) + " --out " + whole.string()).status, 0);

@@ -118,15 +118,17 @@ TEST(Train, WritesModelMetricsAndCheckpoint) {
     EXPECT_EQ(line.rfind(std::to_string(rows) + ",", 0), 0u) << line;
   }
   EXPECT_EQ(rows, 3);
-  melodist::Model model = melodist::load_model(m.string());
+  const melodist::ModelFile file = melodist::load_model_file(m.string());
+  const melodist::Model& model = file.model;
+  const nlohmann::json& metadata = file.metadata;
   EXPECT_TRUE(fs::exists(m / "mapping.json"));
-  EXPECT_EQ(model.metadata["validation"]["every"], 5);
-  EXPECT_EQ(model.metadata["source"], "melodist train");
-  EXPECT_NE(model.metadata["command"].get<std::string>().find("--epochs 3 --about 'corpus=tiny fixture' --about licence=CC0"),
-            std::string::npos) << model.metadata["command"];
-  EXPECT_EQ(model.metadata["about"], (nlohmann::json{{"corpus", "tiny fixture"}, {"licence", "CC0"}}));
-  EXPECT_EQ(model.metadata["preprocessing"]["delimiter_length"], 8);
-  EXPECT_TRUE(model.metadata["metrics"].contains("val_loss"));
+  EXPECT_EQ(metadata["validation"]["every"], 5);
+  EXPECT_EQ(metadata["source"], "melodist train");
+  EXPECT_NE(metadata["command"].get<std::string>().find("--epochs 3 --about 'corpus=tiny fixture' --about licence=CC0"),
+            std::string::npos) << metadata["command"];
+  EXPECT_EQ(metadata["about"], (nlohmann::json{{"corpus", "tiny fixture"}, {"licence", "CC0"}}));
+  EXPECT_EQ(metadata["preprocessing"]["delimiter_length"], 8);
+  EXPECT_TRUE(metadata["metrics"].contains("val_loss"));
   EXPECT_EQ(model.config.hidden_size, 16);
   // A second run into the same folder without --resume is refused (nothing is overwritten).
   expect_error(run("--data " + kTiny + " --out " + m.string() + kSmall + " --epochs 3"), "pass --resume");
@@ -157,9 +159,9 @@ TEST(Train, TimeLimitStopsAfterTheStepAndResumeContinuesMidEpoch) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("time limit"), std::string::npos) << r.err;
   auto c = melodist::load_checkpoint((b / melodist::kCheckpointFileName).string());
-  EXPECT_EQ(c.state["global_step"], 1);  // the step that crossed the limit, and no more
-  EXPECT_EQ(c.state["epoch"], 0);
-  EXPECT_EQ(c.state["step_in_epoch"], 1);
+  EXPECT_EQ(c.state.global_step, 1);  // the step that crossed the limit, and no more
+  EXPECT_EQ(c.state.epoch, 0);
+  EXPECT_EQ(c.state.step_in_epoch, 1);
   EXPECT_TRUE(fs::exists(b / "model.safetensors"));
   r = run("--data " + kTiny + " --out " + b.string() + kSmall + " --epochs 2 --resume");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -201,7 +203,7 @@ TEST(TrainLibrary, InMemorySplitAndValidationLossIsTheSharedDefinition) {
   EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
   EXPECT_LT(r.best_val_loss, r.history.front().val_loss + 1e-12);
   // The reported validation loss of the best epoch is score_songs' mean nats on the best model.
-  auto scores = melodist::score_songs(r.best_model, o.validation_songs, true, false, 8);
+  auto scores = melodist::score_songs(r.best_model.model, o.validation_songs, true, false, 8);
   double nats = 0, steps = 0;
   for (const auto& s : scores) nats += s.total_nats(), steps += s.steps();
   EXPECT_NEAR(nats / steps, r.best_val_loss, 1e-9);
@@ -233,8 +235,8 @@ TEST(Train, StatefulAndSongWindowsResumeMidEpochExactly) {
     CliRun r = run("--data " + kTiny + " --out " + b.string() + opts + " --time-limit 0.000001");
     ASSERT_EQ(r.status, 0) << r.err;
     auto c = melodist::load_checkpoint((b / melodist::kCheckpointFileName).string());
-    EXPECT_EQ(c.state["step_in_epoch"], 1) << mode;
-    EXPECT_EQ(c.carried.size(), 2u * 4 * 16) << mode;  // (L, 2, B, H)
+    EXPECT_EQ(c.state.step_in_epoch, 1) << mode;
+    EXPECT_EQ(c.state.carried.size(), 2u * 4 * 16) << mode;  // (L, 2, B, H)
     r = run("--data " + kTiny + " --out " + b.string() + opts + " --resume");
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(checkpoint_params(a), checkpoint_params(b)) << mode;
@@ -306,7 +308,7 @@ TEST(TrainLibrary, SongWindowsTrainOnExactlyTheValidationObjective) {
   };
   ASSERT_EQ(o.windows, melodist::WindowMode::songs) << "songs is the default";
   auto r = melodist::train_model(o);
-  const double expected = score(r.best_model);
+  const double expected = score(r.best_model.model);
   EXPECT_NEAR(r.history[0].train_loss, expected, 1e-5 * expected);
   o.windows = melodist::WindowMode::shuffled;
   auto shuffled = melodist::train_model(o);
@@ -333,8 +335,7 @@ melodist::Model make_shuffled_init_model(const fs::path& dir, std::vector<std::s
   melodist::Model m = melodist::make_model(cfg, vocabulary, 7);
   std::uniform_real_distribution<float> noise(-0.5f, 0.5f);
   for (float& p : m.params) p += noise(rng);
-  m.metadata["source"] = "test model";
-  melodist::save_model(m, dir.string());
+  melodist::save_model({m, {{"source", "test model"}}}, dir.string());
   return m;
 }
 
@@ -383,9 +384,9 @@ TEST(TrainInit, ReorderedModelComputesTheSameFunctionAndTrainingStartsFromIt) {
   const double expected_train =
       mean_nats(melodist::score_songs(original, to_model_ids(train, d.vocabulary, original), true, false, 8));
   EXPECT_NEAR(r.history[0].train_loss, expected_train, 1e-5 * expected_train);
-  EXPECT_EQ(r.best_model.config.hidden_size, 8);
-  EXPECT_EQ(r.best_model.config.num_layers, 2);
-  EXPECT_EQ(r.best_model.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
+  EXPECT_EQ(r.best_model.model.config.hidden_size, 8);
+  EXPECT_EQ(r.best_model.model.config.num_layers, 2);
+  EXPECT_EQ(r.best_model.model.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
   EXPECT_EQ(r.best_model.metadata["init"]["path"], fs::weakly_canonical(dir).string());
   EXPECT_EQ(r.best_model.metadata["init"]["source"], "test model");
 
@@ -433,9 +434,10 @@ TEST(TrainInit, EndToEndWritesAModelNamingTheInitAndResumes) {
   CliRun r = run("--data " + kTiny + " --init " + init.string() + " --out " + out.string() + opts + " --epochs 1");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("starting from"), std::string::npos) << r.err;
-  melodist::Model m = melodist::load_model(out.string());
-  EXPECT_EQ(m.metadata["init"]["path"], fs::weakly_canonical(init).string());
-  EXPECT_EQ(m.metadata["init"]["source"], "test model");
+  const melodist::ModelFile file = melodist::load_model_file(out.string());
+  const melodist::Model& m = file.model;
+  EXPECT_EQ(file.metadata["init"]["path"], fs::weakly_canonical(init).string());
+  EXPECT_EQ(file.metadata["init"]["source"], "test model");
   EXPECT_EQ(m.vocabulary, d.vocabulary);
   EXPECT_EQ(m.config.hidden_size, 8);
   EXPECT_EQ(m.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
@@ -450,8 +452,8 @@ TEST(TrainInit, EndToEndWritesAModelNamingTheInitAndResumes) {
   fs::remove_all(init);
   r = run("--data " + kTiny + " --out " + out.string() + opts + " --epochs 3 --resume");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(melodist::load_checkpoint((out / melodist::kCheckpointFileName).string()).state["epoch"], 3);
-  EXPECT_EQ(melodist::load_model(out.string()).metadata["init"]["source"], "test model");
+  EXPECT_EQ(melodist::load_checkpoint((out / melodist::kCheckpointFileName).string()).state.epoch, 3);
+  EXPECT_EQ(melodist::load_model_file(out.string()).metadata["init"]["source"], "test model");
   // A run that did not start from --init cannot be resumed with one.
   fs::path plain = scratch("init-e2e-plain");
   ASSERT_EQ(run("--data " + kTiny + " --out " + plain.string() + kSmall + " --epochs 1").status, 0);
@@ -473,14 +475,15 @@ TEST(TrainInit, ResumeOnAModelFolderWithoutCheckpointFineTunesItInPlace) {
   CliRun r = run("--data " + kTiny + " --out " + dir.string() + opts + " --epochs 1 --resume");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("starting from"), std::string::npos) << r.err;
-  melodist::Model m = melodist::load_model(dir.string());
-  EXPECT_EQ(m.metadata["init"]["source"], "test model");
+  const melodist::ModelFile file = melodist::load_model_file(dir.string());
+  const melodist::Model& m = file.model;
+  EXPECT_EQ(file.metadata["init"]["source"], "test model");
   EXPECT_EQ(m.config.recurrent_activation, melodist::RecurrentActivation::hard_sigmoid);
   EXPECT_TRUE(fs::exists(dir / melodist::kCheckpointFileName));
   // From now on the folder holds a run: --resume continues it from its checkpoint.
   r = run("--data " + kTiny + " --out " + dir.string() + opts + " --epochs 2 --resume");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string()).state["epoch"], 2);
+  EXPECT_EQ(melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string()).state.epoch, 2);
 }
 
 }  // namespace
@@ -516,8 +519,8 @@ TEST(TrainLibrary, WeightAverageIsTheHandComputedAverageAndIsWhatIsValidated) {
   const float decay = 0.2f;  // step 1 takes the warm-up's 2/11, steps 2 and 3 the cap 0.2: both regimes
   auto r = melodist::train_model(options(decay, 3, out));
   const melodist::Checkpoint c = melodist::load_checkpoint((out / melodist::kCheckpointFileName).string());
-  EXPECT_EQ(c.params, raw[3]) << "the average must not change the training trajectory";
-  ASSERT_EQ(c.ema.size(), raw[0].size());
+  EXPECT_EQ(c.state.params, raw[3]) << "the average must not change the training trajectory";
+  ASSERT_EQ(c.state.ema.size(), raw[0].size());
   double worst = 0;
   for (size_t i = 0; i < raw[0].size(); ++i) {
     double a = raw[0][i];
@@ -525,16 +528,16 @@ TEST(TrainLibrary, WeightAverageIsTheHandComputedAverageAndIsWhatIsValidated) {
       const double dt = std::min<double>(decay, (1.0 + t) / (10.0 + t));
       a = dt * a + (1 - dt) * raw[t][i];
     }
-    worst = std::max(worst, std::abs(a - c.ema[i]) / (std::abs(a) + 1e-3));
+    worst = std::max(worst, std::abs(a - c.state.ema[i]) / (std::abs(a) + 1e-3));
   }
   std::printf("worst relative difference of the weight average: %.3g\n", worst);
   EXPECT_LT(worst, 1e-5);
   // The reported validation loss is the shared definition on the averaged weights, which is what is saved.
   const melodist::TrainOptions o = options(decay, 3, out);
-  EXPECT_NEAR(mean_nats(melodist::score_songs(r.best_model, o.validation_songs, true, false, 8)),
+  EXPECT_NEAR(mean_nats(melodist::score_songs(r.best_model.model, o.validation_songs, true, false, 8)),
               r.history[r.best_epoch - 1].val_loss, 1e-9);
   if (r.best_epoch == 3) {
-    EXPECT_EQ(r.best_model.params, c.ema);
+    EXPECT_EQ(r.best_model.model.params, c.state.ema);
   }
   EXPECT_EQ(r.best_model.metadata["training"]["ema"].get<float>(), decay);
 }
@@ -546,8 +549,8 @@ TEST(Train, WeightAverageResumesExactlyAndBadDecayIsRefused) {
   ASSERT_EQ(run("--data " + kTiny + " --out " + b.string() + opts + " --time-limit 0.000001").status, 0);
   CliRun r = run("--data " + kTiny + " --out " + b.string() + opts + " --resume");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(melodist::load_checkpoint((a / melodist::kCheckpointFileName).string()).ema,
-            melodist::load_checkpoint((b / melodist::kCheckpointFileName).string()).ema);
+  EXPECT_EQ(melodist::load_checkpoint((a / melodist::kCheckpointFileName).string()).state.ema,
+            melodist::load_checkpoint((b / melodist::kCheckpointFileName).string()).state.ema);
   expect_error(run("--data " + kTiny + " --out " + scratch("ema-bad").string() + kSmall + " --ema 1"), "--ema");
 }
 
@@ -571,7 +574,7 @@ TEST(Train, WeightDropResumesExactlyAndChangesTraining) {
   EXPECT_EQ(checkpoint_params(a), checkpoint_params(b));
   ASSERT_EQ(run("--data " + kTiny + " --out " + c.string() + opts).status, 0);
   EXPECT_NE(checkpoint_params(a), checkpoint_params(c));
-  const melodist::Model m = melodist::load_model((a / "model.safetensors").string());
+  const melodist::ModelFile m = melodist::load_model_file((a / "model.safetensors").string());
   EXPECT_FLOAT_EQ(m.metadata["training"]["weight_drop"].get<float>(), 0.3f);
   expect_error(run("--data " + kTiny + " --out " + scratch("wd-bad").string() + opts + " --weight-drop 1"), "--weight-drop");
 }

@@ -92,7 +92,7 @@ TEST(TrainPretrained, InitFromALargerVocabularyTrainsOverTheModelsVocabulary) {
   o.hidden = 0, o.layers = 0, o.seq_len = 8, o.batch = 4, o.epochs = 1, o.threads = 1, o.verbose = false;
   o.lr = 1e-30f, o.dropout = 0;
   auto r = melodist::train_model(o);
-  EXPECT_EQ(r.best_model.vocabulary, original.vocabulary);
+  EXPECT_EQ(r.best_model.model.vocabulary, original.vocabulary);
   std::vector<size_t> ti, vi;
   melodist::split_validation(d.songs.size(), 5, ti, vi);
   std::vector<std::vector<int>> train, val;
@@ -115,13 +115,13 @@ TEST(TrainPretrained, CliInitFromALargerVocabularyWritesItAndResumes) {
   CliRun r = run("train --data " + kTiny + " --init " + init.string() + " --out " + out.string() + kOpts + " --epochs 1");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("training over the model's"), std::string::npos) << r.err;
-  melodist::Model m = melodist::load_model(out.string());
-  EXPECT_EQ(m.vocabulary, original.vocabulary);
+  const melodist::ModelFile m = melodist::load_model_file(out.string());
+  EXPECT_EQ(m.model.vocabulary, original.vocabulary);
   EXPECT_EQ(m.metadata["init"]["path"], fs::weakly_canonical(init).string());
   // The run's checkpoint holds the model's vocabulary; --resume continues it over that vocabulary.
   r = run("train --data " + kTiny + " --out " + out.string() + kOpts + " --epochs 2 --resume");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(melodist::load_checkpoint((out / melodist::kCheckpointFileName).string()).state["epoch"], 2);
+  EXPECT_EQ(melodist::load_checkpoint((out / melodist::kCheckpointFileName).string()).state.epoch, 2);
   EXPECT_EQ(melodist::load_model(out.string()).vocabulary, original.vocabulary);
 }
 
@@ -171,10 +171,11 @@ TEST(CrossvalPretrained, FoldsFineTuneFromTheModelAndScoreInItsVocabulary) {
   const melodist::DatasetSongs text = melodist::read_dataset_songs(kTiny);
   for (int fold = 1; fold <= 2; ++fold) {
     const fs::path dir = cv / (fold == 1 ? "fold-01" : "fold-02");
-    const melodist::Model m = melodist::load_model(dir.string());
+    const melodist::ModelFile file = melodist::load_model_file(dir.string());
+    const melodist::Model& m = file.model;
     EXPECT_EQ(m.vocabulary, original.vocabulary) << fold;
     EXPECT_EQ(m.config.hidden_size, 8) << "the network comes from the --init model";
-    EXPECT_EQ(m.metadata["init"]["path"], fs::weakly_canonical(init).string());
+    EXPECT_EQ(file.metadata["init"]["path"], fs::weakly_canonical(init).string());
     std::vector<std::vector<int>> held;
     for (size_t i : melodist::fold_indices(text.songs.size(), 2, fold))
       held.push_back(melodist::song_ids(m, text.songs[i], "songs.txt", text.lines[i]));

@@ -62,7 +62,7 @@ inline void expect_one_line_error(const CliRun& r, const std::vector<std::string
 }
 
 inline std::vector<float> checkpoint_params(const fs::path& dir) {
-  return melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string()).params;
+  return melodist::load_checkpoint((dir / melodist::kCheckpointFileName).string()).state.params;
 }
 
 // Songs in the ids of vocabulary `from` -> the ids of model.vocabulary, symbol by symbol.

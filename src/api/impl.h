@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "melodist/melody.h"
+#include "formats/text_encoding.h"
 #include "melodist/model.h"
 #include "music/melody.h"
 #include "nn/model.h"
@@ -25,6 +26,7 @@ struct Melody::Impl {
 
 struct Model::Impl {
   melodist::Model model;
+  EncodeOptions encoding;  // the model file's (formats/model_file.h model_encode_options)
   std::string path;
 };
 

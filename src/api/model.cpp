@@ -22,7 +22,9 @@ Model::~Model() = default;
 
 Model Model::load(const std::string& dir_or_file) {
   auto impl = std::make_shared<Impl>();
-  impl->model = load_model(dir_or_file);
+  ModelFile file = load_model_file(dir_or_file);
+  impl->encoding = model_encode_options(file);
+  impl->model = std::move(file.model);
   impl->path = dir_or_file;
   return Model(std::move(impl));
 }
@@ -37,12 +39,13 @@ Model Model::bundled(const std::string& name) { return load(bundled_path(name));
 
 ModelInfo Model::info() const {
   const melodist::Model& m = impl_->model;
-  return {m.config.vocab_size, m.config.hidden_size, m.config.num_layers, m.vocabulary, model_encode_options(m).step.to_double()};
+  return {m.config.vocab_size, m.config.hidden_size, m.config.num_layers, m.vocabulary, impl_->encoding.step.to_double()};
 }
 
 std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   const melodist::Model& model = impl_->model;
   GenerateOptions options;
+  options.encoding = impl_->encoding;
   options.beam.sampler.temperature = o.temperature;
   options.beam.sampler.top_k = o.top_k;
   options.beam.sampler.top_p = o.top_p;
@@ -72,13 +75,13 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   if (o.end_on == "tonic") c.end_on = EndOn::tonic;
   else if (o.end_on == "triad") c.end_on = EndOn::triad;
   else if (!o.end_on.empty()) throw Error("end_on \"" + o.end_on + "\" is not \"tonic\" or \"triad\"");
-  const Rational step = model_encode_options(model).step;
+  const Rational step = impl_->encoding.step;
   options.beam.max_steps = o.max_steps;
   options.beam.beam_size = o.beam_size;
   options.beam.branch_factor = o.branch_factor;
   options.beam.seed = o.seed;
   options.num_outputs = o.count;
-  options.primer = o.primer_file.empty() ? o.primer : primer_from_song_file(model, o.primer_file);
+  options.primer = o.primer_file.empty() ? o.primer : primer_from_song_file(impl_->encoding, o.primer_file);
   primer_ids(model, options.primer);
   decode_symbols(options.primer, step);
 
@@ -100,7 +103,7 @@ Score Model::score(const Melody& melody, bool score_end) const {
   const melodist::Model& model = impl_->model;
   const Melody::Impl& m = melody.impl();
   const std::string source = m.source_path.empty() ? std::string("melody") : m.source_path;
-  const std::vector<std::string> symbols = m.source_path.empty() ? m.symbols : primer_from_song_file(model, m.source_path);
+  const std::vector<std::string> symbols = m.source_path.empty() ? m.symbols : primer_from_song_file(impl_->encoding, m.source_path);
   if (symbols.empty() && !score_end) throw Error(source + ": no symbols to score");
   const std::vector<int> ids = melody_ids(model, symbols, source);
   const SongScore s = score_song(model, ids, score_end);

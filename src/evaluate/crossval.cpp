@@ -96,7 +96,7 @@ std::vector<Model> train_fold_members(const CrossvalOptions& options, TrainOptio
                          {"best_epoch", trained.best_epoch},
                          {"best_val_loss", trained.best_val_loss},
                          {"stop_reason", trained.stop_reason}});
-    members.push_back(std::move(trained.best_model));
+    members.push_back(std::move(trained.best_model.model));
     member_names.push_back(t.out_dir.empty() ? member : t.out_dir);
   }
   check_ensemble(members, member_names);

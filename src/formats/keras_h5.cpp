@@ -690,7 +690,7 @@ KerasImport import_keras_contents(const KerasFileContents& contents, const std::
                                   " units (melodist needs one-hot symbol inputs over the output vocabulary)");
 
   // ---- weights: Keras's layout is melodist's layout (nn/model.h), copied as stored ----
-  Model& model = result.model;
+  Model& model = result.file.model;
   model.config.vocab_size = V;
   model.config.hidden_size = positive_units(*a.lstms[0], file);
   model.config.num_layers = static_cast<int>(a.lstms.size());
@@ -715,24 +715,24 @@ KerasImport import_keras_contents(const KerasFileContents& contents, const std::
   std::error_code ec;
   nlohmann::json keras_layers = nlohmann::json::array();
   for (const auto& l : result.layers) keras_layers.push_back({{"name", l.name}, {"class_name", l.class_name}, {"units", l.units}, {"detail", l.detail}});
-  model.metadata = {{"source", "keras import"},
-                    {"keras_version", result.keras_version},
-                    {"backend", result.backend},
-                    {"h5", fs::absolute(h5_path, ec).lexically_normal().string()},
-                    {"mapping", fs::absolute(mapping_path, ec).lexically_normal().string()},
-                    {"keras_layers", keras_layers},
-                    // model.h5 does not record how songs were encoded; these are the Keras recipe's fixed
-                    // settings (16th-note steps, its 8 durations, major -> C / minor -> A, 64 "/"), which
-                    // `generate --primer-file` applies to a primer song.
-                    {"preprocessing", {{"step", "1/4"},
-                                       {"durations", "1/4,1/2,3/4,1,3/2,2,3,4"},
-                                       {"transpose", "reference"},
-                                       {"ties", "reattack"},
-                                       {"delimiter_length", kDefaultDelimiterLength},
-                                       {"assumed", "the Keras recipe's preprocessing (not recorded in model.h5)"}}}};
+  result.file.metadata = {{"source", "keras import"},
+                          {"keras_version", result.keras_version},
+                          {"backend", result.backend},
+                          {"h5", fs::absolute(h5_path, ec).lexically_normal().string()},
+                          {"mapping", fs::absolute(mapping_path, ec).lexically_normal().string()},
+                          {"keras_layers", keras_layers},
+                          // model.h5 does not record how songs were encoded; these are the Keras recipe's fixed
+                          // settings (16th-note steps, its 8 durations, major -> C / minor -> A, 64 "/"), which
+                          // `generate --primer-file` applies to a primer song.
+                          {"preprocessing", {{"step", "1/4"},
+                                             {"durations", "1/4,1/2,3/4,1,3/2,2,3,4"},
+                                             {"transpose", "reference"},
+                                             {"ties", "reattack"},
+                                             {"delimiter_length", kDefaultDelimiterLength},
+                                             {"assumed", "the Keras recipe's preprocessing (not recorded in model.h5)"}}}};
   if (contents.training_config) {
     try {
-      model.metadata["keras_training_config"] = nlohmann::json::parse(*contents.training_config);
+      result.file.metadata["keras_training_config"] = nlohmann::json::parse(*contents.training_config);
     } catch (const nlohmann::json::exception&) {
       // informational only; a malformed training_config does not affect the network
     }

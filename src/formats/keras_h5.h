@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/model_file.h"
 #include "nn/model.h"
 
 namespace melodist {
@@ -41,7 +42,7 @@ struct KerasLayer {
 };
 
 struct KerasImport {
-  Model model;  // an ordinary melodist model; metadata["source"] == "keras import"
+  ModelFile file;  // an ordinary melodist model; metadata["source"] == "keras import"
   std::string keras_version;
   std::string backend;
   std::vector<KerasLayer> layers;  // in file order

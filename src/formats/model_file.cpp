@@ -7,12 +7,32 @@
 
 #include "formats/mapping_json.h"
 #include "formats/safetensors.h"
+#include "util/rational.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace melodist {
 
-void save_model(const Model& model, const std::string& dir) {
+nlohmann::json model_config_to_json(const ModelConfig& c) {
+  return {{"vocab_size", c.vocab_size},
+          {"hidden_size", c.hidden_size},
+          {"num_layers", c.num_layers},
+          {"dropout", c.dropout},
+          {"recurrent_activation", to_string(c.recurrent_activation)}};
+}
+
+ModelConfig model_config_from_json(const nlohmann::json& json) {
+  ModelConfig c;
+  c.vocab_size = json.at("vocab_size").get<int>();
+  c.hidden_size = json.at("hidden_size").get<int>();
+  c.num_layers = json.at("num_layers").get<int>();
+  c.dropout = json.at("dropout").get<float>();
+  c.recurrent_activation = parse_recurrent_activation(json.at("recurrent_activation").get<std::string>());
+  return c;
+}
+
+void save_model(const ModelFile& saved, const std::string& dir) {
+  const Model& model = saved.model;
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -27,12 +47,12 @@ void save_model(const Model& model, const std::string& dir) {
   file.metadata["format_version"] = std::to_string(kModelFormatVersion);
   file.metadata["config"] = config.dump();
   file.metadata["vocabulary"] = nlohmann::json(model.vocabulary).dump();
-  file.metadata["metadata"] = model.metadata.dump();
+  file.metadata["metadata"] = saved.metadata.dump();
   write_file_atomically((fs::path(dir) / kModelFileName).string(), serialize_safetensors(file));
   write_file_atomically((fs::path(dir) / "mapping.json").string(), mapping_json(model.vocabulary));
 }
 
-Model load_model(const std::string& dir_or_file) {
+ModelFile load_model_file(const std::string& dir_or_file) {
   namespace fs = std::filesystem;
   std::string path = dir_or_file;
   if (fs::is_directory(path)) path = (fs::path(path) / kModelFileName).string();
@@ -40,11 +60,12 @@ Model load_model(const std::string& dir_or_file) {
   SafeTensorsFile file = parse_safetensors(read_file(path), path);
   auto meta = [&](const std::string& key) -> const std::string& { return melodist_metadata(file, path, "model", key); };
   check_melodist_format(file, path, "model", kModelFormat, kModelFormatVersion);
-  Model m;
+  ModelFile loaded;
+  Model& m = loaded.model;
   try {
     m.config = model_config_from_json(nlohmann::json::parse(meta("config")));
     m.vocabulary = nlohmann::json::parse(meta("vocabulary")).get<std::vector<std::string>>();
-    m.metadata = nlohmann::json::parse(meta("metadata"));
+    loaded.metadata = nlohmann::json::parse(meta("metadata"));
   } catch (const nlohmann::json::exception& e) {
     throw file_error(path, 0, std::string("malformed model metadata: ") + e.what());
   }
@@ -63,7 +84,30 @@ Model load_model(const std::string& dir_or_file) {
     if (found->shape != t.shape) throw file_error(path, 0, "tensor " + t.name + " has the wrong shape");
     std::copy(found->data.begin(), found->data.end(), m.params.begin() + t.offset);
   }
-  return m;
+  return loaded;
+}
+
+Model load_model(const std::string& dir_or_file) { return load_model_file(dir_or_file).model; }
+
+EncodeOptions model_encode_options(const ModelFile& file) {
+  EncodeOptions o;
+  o.durations = reference_durations();
+  auto it = file.metadata.find("preprocessing");
+  if (it == file.metadata.end() || !it->is_object()) return o;
+  const auto& p = *it;
+  try {
+    if (p.contains("step")) o.step = parse_rational(p["step"].get<std::string>());
+    if (p.contains("durations")) o.durations = parse_durations_option(p["durations"].get<std::string>());
+    if (p.contains("transpose")) o.transpose = p["transpose"].get<std::string>() == "none" ? TransposeMode::none : TransposeMode::reference;
+    if (p.contains("ties")) o.ties = p["ties"].get<std::string>() == "merge" ? TieMode::merge : TieMode::reattack;
+    if (p.contains("key_symbol")) o.key_symbol = p["key_symbol"].get<bool>();
+    if (p.contains("meter_symbol")) o.meter_symbol = p["meter_symbol"].get<bool>();
+    if (p.contains("barlines")) o.barlines = p["barlines"].get<bool>();
+    if (p.contains("pitch_only")) o.pitch_only = p["pitch_only"].get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("the model's preprocessing options are malformed: ") + e.what());
+  }
+  return o;
 }
 
 namespace {

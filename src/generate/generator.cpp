@@ -21,18 +21,6 @@ std::string vocabulary_list(const Model& model) {
   return s;
 }
 
-std::vector<Rational> parse_rational_list(const std::string& text) {
-  std::vector<Rational> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.push_back(parse_rational(std::string_view(text).substr(start, comma - start)));
-    start = comma + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<int> primer_ids(const Model& model, const std::vector<std::string>& primer) {
@@ -54,32 +42,7 @@ std::vector<int> primer_ids(const Model& model, const std::vector<std::string>& 
   return ids;
 }
 
-EncodeOptions model_encode_options(const Model& model) {
-  EncodeOptions o;
-  o.durations = reference_durations();
-  auto it = model.metadata.find("preprocessing");
-  if (it == model.metadata.end() || !it->is_object()) return o;
-  const auto& p = *it;
-  try {
-    if (p.contains("step")) o.step = parse_rational(p["step"].get<std::string>());
-    if (p.contains("durations")) {
-      const std::string d = p["durations"].get<std::string>();
-      o.durations = d == "any" ? std::vector<Rational>{} : parse_rational_list(d);
-    }
-    if (p.contains("transpose")) o.transpose = p["transpose"].get<std::string>() == "none" ? TransposeMode::none : TransposeMode::reference;
-    if (p.contains("ties")) o.ties = p["ties"].get<std::string>() == "merge" ? TieMode::merge : TieMode::reattack;
-    if (p.contains("key_symbol")) o.key_symbol = p["key_symbol"].get<bool>();
-    if (p.contains("meter_symbol")) o.meter_symbol = p["meter_symbol"].get<bool>();
-    if (p.contains("barlines")) o.barlines = p["barlines"].get<bool>();
-    if (p.contains("pitch_only")) o.pitch_only = p["pitch_only"].get<bool>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("the model's preprocessing options are malformed: ") + e.what());
-  }
-  return o;
-}
-
-std::vector<std::string> primer_from_song_file(const Model& model, const std::string& path) {
-  const EncodeOptions options = model_encode_options(model);
+std::vector<std::string> primer_from_song_file(const EncodeOptions& options, const std::string& path) {
   SongReadOptions read;
   read.step = options.step;
   Melody melody = read_song_file(path, read);
@@ -135,10 +98,10 @@ std::vector<std::string> controlled_primer(const std::vector<std::string>& prime
 // output is moved to the asked key; one without key symbols is then not primed (the symbol is empty: it
 // composes in C major or A minor, and the move gives the asked key's signature). A model of written
 // pitches without key symbols cannot be asked for a key.
-std::pair<std::string, int> model_key_symbol(const Model& model, const Key& key) {
+std::pair<std::string, int> model_key_symbol(const Model& model, const EncodeOptions& encoding, const Key& key) {
   const std::string asked = key_symbol(key.tonic_pitch_class, key.minor);
   const std::string known = symbol_list(model, is_key_symbol);
-  const bool moved = model_encode_options(model).transpose == TransposeMode::reference;
+  const bool moved = encoding.transpose == TransposeMode::reference;
   if (known.empty() && !moved)
     throw Error("--key " + asked.substr(2) + ": the model has no key symbols; train one on data made with `melodist preprocess --key-symbol`");
   int shift = 0;
@@ -190,10 +153,10 @@ int64_t first_barline_steps(const std::vector<std::string>& primer) {
 
 // The constraint options of the controls; every check of GenerateControls against the model. A primer
 // with a barline inside its first bar gives the pickup.
-ConstraintOptions constraint_options(const Model& model, const GenerateControls& c, const std::vector<std::string>& primer,
+ConstraintOptions constraint_options(const Model& model, Rational step, const GenerateControls& c, const std::vector<std::string>& primer,
                                      int max_steps) {
   ConstraintOptions o;
-  o.step = model_encode_options(model).step;
+  o.step = step;
   o.bars = c.bars;
   o.end_on = c.end_on;
   o.fallback_meter = c.fallback_meter;
@@ -237,7 +200,7 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
   const GenerateControls& controls = options.controls;
   int shift = 0;
   std::string model_key;
-  if (controls.key) std::tie(model_key, shift) = model_key_symbol(model, *controls.key);
+  if (controls.key) std::tie(model_key, shift) = model_key_symbol(model, options.encoding, *controls.key);
   if (controls.meter) check_meter(model, *controls.meter);
   bool has_keys = false;
   for (const auto& v : model.vocabulary) has_keys |= is_key_symbol(v);
@@ -245,7 +208,7 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
   const std::vector<int> primer = primer_ids(model, options.primer);
   const int delimiter = model.symbol_id(kDelimiterSymbol);
   if (delimiter < 0) throw Error("the model's vocabulary has no \"/\" delimiter symbol");
-  const Constraints constraints(model, constraint_options(model, controls, options.primer, options.beam.max_steps));
+  const Constraints constraints(model, constraint_options(model, options.encoding.step, controls, options.primer, options.beam.max_steps));
   const ConstraintState primed = constraints.after(primer);
   if (controls.bars > 0) {
     const int64_t needed = constraints.needed_steps(primed);

@@ -39,6 +39,9 @@ struct GenerateControls {
 };
 
 struct GenerateOptions {
+  // How the model's songs were encoded (formats/model_file.h model_encode_options): its step (the bar
+  // length in symbols) and whether its pitches were moved to C major / A minor (GenerateControls::key).
+  EncodeOptions encoding;
   std::vector<std::string> primer;  // symbols in the text encoding, no "/" (may be empty: start a song)
   BeamOptions beam;                 // steps, sampler, beam size, branch factor, seed
   int num_outputs = 1;
@@ -62,13 +65,9 @@ struct GeneratedMelody {
 // vocabulary), a "/" inside the primer, or a primer longer than kMaxPrimerSymbols.
 std::vector<int> primer_ids(const Model& model, const std::vector<std::string>& primer);
 
-// The preprocessing options the model was trained with (model.metadata["preprocessing"], as
-// `melodist preprocess` writes them in manifest.json "options"); the reference's options when absent.
-EncodeOptions model_encode_options(const Model& model);
-
-// Reads a .krn/.mid song and encodes it as training did (same grid, durations, transposition).
+// Reads a song file and encodes it as training did (the model's encoding: grid, durations, transposition).
 // Throws melodist::Error naming the file when it cannot be read or encoded.
-std::vector<std::string> primer_from_song_file(const Model& model, const std::string& path);
+std::vector<std::string> primer_from_song_file(const EncodeOptions& encoding, const std::string& path);
 
 std::vector<GeneratedMelody> generate_melodies(const Model& model, const GenerateOptions& options);
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <random>
 
 #include "util/error.h"
@@ -18,24 +17,6 @@ RecurrentActivation parse_recurrent_activation(const std::string& text) {
   if (text == "sigmoid") return RecurrentActivation::sigmoid;
   if (text == "hard_sigmoid") return RecurrentActivation::hard_sigmoid;
   throw Error("unknown recurrent activation \"" + text + "\" (melodist supports sigmoid and hard_sigmoid)");
-}
-
-nlohmann::json model_config_to_json(const ModelConfig& c) {
-  return {{"vocab_size", c.vocab_size},
-          {"hidden_size", c.hidden_size},
-          {"num_layers", c.num_layers},
-          {"dropout", c.dropout},
-          {"recurrent_activation", to_string(c.recurrent_activation)}};
-}
-
-ModelConfig model_config_from_json(const nlohmann::json& json) {
-  ModelConfig c;
-  c.vocab_size = json.at("vocab_size").get<int>();
-  c.hidden_size = json.at("hidden_size").get<int>();
-  c.num_layers = json.at("num_layers").get<int>();
-  c.dropout = json.at("dropout").get<float>();
-  c.recurrent_activation = parse_recurrent_activation(json.at("recurrent_activation").get<std::string>());
-  return c;
 }
 
 size_t TensorInfo::size() const {

@@ -28,8 +28,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace melodist {
 
 // The song delimiter every model's vocabulary holds: songs are separated by runs of it, and scoring and
@@ -48,12 +46,6 @@ struct ModelConfig {
   float dropout = 0.2f;   // inverted dropout on each LSTM output, training only
   RecurrentActivation recurrent_activation = RecurrentActivation::sigmoid;
 };
-
-// The configuration as stored in model and checkpoint metadata:
-// {"vocab_size", "hidden_size", "num_layers", "dropout", "recurrent_activation"}.
-nlohmann::json model_config_to_json(const ModelConfig& config);
-// Throws nlohmann::json::exception on a missing or mistyped field, melodist::Error on an unknown activation.
-ModelConfig model_config_from_json(const nlohmann::json& json);
 
 // Named views of one layer's tensors in a buffer of T (float: parameters, gradients, Adam moments;
 // double: the gradient check's engine; const T: read-only views).
@@ -105,14 +97,12 @@ ParameterViewsOf<T> parameter_views(const ModelConfig& config, T* base) {
   return v;
 }
 
+// The network alone; what a model file carries beside it (its training, preprocessing, origin) is
+// formats/model_file.h ModelFile.
 struct Model {
   ModelConfig config;
   std::vector<std::string> vocabulary;  // id -> symbol; mapping.json is its inverse
   std::vector<float> params;            // (parameter_count(config)) in the layout above
-  // Everything else a model carries: training options ("training"), the validation rule
-  // ("validation": {"every": 10}), preprocessing options ("preprocessing"), the command that made it
-  // ("command"), metrics ("metrics"), its origin ("source": "melodist train" / "keras import").
-  nlohmann::json metadata = nlohmann::json::object();
 
   int symbol_id(const std::string& symbol) const;  // -1 when not in the vocabulary
 };

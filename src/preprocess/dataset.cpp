@@ -152,7 +152,7 @@ nlohmann::json SplitRule::record(int delimiter_length) const {
   return {{"every", every}, {"delimiter_length", delimiter_length}};
 }
 
-std::optional<SplitRule> SplitRule::of_model(const Model& model, const std::string& where) {
+std::optional<SplitRule> SplitRule::of_model(const ModelFile& model, const std::string& where) {
   const auto& m = model.metadata;
   if (!(m.is_object() && m.contains("validation") && m["validation"].is_object())) return std::nullopt;
   const auto& v = m["validation"];

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nn/model.h"
+#include "formats/model_file.h"
 #include "util/rational.h"
 
 namespace melodist {
@@ -69,7 +69,7 @@ struct SplitRule {
   nlohmann::json record(int delimiter_length) const;
   // The model's record; nullopt when it has none (an imported or in-memory model). Throws melodist::Error
   // naming `where` for a malformed crossval record.
-  static std::optional<SplitRule> of_model(const Model& model, const std::string& where);
+  static std::optional<SplitRule> of_model(const ModelFile& model, const std::string& where);
 };
 
 // The rules as free functions (the names the callers and tests use).

@@ -34,9 +34,9 @@ std::string corpus_name(const json& preprocessing) {
   return out.empty() ? "unknown" : out;
 }
 
-json model_summary(const std::string& name, const melodist::Model& internal, const api::Model& model) {
+json model_summary(const std::string& name, const ModelFile& file, const api::Model& model) {
   const api::ModelInfo info = model.info();
-  const json& meta = internal.metadata;  // training metadata (corpus, figures): not in the public API
+  const json& meta = file.metadata;  // training metadata (corpus, figures): not in the public API
   json s = {{"name", name}, {"vocabulary", info.vocabulary_size}, {"hidden", info.hidden_size}, {"layers", info.layers},
             {"step", info.step}, {"corpus", corpus_name(meta.value("preprocessing", json::object()))}};
   const json metrics = meta.value("metrics", json::object());
@@ -130,9 +130,9 @@ std::vector<ServedModel> load_served_models(const std::vector<std::string>& dirs
     for (const ServedModel& m : out)
       if (m.name == name) throw Error("--model " + dir + ": a model named \"" + name + "\" is already served; rename one folder");
     api::Model model = api::Model::load(dir);
-    auto internal = std::make_shared<const melodist::Model>(load_model(dir));
-    json summary = model_summary(name, *internal, model);
-    out.push_back({name, std::move(model), std::move(internal), std::move(summary)});
+    const ModelFile file = load_model_file(dir);
+    json summary = model_summary(name, file, model);
+    out.push_back({name, std::move(model), model_encode_options(file), std::move(summary)});
   }
   return out;
 }

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/text_encoding.h"
 #include "melodist/model.h"
-#include "nn/model.h"
 #include "serve/history.h"
 
 namespace melodist::serve {
@@ -28,7 +28,7 @@ struct ApiError : std::runtime_error {
 struct ServedModel {
   std::string name;        // the folder's name: the only way a client chooses a model
   api::Model model;
-  std::shared_ptr<const melodist::Model> internal;  // the same network: its metadata, and primers from files
+  EncodeOptions encoding;  // the model file's (model_encode_options): uploaded songs are encoded with it
   nlohmann::json summary;  // {name, corpus, vocabulary, hidden, layers, step, epochs, val_loss, ...}
 };
 // Loads each model folder; names must be distinct (throws melodist::Error otherwise).

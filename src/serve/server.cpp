@@ -234,7 +234,7 @@ void Server::Impl::encode_upload(const httplib::Request& req, httplib::Response&
   const ServedModel& model = upload_model(req);
   const UploadFile file(upload_dir, req.get_file_value("file"));
   try {
-    const std::vector<std::string> symbols = primer_from_song_file(*model.internal, file.path());
+    const std::vector<std::string> symbols = primer_from_song_file(model.encoding, file.path());
     if (symbols.empty()) throw ApiError(400, "file", "file: the song is empty");
     send_json(res, 200, {{"model", model.name}, {"primer", join_symbols(symbols)}, {"symbols", symbols.size()}});
   } catch (const Error& e) {

@@ -52,23 +52,17 @@ struct TrainState {
   std::vector<EpochMetrics> history;
 };
 
+// The checkpoint: the run's state, saved and loaded whole, beside what must match to resume it.
 struct Checkpoint {
   ModelConfig config;
-  std::vector<std::string> vocabulary;
-  std::vector<float> params;  // (P)
-  std::vector<float> adam_m;  // (P)
-  std::vector<float> adam_v;  // (P)
-  std::vector<float> carried; // (L, 2, B, H) or empty
-  std::vector<float> ema;     // (P) the moving average of the weights (--ema), or empty
-  nlohmann::json options;
-  nlohmann::json state;
+  std::vector<std::string> vocabulary;  // (V) id -> symbol
+  nlohmann::json options;               // the hyperparameters that must not change on resume
+  uint64_t seed = 0;                    // --seed (state "rng"), with which the shuffles and masks go on
+  TrainState state;
 };
 
-Checkpoint make_checkpoint(const TrainState& state, const ModelConfig& config, const std::vector<std::string>& vocabulary,
-                           const nlohmann::json& options, uint64_t seed);
-// Throws melodist::Error naming `where` when the state is malformed.
-TrainState train_state(const Checkpoint& checkpoint, const std::string& where);
-
+// Serialise / parse the whole checkpoint; parsing throws melodist::Error naming `where` when the file or
+// its state is malformed.
 std::string serialize_checkpoint(const Checkpoint& checkpoint);
 Checkpoint parse_checkpoint(const std::string& bytes, const std::string& where);
 // Atomic (temporary file, fsync, rename).

@@ -46,14 +46,15 @@ InitPlan resolve_init(TrainOptions& o) {
       throw file_error(checkpoint_path, 0, "is of a run that did not start from --init; resume it without --init");
     }
   } else if (!o.init_model_dir.empty()) {
-    Model m = load_model(o.init_model_dir);
-    const auto& src = m.metadata.contains("source") ? m.metadata["source"] : nlohmann::json();
+    ModelFile file = load_model_file(o.init_model_dir);
+    const Model& m = file.model;
+    const auto& src = file.metadata.contains("source") ? file.metadata["source"] : nlohmann::json();
     plan.info = {{"path", fs::weakly_canonical(o.init_model_dir).string()}, {"source", src.is_string() ? src : nlohmann::json("unknown")}};
     hidden = m.config.hidden_size;
     layers = m.config.num_layers;
     plan.activation = m.config.recurrent_activation;
     from = "the --init model " + o.init_model_dir;
-    plan.model = std::move(m);
+    plan.model = std::move(file);
   }
   if (!plan.info.is_null()) {
     if (o.hidden != 0 && o.hidden != hidden)

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/model_file.h"
 #include "nn/model.h"
 
 namespace melodist {
@@ -17,7 +18,7 @@ struct TrainOptions;
 // What --init (or the checkpoint of a resumed run) fixes before the run starts.
 struct InitPlan {
   nlohmann::json info;             // {"path", "source"}; null when the run did not start from --init
-  std::optional<Model> model;      // the init model, fresh --init runs only
+  std::optional<ModelFile> model;  // the init model, fresh --init runs only
   std::vector<std::string> checkpoint_vocabulary;  // resumed --init runs: the vocabulary the run trains
   RecurrentActivation activation = RecurrentActivation::sigmoid;
 };

@@ -9,12 +9,12 @@
 
 #include "formats/model_file.h"
 #include "formats/text_encoding.h"
-#include "nn/song_score.h"
 #include "melodist/version.h"
 #include "nn/adam.h"
 #include "nn/blas.h"
 #include "nn/engine.h"
 #include "nn/grad_clip.h"
+#include "nn/song_score.h"
 #include "train/augment.h"
 #include "preprocess/dataset.h"
 #include "train/memory_estimate.h"
@@ -55,8 +55,9 @@ struct Run {
   InitPlan init;
   RunData data;
   ModelConfig config;
-  Model model;                          // metadata and, at validation, the weights validated
-  Model best_model;
+  Model model;                          // at validation, the weights validated
+  nlohmann::json metadata;              // what the saved model records of its training (training_metadata)
+  ModelFile best_model;
   TrainState state;
   std::string checkpoint_path;
   std::optional<TransposeAugmenter> augmenter;
@@ -174,7 +175,7 @@ void prepare_root(Run& run) {
   // trains over the model's vocabulary, the songs' ids remapped into it.
   const InitPlan& init = run.init;
   const std::vector<std::string>* model_vocabulary =
-      init.model ? &init.model->vocabulary : !init.checkpoint_vocabulary.empty() ? &init.checkpoint_vocabulary : nullptr;
+      init.model ? &init.model->model.vocabulary : !init.checkpoint_vocabulary.empty() ? &init.checkpoint_vocabulary : nullptr;
   const std::string where = init.model ? o.init_model_dir : (fs::path(o.out_dir) / kCheckpointFileName).string();
   if (model_vocabulary) adopt_vocabulary(run.data, training_vocabulary(*model_vocabulary, run.data.vocabulary, where), where, o.verbose);
   finish_run_data(run.data, o);
@@ -189,7 +190,7 @@ void initial_state(Run& run) {
   run.model = make_model(run.config, run.data.vocabulary, o.seed);
   if (run.init.model) {
     // Fresh --init run: the init model's weights in the dataset's symbol order; Adam moments stay zero.
-    run.model.params = reorder_vocabulary(*run.init.model, run.data.vocabulary, o.init_model_dir).params;
+    run.model.params = reorder_vocabulary(run.init.model->model, run.data.vocabulary, o.init_model_dir).params;
     if (o.verbose)
       std::fprintf(stderr, "starting from %s (%s): %d layer(s) of %d units, %s recurrent activation, %d symbols\n",
                    o.init_model_dir.c_str(), run.init.info["source"].get<std::string>().c_str(), o.layers, o.hidden,
@@ -201,19 +202,19 @@ void initial_state(Run& run) {
   s.adam_m.assign(P, 0.0f);
   s.adam_v.assign(P, 0.0f);
   if (o.ema > 0) s.ema = s.params;
-  run.best_model = run.model;
+  run.best_model.model = run.model;
   if (!o.resume) return;
   if (run.checkpoint_path.empty()) throw Error("--resume needs --out");
   Checkpoint c = load_checkpoint(run.checkpoint_path);
   if (c.options != fixed_options(o, run.init.info))
     throw file_error(run.checkpoint_path, 0, "was written with other options (" + c.options.dump() + "); resume with the same hyperparameters");
   if (c.vocabulary != run.data.vocabulary) throw file_error(run.checkpoint_path, 0, "was trained on another vocabulary than this dataset's");
-  if (o.ema > 0 && c.ema.size() != P) throw file_error(run.checkpoint_path, 0, "holds no moving average of the weights (--ema)");
-  s = train_state(c, run.checkpoint_path);
+  if (o.ema > 0 && c.state.ema.size() != P) throw file_error(run.checkpoint_path, 0, "holds no moving average of the weights (--ema)");
+  s = std::move(c.state);
   if (o.ema == 0) s.ema.clear();
   run.model.params = s.params;
   const std::string best_path = (fs::path(o.out_dir) / kModelFileName).string();
-  run.best_model = fs::exists(best_path) ? load_model(best_path) : run.model;
+  run.best_model = fs::exists(best_path) ? load_model_file(best_path) : ModelFile{run.model};
 }
 
 // What the saved model records of its training.
@@ -270,7 +271,7 @@ Run prepare_run(const TrainOptions& options, Communicator& comm) {
     adopt_vocabulary(run.data, c.vocabulary, o.data_dir, false);
     finish_run_data(run.data, o);
     make_augmenter(run);
-    run.state = train_state(c, "the starting state from rank 0");
+    run.state = std::move(c.state);
   }
   run.song_windows = o.objective == Objective::all && o.windows == WindowMode::songs;
   run.stateful = o.objective == Objective::all && o.windows == WindowMode::stateful;
@@ -284,9 +285,9 @@ Run prepare_run(const TrainOptions& options, Communicator& comm) {
   run.checkpoint_path = o.out_dir.empty() || !run.root ? "" : (fs::path(o.out_dir) / kCheckpointFileName).string();
   if (run.root) {
     initial_state(run);
-    run.model.metadata = training_metadata(run);
+    run.metadata = training_metadata(run);
     if (comm.size() > 1) {
-      start = serialize_checkpoint(make_checkpoint(run.state, run.config, run.data.vocabulary, fixed_options(o, run.init.info), o.seed));
+      start = serialize_checkpoint({run.config, run.data.vocabulary, fixed_options(o, run.init.info), o.seed, run.state});
       comm.broadcast(start);
     }
   } else {
@@ -403,7 +404,7 @@ int64_t train_step(Run& run, WorkerPool& pool, StartState& start, const EpochBat
   return static_cast<int64_t>(rows) * T;
 }
 
-// THE validation loss (generate/song_score.h) of the weights `params`.
+// THE validation loss (nn/song_score.h) of the weights `params`.
 void validate(Run& run, const std::vector<float>& params, EpochMetrics& m) {
   run.model.params = params;
   auto scores = score_songs(run.model, run.data.val_songs, true, false, run.data.delimiter_length, run.threads);
@@ -433,7 +434,7 @@ bool end_epoch(Run& run, EpochMetrics m, bool partial, int start_epoch, std::vec
     s.best_val = m.val_loss;
     s.best_epoch = m.epoch;
     s.bad_epochs = 0;
-    run.best_model = run.model;
+    run.best_model = {run.model, run.metadata};
     run.best_model.metadata["metrics"] = {{"epoch", m.epoch}, {"step", m.step}, {"train_loss", m.train_loss},
                                           {"val_loss", m.val_loss}, {"val_accuracy", m.val_accuracy},
                                           {"val_perplexity", std::exp(m.val_loss)}, {"elapsed_seconds", m.elapsed},
@@ -447,7 +448,7 @@ bool end_epoch(Run& run, EpochMetrics m, bool partial, int start_epoch, std::vec
     TrainState saved = s;
     if (!partial) saved.epoch = m.epoch, saved.step_in_epoch = 0, saved.loss_sum = 0, saved.loss_count = 0;
     saved.carried = std::move(carried);
-    save_checkpoint(make_checkpoint(saved, run.config, run.data.vocabulary, fixed_options(o, run.init.info), o.seed), run.checkpoint_path);
+    save_checkpoint({run.config, run.data.vocabulary, fixed_options(o, run.init.info), o.seed, std::move(saved)}, run.checkpoint_path);
   }
   const bool stop = *stop_reason == 0 && o.patience > 0 && s.bad_epochs >= o.patience;
   if (o.verbose) {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/model_file.h"
 #include "nn/model.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
@@ -98,7 +99,7 @@ struct TrainResult {
   int64_t steps = 0;
   std::string stop_reason;    // "epochs", "time limit", "patience"
   std::vector<EpochMetrics> history;
-  Model best_model;
+  ModelFile best_model;
 };
 
 // Throws melodist::Error with one line for bad options, data or model folders.
