@@ -30,6 +30,7 @@ struct GenerateArgs {
   double top_p = 1.0;
   int beam_size = 1;
   int branch_factor = 1;
+  int candidates = 0;     // --candidates K; 0: 16 with --bars, else 1
   int num_outputs = 1;
   uint64_t seed = 1;
   double bpm = 120.0;
@@ -128,6 +129,7 @@ void run(const GenerateArgs& a) {
   options.beam.branch_factor = a.branch_factor;
   options.beam.seed = a.seed;
   options.num_outputs = a.num_outputs;
+  options.candidates = a.candidates;
   options.controls = parse_controls(a);
 
   const bool to_stdout = a.out == "-";
@@ -243,6 +245,11 @@ void setup(CLI::App& root) {
   app->add_option("--top-p", args->top_p, "nucleus sampling: the most likely symbols holding probability P, in (0, 1]")->capture_default_str();
   app->add_option("--beam-size", args->beam_size, "beams kept (Magenta-style beam search; 1 = plain sampling)")->capture_default_str();
   app->add_option("--branch-factor", args->branch_factor, "sampled continuations per beam and step")->capture_default_str();
+  app->add_option("--candidates", args->candidates,
+                  "melodies drawn per output under the controls, one kept with probability proportional to the model's "
+                  "probability of the constraints being met (importance resampling: with --bars, of ending at bar N); "
+                  "0: 16 with --bars, else 1")
+      ->capture_default_str();
   app->add_option("--num-outputs,-n", args->num_outputs, "melodies to write (run as one batch): NAME-001.EXT, NAME-002.EXT, ...")
       ->capture_default_str();
   app->add_option("--seed", args->seed, "random seed; the same seed gives the same files")->check(melodist::cli::seed_range())->capture_default_str();

@@ -4,11 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "formats/text_encoding.h"
 #include "generate/constraints.h"
 #include "generate/generator.h"
 #include "nn/model.h"
+#include "nn/song_score.h"
+#include "util/error.h"
 
 using namespace melodist;
 
@@ -84,6 +88,13 @@ TEST(Constraints, WholeBarsWithoutBars) {
   EXPECT_EQ(allowed_after(c, "K:C M:2/4 60 _ _ | 62"), "_ r 60 62 64 67");
   EXPECT_EQ(allowed_after(c, "K:C M:2/4 60 _ _ | 62" + holds(7)), "/ |");  // one bar after the first "|"
   EXPECT_EQ(allowed_after(c, "K:C M:2/4 60 _ _ | 62" + holds(7) + " |"), "_ r 60 62 64 67");
+  // After a pickup of 3 steps the song may also end where its last bar holds 8 - 3 steps, and only there.
+  EXPECT_EQ(allowed_after(c, "K:C M:2/4 60 _ _ | 62" + holds(7) + " | 64" + holds(3)), "_ r 60 62 64 67");
+  EXPECT_EQ(allowed_after(c, "K:C M:2/4 60 _ _ | 62" + holds(7) + " | 64" + holds(4)), "/ _ r 60 62 64 67");
+  EXPECT_EQ(allowed_after(c, "K:C M:2/4 60 _ _ | 62" + holds(7) + " | 64" + holds(5)), "_ r 60 62 64 67");
+  // A song that starts on a bar ("|" first, or a whole first bar) has no such short last bar.
+  EXPECT_EQ(allowed_after(c, "K:C M:2/4 | 60" + holds(7) + " | 64" + holds(4)), "_ r 60 62 64 67");
+  EXPECT_EQ(allowed_after(c, "K:C M:2/4 60" + holds(7) + " | 64" + holds(4)), "_ r 60 62 64 67");
 }
 
 // generate_melodies with every control, plain sampling and beam search: the bars, the end and the key.
@@ -117,6 +128,72 @@ TEST(Constraints, GeneratedMelodiesObeyWhateverTheNetworkPrefers) {
       EXPECT_LT(g.log_likelihood, 0.0);
     }
   }
+}
+
+// The importance weight of every melody is ln p(x) - ln q(x): the model's own log-likelihood of the
+// melody and its end (scored independently, by nn/song_score) less the constrained one generation reports.
+TEST(Constraints, LogWeightIsTheModelsLogLikelihoodLessTheConstrainedOne) {
+  const Model m = network(11);
+  GenerateOptions o;
+  o.num_outputs = 20;
+  o.candidates = 1;
+  o.beam.seed = 9;
+  o.controls.meter = TimeSignature{3, 4};  // no key: nothing is put in the primer, nothing transposed
+  o.controls.bars = 2;
+  o.controls.end_on = EndOn::tonic;
+  for (const GeneratedMelody& g : generate_melodies(m, o)) {
+    SCOPED_TRACE(join_symbols(g.symbols));
+    ASSERT_TRUE(g.ended);
+    const SongScore s = score_song(m, melody_ids(m, g.symbols, "melody"), true);
+    EXPECT_NEAR(g.log_weight, -s.total_nats() - g.log_likelihood, 1e-4);
+    EXPECT_LT(g.log_weight, 0.0);  // the masks cut away some mass
+  }
+}
+
+// With K candidates one is drawn by weight. Candidate k of output n is output n*K + k of a plain run
+// (each draws from its own stream), so the kept melody can be found among them: it is always one of its
+// K, and it is the heaviest as often as the weights say (sum over outputs of w_max / sum w, within 4
+// standard deviations; a uniform choice would pick it N / K times). The same seed gives the same
+// melodies, and output n does not depend on how many outputs run beside it.
+TEST(Constraints, CandidatesAreResampledByWeight) {
+  Model m = network(11);
+  for (float& w : m.params) w *= 4;  // sharper distributions: weights that differ between candidates
+  const int N = 200, K = 16;
+  GenerateOptions o;
+  o.beam.seed = 4;
+  o.controls.meter = TimeSignature{2, 4};
+  o.controls.bars = 2;
+  o.num_outputs = N * K;
+  o.candidates = 1;
+  const std::vector<GeneratedMelody> drawn = generate_melodies(m, o);
+  o.num_outputs = N;
+  o.candidates = 0;  // the default with --bars: 16
+  const std::vector<GeneratedMelody> kept = generate_melodies(m, o);
+  ASSERT_EQ(kept.size(), static_cast<size_t>(N));
+  double expected = 0, variance = 0;
+  int heaviest = 0;
+  for (int n = 0; n < N; ++n) {
+    int pick = -1, top = 0;
+    double total = 0;
+    for (int k = 0; k < K; ++k) {
+      const GeneratedMelody& c = drawn[static_cast<size_t>(n * K + k)];
+      if (c.symbols == kept[static_cast<size_t>(n)].symbols && pick < 0) pick = k;
+      if (c.log_weight > drawn[static_cast<size_t>(n * K + top)].log_weight) top = k;
+    }
+    ASSERT_GE(pick, 0) << "output " << n << " is none of its candidates";
+    for (int k = 0; k < K; ++k) total += std::exp(drawn[static_cast<size_t>(n * K + k)].log_weight - drawn[static_cast<size_t>(n * K + top)].log_weight);
+    const double p = 1.0 / total;  // the chance of keeping the heaviest
+    expected += p, variance += p * (1 - p);
+    heaviest += drawn[static_cast<size_t>(n * K + pick)].symbols == drawn[static_cast<size_t>(n * K + top)].symbols;
+  }
+  std::printf("the heaviest candidate kept %d times of %d (expected %.1f, uniform %.1f)\n", heaviest, N, expected, double(N) / K);
+  EXPECT_NEAR(heaviest, expected, 4 * std::sqrt(variance));
+  EXPECT_GT(expected - double(N) / K, 4 * std::sqrt(variance));  // the test tells weighting from a uniform choice
+  o.num_outputs = 5;
+  const std::vector<GeneratedMelody> few = generate_melodies(m, o);
+  for (size_t n = 0; n < few.size(); ++n) EXPECT_EQ(few[n].symbols, kept[n].symbols);
+  o.candidates = 2000;
+  EXPECT_THROW(generate_melodies(m, o), Error);
 }
 
 }  // namespace

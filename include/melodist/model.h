@@ -51,6 +51,9 @@ struct GenerationOptions {
   std::optional<Meter> time_signature;
   std::string pickup;
   std::string end_on;
+  // candidates: melodies drawn per output, one kept by importance resampling (`generate --candidates`);
+  // 0: 16 with bars, else 1.
+  int candidates = 0;
 };
 
 struct Score {

@@ -81,6 +81,7 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   options.beam.branch_factor = o.branch_factor;
   options.beam.seed = o.seed;
   options.num_outputs = o.count;
+  options.candidates = o.candidates;
   options.primer = o.primer_file.empty() ? o.primer : primer_from_song_file(impl_->encoding, o.primer_file);
   primer_ids(model, options.primer);
   decode_symbols(options.primer, step);

@@ -22,6 +22,7 @@ namespace {
 // the length; copying each beam's symbol list every step made a long generation quadratic.
 struct Beam {
   double log_likelihood = 0;
+  double log_weight = 0;  // BeamResult::log_weight
   bool ended = false;
   ConstraintState constraint;  // where the beam stands in the melody (constrained decoding)
 };
@@ -49,6 +50,7 @@ struct Candidate {
   int parent;      // beam index 0..B-1
   int symbol;      // -1: a finished beam carried over unchanged
   double log_likelihood;
+  double log_weight;
 };
 
 // Copies row `from` of every layer of src into row `to` of dst (both (L, rows, H)).
@@ -102,6 +104,15 @@ double constrained_log_probability(const float* logits, int V, const std::vector
   return static_cast<double>(logits[symbol]) - r.max - std::log(r.sum);
 }
 
+// ln Z (BeamResult::log_weight): the mass softmax(logits / T) puts on the allowed symbols; p (V) is scratch.
+double log_allowed_mass(const float* logits, int V, const std::vector<char>& allowed, double temperature, double* p) {
+  nn::softmax(logits, V, temperature > 0.0 ? 1.0 / temperature : 1.0, p);
+  double mass = 0.0;
+  for (int j = 0; j < V; ++j)
+    if (allowed[j]) mass += p[j];
+  return std::log(mass);
+}
+
 }  // namespace
 
 std::vector<BeamResult> beam_search(const Model& model, const StepState& start, const std::vector<float>& start_logits,
@@ -140,7 +151,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
   const auto started = std::chrono::steady_clock::now();
   std::vector<Rng> rngs;
   for (int n = 0; n < N; ++n) rngs.emplace_back(o.seed, static_cast<uint64_t>(n));
-  std::vector<double> probs(V);
+  std::vector<double> probs(V), scratch(V);
   std::vector<int> tokens(rows, delimiter);  // (N*B) inputs of the next model_step
 
   for (int step = 0; step < o.max_steps; ++step) {
@@ -156,7 +167,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
       const int live = step == 0 ? 1 : B;
       for (int b = 0; b < live; ++b) {
         if (bs[b].ended) {
-          cands.push_back({b, -1, bs[b].log_likelihood});
+          cands.push_back({b, -1, bs[b].log_likelihood, bs[b].log_weight});
           continue;
         }
         const float* row = logits.data() + static_cast<size_t>(n * B + b) * V;
@@ -169,10 +180,11 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
         sampling_distribution(sampled, V, o.sampler, probs.data());
         if (step == 0 && !o.banned_at_start.empty()) exclude(sampled, V, o.banned_at_start, probs.data());
         if (constraints) restrict_to(sampled, V, allowed, probs.data());
+        const double lw = constraints ? log_allowed_mass(row, V, allowed, o.sampler.temperature, scratch.data()) : 0.0;
         for (int f = 0; f < F; ++f) {
           const int s = draw(probs.data(), V, rngs[n]);
           const double lp = constraints ? constrained_log_probability(row, V, allowed, s) : log_probability(row, V, s);
-          cands.push_back({b, s, bs[b].log_likelihood + lp});
+          cands.push_back({b, s, bs[b].log_likelihood + lp, bs[b].log_weight + lw});
         }
       }
       // Keep the B best (ties: earlier candidate); with fewer candidates than B, repeat the best ones.
@@ -184,6 +196,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
         const Candidate& c = cands[order[b % order.size()]];
         Beam nb = bs[c.parent];
         nb.log_likelihood = c.log_likelihood;
+        nb.log_weight = c.log_weight;
         step_parent[n * B + b] = c.parent;
         step_symbol[n * B + b] = -1;
         if (c.symbol == delimiter) nb.ended = true;
@@ -217,6 +230,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
     out[n].symbols = history.symbols(n, best, B);
     out[n].ended = beams[n][best].ended;
     out[n].log_likelihood = beams[n][best].log_likelihood;
+    out[n].log_weight = beams[n][best].log_weight;
   }
   return out;
 }

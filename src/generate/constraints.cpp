@@ -64,7 +64,7 @@ void Constraints::advance(ConstraintState& s, int id) const {
     case pitch: ++s.time, s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false; break;
     case rest: ++s.time, s.started = true, s.rest_after_note = s.last_pitch >= 0; break;
     case hold: if (s.started) ++s.time; break;
-    case bar: s.last_bar = s.time; break;
+    case bar: s.first_bar = s.last_bar < 0 ? s.time : s.first_bar, s.last_bar = s.time; break;
     case key: if (s.key_tonic < 0) s.key_tonic = y.tonic, s.key_minor = y.minor; break;
     case meter: if (!s.meter_seen) s.meter_seen = true, s.bar_steps = y.bar_steps; break;
     default: break;
@@ -151,7 +151,9 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
     if (!first || t <= M) {
       const bool due = first ? t == M : (t - s.last_bar) % M == 0;
       if (due) return allow([&](const Symbol& y) { return y.kind == bar || (y.kind == end && end_ok); });
-      return allow([&](const Symbol& y) { return timed(y) || (first && y.kind == bar); });
+      const int64_t P = s.first_bar > 0 && s.first_bar < M ? s.first_bar : 0;  // the pickup
+      const bool completes = P > 0 && !first && t - s.last_bar == M - P;       // a last bar of L - P
+      return allow([&](const Symbol& y) { return timed(y) || (first && y.kind == bar) || (completes && y.kind == end && end_ok); });
     }
   }
   if (barred) return allow(timed);

@@ -17,7 +17,9 @@
 //    E = P + N L and forced at E: exactly N whole bars after the pickup;
 //  - whole bars without `bars`, for a model with "|" once a meter symbol has said the meter: the first "|" may fall at any
 //    step in (0, L] (the model chooses the pickup), is forced at L, and every later one falls exactly
-//    one bar after the last; "/" is allowed only where a bar line is due (the song ends with a whole bar);
+//    one bar after the last; "/" is allowed where a bar line is due (the song ends with a whole bar) and,
+//    after a pickup of P steps, where the last bar holds L - P (the last bar completes the pickup, as
+//    in 77% of the Essen songs that start with one);
 //  - end_on (tonic, or any note of the tonic triad of the key in the model's own pitches): the last note
 //    may start anywhere in the last bar; a note outside the set is allowed only while a later step
 //    remains, and at the last step the sounding note must be in the set (else only an onset of it is
@@ -58,6 +60,7 @@ struct ConstraintState {
   bool meter_seen = false;  // a meter symbol has been given
   int64_t bar_steps = 0;    // L of that meter symbol, 0 unknown (or not a whole number of steps)
   int64_t last_bar = -1;    // time of the last "|", -1 none
+  int64_t first_bar = -1;   // time of the first "|" (a pickup when it is inside the first bar), -1 none
   int last_pitch = -1;      // MIDI number of the last note onset, -1 none
   bool rest_after_note = false;  // a rest has started since the last note
 };

@@ -3,6 +3,7 @@
 #include "generate/generator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "formats/key_symbol.h"
@@ -191,12 +192,41 @@ ConstraintOptions constraint_options(const Model& model, Rational step, const Ge
   return o;
 }
 
+// Output n of N from its K candidates (drawn as outputs n*K .. n*K + K - 1): one drawn with probability
+// proportional to exp(log_weight), by a generator of its own (stream 2^63 + n), so it does not depend on N.
+std::vector<BeamResult> choose_candidates(std::vector<BeamResult> drawn, int K, uint64_t seed) {
+  if (K == 1) return drawn;
+  std::vector<BeamResult> out;
+  for (size_t n = 0; n * K < drawn.size(); ++n) {
+    const auto first = drawn.begin() + static_cast<std::ptrdiff_t>(n * K);
+    double top = first->log_weight;
+    for (int k = 1; k < K; ++k) top = std::max(top, first[k].log_weight);
+    std::vector<double> w(static_cast<size_t>(K));  // (K) weights relative to the largest
+    double total = 0.0;
+    for (int k = 0; k < K; ++k) total += w[static_cast<size_t>(k)] = std::exp(first[k].log_weight - top);
+    Rng rng(seed, (uint64_t{1} << 63) + n);
+    double u = rng.uniform() * total;
+    int pick = K - 1;
+    for (int k = 0; k < K; ++k)
+      if ((u -= w[static_cast<size_t>(k)]) < 0.0) { pick = k; break; }
+    out.push_back(std::move(first[pick]));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<GeneratedMelody> generate_melodies(const Model& model, const GenerateOptions& options_in) {
   GenerateOptions options = options_in;
   validate_sampler_options(options.beam.sampler);
   if (options.delimiter_length < 1) throw Error("the start-symbol count must be at least 1");
+  if (options.candidates < 0 || options.candidates > kMaxCandidates)
+    throw Error("--candidates must be between 1 and " + std::to_string(kMaxCandidates) + " (0: " +
+                std::to_string(kDefaultBarsCandidates) + " with --bars, else 1)");
+  const int K = options.candidates > 0 ? options.candidates : options.controls.bars > 0 ? kDefaultBarsCandidates : 1;
+  if (int64_t{options.num_outputs} * K > 1000000)
+    throw Error("--num-outputs " + std::to_string(options.num_outputs) + " x " + std::to_string(K) +
+                " candidates is more than 1,000,000 melodies");
   const GenerateControls& controls = options.controls;
   int shift = 0;
   std::string model_key;
@@ -238,7 +268,8 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
   }
   beam.constraints = &constraints;
   beam.constraint_start = primed;
-  std::vector<BeamResult> results = beam_search(model, start, logits, options.num_outputs, beam);
+  const std::vector<BeamResult> results =
+      choose_candidates(beam_search(model, start, logits, options.num_outputs * K, beam), K, beam.seed);
   std::vector<GeneratedMelody> out;
   for (const BeamResult& r : results) {
     GeneratedMelody g;
@@ -251,6 +282,7 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
     g.generated_steps = r.symbols.size();
     g.ended = r.ended;
     g.log_likelihood = r.log_likelihood;
+    g.log_weight = r.log_weight;
     for (const auto& s : g.symbols)
       if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) ++g.notes;
     out.push_back(std::move(g));

@@ -47,7 +47,16 @@ struct GenerateOptions {
   int num_outputs = 1;
   int delimiter_length = kDefaultDelimiterLength;
   GenerateControls controls;
+  // Candidates drawn per output (0: kDefaultBarsCandidates with --bars, else 1). With K > 1 and
+  // constraints, one of the K is kept with probability proportional to its importance weight
+  // (BeamResult::log_weight): sampling-importance-resampling towards the model's own distribution over
+  // melodies that meet the constraints. The masks alone cut a melody wherever bar N ends; the weight
+  // holds the model's probability of ending there, so the kept one more often ends as songs end.
+  int candidates = 0;
 };
+
+inline constexpr int kDefaultBarsCandidates = 16;
+inline constexpr int kMaxCandidates = 1024;
 
 struct GeneratedMelody {
   std::vector<std::string> symbols;  // primer (with the key and meter symbols of the controls) + generated, no "/";
@@ -57,6 +66,8 @@ struct GeneratedMelody {
   bool ended = false;                // the model ended the song ("/"); false: stopped at --steps
   double log_likelihood = 0;         // nats of the generated part (closing "/" included when ended)
   bool constrained = false;          // log_likelihood is under the constrained distribution (constraints.h)
+  double log_weight = 0;             // constrained: ln p(melody) / q(melody), p the tempered model, q the
+                                     // constrained sampler (BeamResult::log_weight); 0 unconstrained
   int transposition = 0;             // semitones added to the model's pitches (GenerateControls::key)
   std::optional<Key> key;            // GenerateControls::key: the written key when no key symbol says it
 };
