@@ -126,6 +126,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < clients * per_client; ++i) {
     melodist::api::GenerationOptions g;
     g.bars = 16;
+    g.meter = melodist::api::Meter{4, 4};     // the request's meter (request_for)
+    g.candidates = 1;                         // the server's default
     g.max_steps = melodist::serve::kMaxSteps;  // what the server asks for when bars is given
     g.seed = base + static_cast<uint64_t>(i);
     expected.push_back(joined(model.generate(g).front().symbols()));

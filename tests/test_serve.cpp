@@ -144,6 +144,7 @@ TEST(Serve, ComposesVariationsInKeyMeterAndBarsAndKeepsThem) {
     EXPECT_NE(abc.find("M:3/4"), std::string::npos) << abc;
     EXPECT_NE(abc.find("K:D"), std::string::npos) << abc;
     EXPECT_EQ(t["request"]["seed"], 7);
+    EXPECT_EQ(t["request"]["candidates"], 1);  // the server's default
     // The tune is in the history as composed.
     auto g = c.Get(("/api/tunes/" + std::to_string(t["id"].get<int64_t>())).c_str());
     ASSERT_TRUE(g);
@@ -226,6 +227,7 @@ TEST(Serve, RefusesOutOfRangeFieldsNamingThem) {
   const std::vector<std::pair<json, std::string>> cases = {
       {{{"bars", 65}}, "bars"},          {{{"bars", -1}}, "bars"},          {{{"bars", "8"}}, "bars"},
       {{{"variations", 0}}, "variations"}, {{{"variations", 9}}, "variations"}, {{{"steps", 100000}}, "steps"},
+      {{{"candidates", 0}}, "candidates"}, {{{"candidates", 17}}, "candidates"},
       {{{"temperature", -0.5}}, "temperature"}, {{{"temperature", 99}}, "temperature"}, {{{"top_p", 0}}, "top_p"},
       {{{"top_p", 1.5}}, "top_p"},       {{{"seed", -1}}, "seed"},          {{{"seed", 1.5}}, "seed"},
       {{{"meter", "5/3"}}, "meter"},     {{{"meter", "x"}}, "meter"},       {{{"key", "H major"}}, "key"},

@@ -140,10 +140,10 @@ std::vector<ServedModel> load_served_models(const std::vector<std::string>& dirs
 ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& models) {
   if (!body.is_object()) throw ApiError(400, "", "the request body must be a JSON object");
   static const std::set<std::string> kFields = {"model", "key", "meter", "bars", "pickup", "end_on", "steps", "temperature",
-                                                "top_p", "seed", "primer", "variations"};
+                                                "top_p", "seed", "primer", "variations", "candidates"};
   for (const auto& [k, v] : body.items())
     if (!kFields.count(k))
-      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, top_p, seed, primer, variations)");
+      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, top_p, seed, primer, variations, candidates)");
   ComposeRequest r;
   r.model = &choose_model(body, models);
   r.key = string_field(body, "key", 20);
@@ -161,6 +161,7 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
   r.temperature = number_field(body, "temperature", r.temperature, 0, kMaxTemperature, false);
   r.top_p = number_field(body, "top_p", r.top_p, 0, 1, true);
   r.variations = int_field(body, "variations", r.variations, 1, kMaxVariations);
+  r.candidates = int_field(body, "candidates", r.candidates, 1, kMaxCandidates);
   if (body.contains("seed")) {
     const json& s = body["seed"];
     if (!s.is_number_integer() || (s.is_number_integer() && !s.is_number_unsigned() && s.get<int64_t>() < 0))
@@ -180,12 +181,13 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
 json request_json(const ComposeRequest& r) {
   return {{"model", r.model->name}, {"key", r.key}, {"meter", std::to_string(r.meter.numerator) + "/" + std::to_string(r.meter.denominator)},
           {"bars", r.bars}, {"pickup", r.pickup}, {"end_on", r.end_on}, {"steps", r.steps}, {"temperature", r.temperature}, {"top_p", r.top_p}, {"seed", r.seed},
-          {"primer", join_symbols(r.primer)}, {"variations", r.variations}, {"step", r.model->model.info().step}};
+          {"primer", join_symbols(r.primer)}, {"variations", r.variations}, {"candidates", r.candidates}, {"step", r.model->model.info().step}};
 }
 
 api::GenerationOptions generation_options(const ComposeRequest& r) {
   api::GenerationOptions o;
   o.count = r.variations;
+  o.candidates = r.candidates;
   o.max_steps = r.steps;
   o.temperature = r.temperature;
   o.top_p = r.top_p;

@@ -35,7 +35,7 @@ struct ServedModel {
 std::vector<ServedModel> load_served_models(const std::vector<std::string>& dirs);
 
 // Bounds of a compose request (the 400s name the field).
-inline constexpr int kMaxBars = 64, kMaxVariations = 8, kMaxSteps = 2048, kMaxPrimerSymbols = 1024;
+inline constexpr int kMaxBars = 64, kMaxVariations = 8, kMaxSteps = 2048, kMaxPrimerSymbols = 1024, kMaxCandidates = 16;
 inline constexpr double kMaxTemperature = 5.0;
 
 struct ComposeRequest {
@@ -51,6 +51,9 @@ struct ComposeRequest {
   uint64_t seed = 1;
   std::vector<std::string> primer;
   int variations = 1;
+  // Melodies drawn per variation, one kept by importance resampling (`generate --candidates`). 1 by
+  // default, unlike the command's 16 with bars: one 16-bar melody stays within the page's 20 ms.
+  int candidates = 1;
 };
 
 // Throws ApiError(400, field) for a missing, mistyped or out-of-range field, a model not served, or a
