@@ -9,7 +9,6 @@
 #include <fstream>
 
 #include "formats/key_symbol.h"
-#include "formats/meter_symbol.h"
 #include "formats/model_file.h"
 #include "formats/text_encoding.h"
 #include "generate/generator.h"
