@@ -165,7 +165,9 @@ void run(const GenerateArgs& a) {
     melodist::SongReadOptions read;
     read.step = options.encoding.step;
     primer_song = melodist::read_song_file(a.primer_file, read);
-    primer_encoding = melodist::encode_melody(*primer_song, options.encoding);
+    melodist::EncodeOptions primer_options = options.encoding;
+    primer_options.countdown_bars = 0;
+    primer_encoding = melodist::encode_melody(*primer_song, primer_options);
   }
   melodist::primer_ids(model, options.primer);  // unknown symbols, "/" and length: before any work
   const melodist::Rational step = options.encoding.step;

@@ -41,7 +41,7 @@ void run(const ScoreArgs& a) {
   bool score_end = false;
   const std::string source = a.text_given ? std::string("--text") : a.file;
   if (!a.text_given && melodist::is_song_file(a.file)) {
-    symbols = melodist::primer_from_song_file(melodist::model_encode_options(file), a.file);
+    symbols = melodist::primer_from_song_file(melodist::model_encode_options(file), a.file, true);
     score_end = true;  // a song file holds a whole song: its end is part of it
   } else {
     symbols = melodist::split_symbols(a.text_given ? a.text : melodist::read_file(a.file));

@@ -8,7 +8,7 @@ namespace melodist::cli {
 
 inline void add_encoding_options(CLI::App* app, std::string& step, std::string& durations, std::string& transpose,
                                  std::string& ties, bool& key_symbol, bool& meter_symbol, bool& barlines,
-                                 bool& pitch_only) {
+                                 int& countdown_bars, bool& pitch_only) {
   app->add_option("--step", step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
       ->capture_default_str();
   app->add_option("--durations", durations,
@@ -28,6 +28,11 @@ inline void add_encoding_options(CLI::App* app, std::string& step, std::string& 
   app->add_flag("--barlines", barlines,
                 "put \"|\" where each barline falls (kern, ABC and MusicXML bar lines; MIDI bars from the time-signature "
                 "events): it takes no time; the position in the bar as an input");
+  app->add_option("--countdown-bars", countdown_bars,
+                  "with --barlines: the barlines that open the song's last N bars are \"|N\" .. \"|1\" (the end as an "
+                  "input the model sees coming; generate then ends songs only after \"|1\" and forces the countdown with --bars)")
+      ->check(CLI::Range(0, 16))
+      ->capture_default_str();
   app->add_flag("--pitch-only", pitch_only,
                 "one symbol per note, its MIDI number: no holds, rests or input symbols (the chromatic pitch sequence "
                 "IDyOM predicts; the length filter still applies, so the songs and notes are those of the step encoding)");

@@ -20,25 +20,30 @@ namespace {
 
 const std::vector<std::string> kVocab = {"/", "_", "r", "60", "62", "64", "67", "|", "K:C", "K:G", "M:3/4", "M:2/4"};
 
-Model network(uint64_t seed = 3) {
+// A model trained with --countdown-bars 2.
+const std::vector<std::string> kCountdownVocab = {"/", "_", "r", "60", "62", "64", "67", "|", "|1", "|2", "K:C", "K:G", "M:3/4", "M:2/4"};
+
+Model network(uint64_t seed = 3, const std::vector<std::string>& vocab = kVocab) {
   ModelConfig c;
-  c.vocab_size = static_cast<int>(kVocab.size());
+  c.vocab_size = static_cast<int>(vocab.size());
   c.hidden_size = 8;
   c.num_layers = 1;
-  return make_model(c, kVocab, seed);
+  return make_model(c, vocab, seed);
 }
 
-int id(const std::string& s) { return static_cast<int>(std::find(kVocab.begin(), kVocab.end(), s) - kVocab.begin()); }
+int id(const std::string& s, const std::vector<std::string>& vocab = kVocab) {
+  return static_cast<int>(std::find(vocab.begin(), vocab.end(), s) - vocab.begin());
+}
 
 // The allowed symbols after `text`, as text.
-std::string allowed_after(const Constraints& c, const std::string& text) {
+std::string allowed_after(const Constraints& c, const std::string& text, const std::vector<std::string>& vocab = kVocab) {
   std::vector<int> ids;
-  for (const auto& s : split_symbols(text)) ids.push_back(id(s));
+  for (const auto& s : split_symbols(text)) ids.push_back(id(s, vocab));
   std::vector<char> allowed;
   c.allowed(c.after(ids), allowed);
   std::vector<std::string> out;
   for (size_t v = 0; v < allowed.size(); ++v)
-    if (allowed[v]) out.push_back(kVocab[v]);
+    if (allowed[v]) out.push_back(vocab[v]);
   return join_symbols(out);
 }
 
@@ -95,6 +100,85 @@ TEST(Constraints, WholeBarsWithoutBars) {
   // A song that starts on a bar ("|" first, or a whole first bar) has no such short last bar.
   EXPECT_EQ(allowed_after(c, "K:C M:2/4 | 60" + holds(7) + " | 64" + holds(4)), "_ r 60 62 64 67");
   EXPECT_EQ(allowed_after(c, "K:C M:2/4 60" + holds(7) + " | 64" + holds(4)), "_ r 60 62 64 67");
+}
+
+// --bars with a countdown model: the lines that open the last two bars are "|2" and "|1".
+TEST(Constraints, BarsForceTheCountdown) {
+  const Model m = network(3, kCountdownVocab);
+  ConstraintOptions o;
+  o.bars = 3;
+  const Constraints c(m, o);
+  auto after = [&](const std::string& text) { return allowed_after(c, text, kCountdownVocab); };
+  EXPECT_EQ(after("K:C M:2/4"), "r 60 62 64 67 |");  // a leading line opens bar 1 of 3: plain
+  EXPECT_EQ(after("K:C M:2/4 60" + holds(7)), "|2");
+  EXPECT_EQ(after("K:C M:2/4 60" + holds(7) + " |2 62" + holds(7)), "|1");
+  EXPECT_EQ(after("K:C M:2/4 60" + holds(7) + " |2 62" + holds(7) + " |1 64" + holds(7)), "/");
+  o.bars = 2;
+  const Constraints two(m, o);
+  EXPECT_EQ(allowed_after(two, "K:C M:2/4", kCountdownVocab), "r 60 62 64 67 |2");
+  o.pickup_steps = 2;  // the line after the pickup opens bar 1 of 2
+  const Constraints pickup(m, o);
+  EXPECT_EQ(allowed_after(pickup, "K:C M:2/4 60 _", kCountdownVocab), "|2");
+}
+
+// Without --bars the model starts the countdown when it likes ("|2", or a shorter one at the first
+// line), then must count down, and may end only when the bar "|1" opened is over.
+TEST(Constraints, TheSongEndsOnlyAfterItsCountdown) {
+  const Model m = network(3, kCountdownVocab);
+  const Constraints c(m, ConstraintOptions{});
+  auto after = [&](const std::string& text) { return allowed_after(c, text, kCountdownVocab); };
+  EXPECT_EQ(after("K:C M:2/4 60 _ _"), "_ r 60 62 64 67 | |1 |2");  // the first line: a pickup, any count
+  EXPECT_EQ(after("K:C M:2/4 60" + holds(7)), "| |1 |2");             // no "/" before the countdown
+  const std::string pickup = "K:C M:2/4 60 _ _ | 62" + holds(7);
+  EXPECT_EQ(after(pickup), "| |2");
+  EXPECT_EQ(after(pickup + " |2 64" + holds(7)), "|1");
+  EXPECT_EQ(after(pickup + " |2 64" + holds(7) + " |1 65" + holds(3)), "_ r 60 62 64 67");
+  EXPECT_EQ(after(pickup + " |2 64" + holds(7) + " |1 67" + holds(4)), "/ _ r 60 62 64 67");  // completes the pickup
+  EXPECT_EQ(after(pickup + " |2 64" + holds(7) + " |1 67" + holds(7)), "/");
+  // --end-on tonic: the last step of the last bar follows the rule of the last step, so the end is reached.
+  ConstraintOptions tonic;
+  tonic.end_on = EndOn::tonic;
+  const Constraints t(m, tonic);
+  const std::string last = "K:C M:2/4 | 60" + holds(7) + " |1 ";
+  EXPECT_EQ(allowed_after(t, last + "62" + holds(5), kCountdownVocab), "_ r 60 62 64 67");
+  EXPECT_EQ(allowed_after(t, last + "62" + holds(6), kCountdownVocab), "60");
+  EXPECT_EQ(allowed_after(t, last + "60" + holds(6), kCountdownVocab), "_ r 60");
+  EXPECT_EQ(allowed_after(t, last + "62" + holds(6) + " 60", kCountdownVocab), "/");
+}
+
+// Generated with and without --bars, a countdown model's melodies count down to their end: the last
+// lines are "|k" .. "|1", the end comes one bar after "|1", and the bars are whole.
+TEST(Constraints, GeneratedMelodiesCountDown) {
+  Model m = network(7, kCountdownVocab);
+  for (int bars : {0, 4}) {
+    GenerateOptions o;
+    o.num_outputs = 30;
+    o.beam.max_steps = 400;
+    o.beam.seed = 2;
+    o.controls.meter = TimeSignature{2, 4};
+    o.controls.bars = bars;
+    o.controls.end_on = EndOn::tonic;
+    int ended = 0;
+    for (const GeneratedMelody& g : generate_melodies(m, o)) {
+      if (!g.ended) continue;
+      ++ended;
+      SCOPED_TRACE(join_symbols(g.symbols));
+      std::vector<int> counts;  // the countdown of every line
+      for (const auto& s : g.symbols)
+        if (bar_countdown(s) >= 0) counts.push_back(bar_countdown(s));
+      ASSERT_FALSE(counts.empty());
+      const size_t start = static_cast<size_t>(std::find_if(counts.begin(), counts.end(), [](int k) { return k > 0; }) - counts.begin());
+      ASSERT_LT(start, counts.size());
+      for (size_t i = start; i < counts.size(); ++i) EXPECT_EQ(counts[i], static_cast<int>(counts.size() - i));
+      if (start > 0) EXPECT_EQ(counts[start], 2);  // after plain lines the countdown starts at its top
+      if (bars > 0) EXPECT_EQ(counts.size() - (counts.front() == 0 && g.symbols[2] == "|"), static_cast<size_t>(bars) - 1);
+      const Melody back = decode_symbols(g.symbols);
+      Rational last_bar = back.barlines.back(), length(0);
+      for (const auto& e : back.events) length += e.duration;
+      EXPECT_LE(length - last_bar, Rational(2));  // the last bar is at most one 2/4 bar
+    }
+    EXPECT_GT(ended, 0);
+  }
 }
 
 // generate_melodies with every control, plain sampling and beam search: the bars, the end and the key.

@@ -178,7 +178,7 @@ TEST(TextEncoding, DecodeSymbols) {
     ADD_FAILURE() << "128 accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
+              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
   }
   EXPECT_THROW(decode_symbols({"60", "x"}), Error);
   EXPECT_THROW(decode_symbols({"-1"}), Error);
@@ -289,6 +289,34 @@ TEST(TextEncoding, BarlinesTakeNoTimeAndComeAfterThePitchesInTheMapping) {
   EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "| 60 _ _ _ | 62 _ _ _");
   o.barlines = false;
   EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "60 _ _ _ 62 _ _ _");
+}
+
+// --countdown-bars: the barlines that open the last bars count down to the end; a primer has none.
+TEST(TextEncoding, CountdownBarlinesNumberTheLastBars) {
+  Melody m = melody({{60, Rational(1)}, {62, Rational(1)}, {64, Rational(1)}, {65, Rational(1)}, {67, Rational(1)}});
+  m.barlines = {Rational(1), Rational(2), Rational(3), Rational(4)};  // a pickup, then four bars of one quarter
+  EncodeOptions o = none_any();
+  o.step = Rational(1);
+  o.barlines = true;
+  o.countdown_bars = 3;
+  const EncodedSong s = encode_melody(m, o);
+  ASSERT_TRUE(s.accepted) << s.reason;
+  EXPECT_EQ(join_symbols(s.symbols), "60 | 62 |3 64 |2 65 |1 67");
+  o.countdown_bars = 8;  // more than the song has: every barline counts
+  EXPECT_EQ(join_symbols(encode_melody(m, o).symbols), "60 |4 62 |3 64 |2 65 |1 67");
+  // Decoded, a countdown barline is a barline.
+  const Melody back = decode_symbols(split_symbols("60 |4 62 |3 64 |2 65 |1 67"), Rational(1));
+  EXPECT_EQ(back.barlines, m.barlines);
+  EXPECT_EQ(bar_countdown("|"), 0);
+  EXPECT_EQ(bar_countdown("|16"), 16);
+  for (const char* bad : {"|0", "|17", "|01", "|x", "||", "1|", ""}) EXPECT_EQ(bar_countdown(bad), -1) << bad;
+  EXPECT_THROW(decode_symbols(split_symbols("60 |0 62")), Error);
+  // It needs barlines, and has a range.
+  EncodeOptions no_bars = none_any();
+  no_bars.countdown_bars = 2;
+  EXPECT_THROW(check_encode_options(no_bars), Error);
+  o.countdown_bars = 17;
+  EXPECT_THROW(check_encode_options(o), Error);
 }
 
 TEST(TextEncoding, PitchOnlyKeepsTheNotesOfTheStepEncodingAndNothingElse) {

@@ -15,7 +15,7 @@ M=${MELODIST:-./build/melodist}
 which=${1:?usage: tools/train_bundled_models.sh german|nottingham [WORK_DIR]}
 W=${2:-/tmp/melodist-bundled}
 mkdir -p "$W"
-SYMBOLS=(--transpose none --key-symbol --meter-symbol --barlines)
+SYMBOLS=(--transpose none --key-symbol --meter-symbol --barlines --countdown-bars 4)
 TRAIN=(--dropout 0.3 --lr 0.004 --ema 0.998 --augment-transpose 6 --val-every 10 --seed 1)
 
 heldout_and_exclusions() {  # NAME CORPUS HELDOUT_SOURCE [OPTIONS...]: $W/NAME-heldout.txt, $W/NAME-exclude.txt

@@ -22,6 +22,9 @@ struct PreprocessOptions {
   bool key_symbol = false;
   bool meter_symbol = false;
   bool barlines = false;
+  // With barlines: the lines that open each song's last N bars are "|N" .. "|1" (`--countdown-bars`), so
+  // the model sees the end coming; 0 none.
+  int countdown_bars = 0;
 };
 
 struct PreprocessSummary {

@@ -104,7 +104,7 @@ Score Model::score(const Melody& melody, bool score_end) const {
   const melodist::Model& model = impl_->model;
   const Melody::Impl& m = melody.impl();
   const std::string source = m.source_path.empty() ? std::string("melody") : m.source_path;
-  const std::vector<std::string> symbols = m.source_path.empty() ? m.symbols : primer_from_song_file(impl_->encoding, m.source_path);
+  const std::vector<std::string> symbols = m.source_path.empty() ? m.symbols : primer_from_song_file(impl_->encoding, m.source_path, true);
   if (symbols.empty() && !score_end) throw Error(source + ": no symbols to score");
   const std::vector<int> ids = melody_ids(model, symbols, source);
   const SongScore s = score_song(model, ids, score_end);

@@ -22,6 +22,7 @@ PreprocessSummary preprocess(const std::vector<std::string>& inputs, const std::
   options.encode.key_symbol = o.key_symbol;
   options.encode.meter_symbol = o.meter_symbol;
   options.encode.barlines = o.barlines;
+  options.encode.countdown_bars = o.countdown_bars;
   const Dataset dataset = run_preprocess(inputs, out_dir, options);
   return {dataset.songs, dataset.accepted, dataset.unreadable, dataset.steps, dataset.vocabulary.size(), summary_line(dataset)};
 }

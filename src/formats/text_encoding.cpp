@@ -6,6 +6,7 @@
 // tied chain of one pitch into one held note, and the length filter then applies to the joined length.
 #include "formats/text_encoding.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "formats/key_symbol.h"
@@ -146,9 +147,11 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
       if (const Rational k = t / options.step; k.den == 1 && k.num >= 0 && k.num < total_steps) bar_steps.push_back(k.num);
   size_t next_bar = 0;
   int64_t step_index = 0;
+  const size_t countdown_from = bar_steps.size() - std::min(bar_steps.size(), static_cast<size_t>(std::max(0, options.countdown_bars)));
   auto bars_before = [&](int64_t step) {
     for (; next_bar < bar_steps.size() && bar_steps[next_bar] <= step; ++next_bar)
-      if (bar_steps[next_bar] == step) song.symbols.emplace_back(kBarSymbol);
+      if (bar_steps[next_bar] == step)
+        song.symbols.push_back(bar_symbol(next_bar < countdown_from ? 0 : static_cast<int>(bar_steps.size() - next_bar)));
   };
   for (const Span& s : spans) {
     int64_t steps = (s.duration / options.step).num;
@@ -202,6 +205,10 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options) {
 }
 
 void check_encode_options(const EncodeOptions& options) {
+  if (options.countdown_bars < 0 || options.countdown_bars > kMaxCountdownBars)
+    throw Error("--countdown-bars must be 0.." + std::to_string(kMaxCountdownBars));
+  if (options.countdown_bars > 0 && !options.barlines)
+    throw Error("--countdown-bars numbers the last barlines: it needs --barlines");
   if (options.pitch_only && (options.key_symbol || options.meter_symbol || options.barlines))
     throw Error("--pitch-only encodes the notes' pitches alone: it cannot be combined with --key-symbol, --meter-symbol or --barlines");
 }
@@ -231,6 +238,17 @@ std::string join_symbols(const std::vector<std::string>& symbols) {
   return out;
 }
 
+int bar_countdown(std::string_view s) {
+  if (s.empty() || s[0] != '|') return -1;
+  if (s.size() == 1) return 0;
+  int n = 0;
+  const auto [end, ec] = std::from_chars(s.data() + 1, s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size() || s[1] == '0' || n < 1 || n > kMaxCountdownBars) return -1;
+  return n;
+}
+
+std::string bar_symbol(int countdown) { return countdown > 0 ? kBarSymbol + std::to_string(countdown) : std::string(kBarSymbol); }
+
 Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
   if (step <= Rational(0)) throw Error("decode: step must be positive");
   Melody melody;
@@ -250,7 +268,7 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
       elapsed += step;
       continue;
     }
-    if (s == kBarSymbol) {  // takes no time; its place is the melody's barline (a pickup when the first is early)
+    if (bar_countdown(s) >= 0) {  // takes no time; its place is the melody's barline (a pickup when the first is early)
       if (melody.barlines.empty() || melody.barlines.back() != elapsed) melody.barlines.push_back(elapsed);
       continue;
     }
@@ -268,7 +286,7 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
     if (!digits || pitch < 0 || pitch > 127) {
       std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
       throw Error("symbol \"" + shown + "\" at position " + std::to_string(i + 1) +
-                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
+                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
     }
     melody.events.push_back(MelodyEvent{pitch, step, false, 0});
     elapsed += step;

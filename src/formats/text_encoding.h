@@ -16,6 +16,12 @@ namespace melodist {
 inline constexpr const char* kHoldSymbol = "_";
 inline constexpr const char* kRestSymbol = "r";
 inline constexpr const char* kBarSymbol = "|";  // a barline (`--barlines`): takes no time
+// The barlines that open the song's last bars (`--countdown-bars N`): "|3" opens the third bar from the end,
+// "|1" the last one. They take no time, like "|", and tell the network that the end is near and where: the
+// song ends when the bar "|1" opens is over. (The network cannot count the bars of a whole song; a
+// decoder asked for N bars then forces the countdown where it falls, and one left to end the song
+// itself ends it only after "|1", so every ending is one the network saw coming.)
+inline constexpr int kMaxCountdownBars = 16;
 
 enum class TransposeMode { reference, none };  // reference: major -> C, minor -> A
 enum class TieMode { reattack, merge };         // reattack: every tied part is its own note (reference)
@@ -35,6 +41,9 @@ struct EncodeOptions {
   // MusicXML bar lines, MIDI bars from the time-signature events; an input that tells the network the
   // position in the bar, as the file does; a hold continues across it).
   bool barlines = false;
+  // With barlines: the last min(countdown_bars, barlines) barlines are "|N" .. "|1" (kBarSymbol plus the
+  // number of bars left), 0 = none. A primer is a song's beginning, so primers are encoded without.
+  int countdown_bars = 0;
   // One symbol per note, its MIDI number: no holds, rests, barlines, key or meter symbols (IDyOM's chromatic
   // pitch sequence, for a like-for-like comparison). The length filter still applies, so a pitch-only
   // dataset holds the same songs and the same notes as the step encoding with the same options.
@@ -65,6 +74,11 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options);
 // Throws melodist::Error for options that contradict each other (--pitch-only with an input symbol).
 void check_encode_options(const EncodeOptions& options);
 
+// -1 when `s` is no barline symbol, 0 for "|", N for "|N" (1 <= N <= kMaxCountdownBars).
+int bar_countdown(std::string_view s);
+// "|N" for N >= 1, "|" for 0.
+std::string bar_symbol(int countdown);
+
 // Splits encoded text on whitespace into symbols (no validation).
 std::vector<std::string> split_symbols(std::string_view text);
 // Joins symbols with single spaces (no trailing space).
@@ -73,7 +87,7 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 // Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
 // Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
 // the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/",
-// "|" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines), a key
+// "|" or "|N" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines), a key
 // symbol (formats/key_symbol.h: it takes no time; the first one sets melody.key) or a meter symbol
 // (formats/meter_symbol.h: it takes no time; the first one sets melody.time_signature).
 // Decoding stops at the first "/" after a note (the reference's end of song).

@@ -23,7 +23,7 @@ Constraints::Constraints(const Model& model, const ConstraintOptions& options) :
     Symbol& y = symbols_[v];
     if (s == kHoldSymbol) y.kind = hold;
     else if (s == kRestSymbol) y.kind = rest;
-    else if (s == kBarSymbol) y.kind = bar, has_bar_ = true;
+    else if (const int k = bar_countdown(s); k >= 0) y.kind = bar, y.countdown = k, has_bar_ = true, countdown_ = std::max(countdown_, k);
     else if (s == kDelimiterSymbol) y.kind = end;
     else if (const auto k = parse_key_symbol(s)) y.kind = key, y.tonic = k->tonic_pitch_class, y.minor = k->minor, has_keys_ = true;
     else if (const auto m = parse_meter_symbol(s)) {
@@ -33,6 +33,9 @@ Constraints::Constraints(const Model& model, const ConstraintOptions& options) :
       y.kind = pitch, y.pitch = std::stoi(s);
     }
   }
+  has_countdown_.assign(static_cast<size_t>(countdown_) + 1, 0);
+  for (const Symbol& y : symbols_)
+    if (y.kind == bar) has_countdown_[static_cast<size_t>(y.countdown)] = 1;
   for (Symbol& y : symbols_)
     if (y.kind == key) {
       ConstraintState in_key;
@@ -64,7 +67,7 @@ void Constraints::advance(ConstraintState& s, int id) const {
     case pitch: ++s.time, s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false; break;
     case rest: ++s.time, s.started = true, s.rest_after_note = s.last_pitch >= 0; break;
     case hold: if (s.started) ++s.time; break;
-    case bar: s.first_bar = s.last_bar < 0 ? s.time : s.first_bar, s.last_bar = s.time; break;
+    case bar: s.first_bar = s.last_bar < 0 ? s.time : s.first_bar, s.last_bar = s.time, s.bars_left = y.countdown; break;
     case key: if (s.key_tonic < 0) s.key_tonic = y.tonic, s.key_minor = y.minor; break;
     case meter: if (!s.meter_seen) s.meter_seen = true, s.bar_steps = y.bar_steps; break;
     default: break;
@@ -76,6 +79,23 @@ bool Constraints::in_end_set(const ConstraintState& s, int p) const {
   const int degree = ((p - s.key_tonic) % 12 + 12) % 12;
   if (options_.end_on == EndOn::tonic) return degree == 0;
   return degree == 0 || degree == 7 || degree == (s.key_minor ? 3 : 4);
+}
+
+bool Constraints::bar_ok(const ConstraintState& s, const Symbol& y, int bars_to_go, bool first) const {
+  if (y.kind != bar) return false;
+  if (countdown_ == 0) return true;
+  if (options_.bars > 0) {
+    const bool counted = bars_to_go >= 1 && bars_to_go <= countdown_ && has_countdown_[static_cast<size_t>(bars_to_go)];
+    return y.countdown == (counted ? bars_to_go : 0);
+  }
+  if (s.bars_left > 1) return y.countdown == s.bars_left - 1;
+  if (s.bars_left == 1) return false;  // the last bar is over: the end comes next
+  return y.countdown == 0 || y.countdown == countdown_ || first;
+}
+
+bool Constraints::last_step_ok(const ConstraintState& s, const Symbol& y) const {
+  const bool settled = in_end_set(s, s.last_pitch);
+  return (y.kind == pitch && in_end_set(s, y.pitch)) || (settled && (y.kind == hold || y.kind == rest));
 }
 
 bool Constraints::can_end(const ConstraintState& s) const {
@@ -126,7 +146,9 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
     // A "|" before the first note says the song starts on a bar (23% of the Essen songs): allowed once,
     // unless a pickup was asked for.
     const bool lead_bar = has_bar_ && s.last_bar < 0 && (options_.bars == 0 || options_.pickup_steps == 0);
-    return allow([&](const Symbol& y) { return y.kind == pitch || y.kind == rest || (lead_bar && y.kind == bar); });
+    return allow([&](const Symbol& y) {
+      return y.kind == pitch || y.kind == rest || (lead_bar && bar_ok(s, y, options_.bars, true));
+    });
   }
   const int64_t t = s.time;
   const bool barred = s.last_bar == t;  // a "|" stands at this time already
@@ -135,29 +157,32 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
     const int64_t P = options_.pickup_steps, E = P + options_.bars * L;
     if (t >= E) return allow([](const Symbol& y) { return y.kind == end; });
     const bool line = (t == P && P > 0) || (t > P && (t - P) % L == 0);
-    if (line && has_bar_ && !barred) return allow([](const Symbol& y) { return y.kind == bar; });
+    const int to_go = static_cast<int>(options_.bars - (t - P) / L);  // the line at P + m L opens bar m + 1
+    if (line && has_bar_ && !barred) return allow([&](const Symbol& y) { return bar_ok(s, y, to_go, false); });
     if (options_.end_on == EndOn::any || E - t >= 2) return allow(timed);
-    // The last step: the melody's last note must be in the set.
-    const bool settled = in_end_set(s, s.last_pitch);
-    return allow([&](const Symbol& y) {
-      return (y.kind == pitch && in_end_set(s, y.pitch)) || (settled && (y.kind == hold || y.kind == rest));
-    });
+    return allow([&](const Symbol& y) { return last_step_ok(s, y); });  // the last note must be in the set
   }
   // Whole bars without --bars: only for a meter the model said (a model without meter symbols places
   // its "|" as it learned to).
-  const bool end_ok = options_.end_on == EndOn::any || in_end_set(s, s.last_pitch);
+  const bool end_ok = (options_.end_on == EndOn::any || in_end_set(s, s.last_pitch)) && (countdown_ == 0 || s.bars_left == 1);
   if (const int64_t M = s.bar_steps; has_bar_ && M > 0 && !barred) {
     const bool first = s.last_bar < 0;
     if (!first || t <= M) {
       const bool due = first ? t == M : (t - s.last_bar) % M == 0;
-      if (due) return allow([&](const Symbol& y) { return y.kind == bar || (y.kind == end && end_ok); });
+      if (due) return allow([&](const Symbol& y) { return bar_ok(s, y, 0, first) || (y.kind == end && end_ok); });
       const int64_t P = s.first_bar > 0 && s.first_bar < M ? s.first_bar : 0;  // the pickup
       const bool completes = P > 0 && !first && t - s.last_bar == M - P;       // a last bar of L - P
-      return allow([&](const Symbol& y) { return timed(y) || (first && y.kind == bar) || (completes && y.kind == end && end_ok); });
+      if (countdown_ > 0 && s.bars_left == 1 && options_.end_on != EndOn::any && t - s.last_bar == M - 1)
+        return allow([&](const Symbol& y) { return last_step_ok(s, y) || (completes && y.kind == end && end_ok); });
+      return allow([&](const Symbol& y) {
+        return timed(y) || (first && bar_ok(s, y, 0, true)) || (completes && y.kind == end && end_ok);
+      });
     }
   }
   if (barred) return allow(timed);
-  return allow([&](const Symbol& y) { return timed(y) || (y.kind == end && end_ok) || y.kind == other; });
+  return allow([&](const Symbol& y) {
+    return timed(y) || (y.kind == end && end_ok) || bar_ok(s, y, 0, s.last_bar < 0) || y.kind == other;
+  });
 }
 
 }  // namespace melodist

@@ -20,10 +20,16 @@
 //    one bar after the last; "/" is allowed where a bar line is due (the song ends with a whole bar) and,
 //    after a pickup of P steps, where the last bar holds L - P (the last bar completes the pickup, as
 //    in 77% of the Essen songs that start with one);
+//  - the countdown (a model trained with `preprocess --countdown-bars C`: "|k" opens the k-th bar from the
+//    end, k <= C): with `bars` the line that opens bar j is "|(N-j+1)" when N-j+1 <= C, else "|"; without,
+//    a due line is "|" or "|C" (or any "|k" for the song's first line: a song of fewer than C bars) until
+//    the countdown starts, then "|(k-1)" after "|k", and "/" comes only where the bar "|1" opened is
+//    over (or completes the pickup): the song ends when the model has announced it;
 //  - end_on (tonic, or any note of the tonic triad of the key in the model's own pitches): the last note
 //    may start anywhere in the last bar; a note outside the set is allowed only while a later step
 //    remains, and at the last step the sounding note must be in the set (else only an onset of it is
-//    allowed). Without `bars`, "/" is allowed only after a note in the set.
+//    allowed). Without `bars`, "/" is allowed only after a note in the set (and, with the countdown, the
+//    last step of the bar "|1" opened follows the rule of the last step).
 // A state is a few integers, copied with its beam.
 #include <cstdint>
 #include <optional>
@@ -63,6 +69,7 @@ struct ConstraintState {
   int64_t first_bar = -1;   // time of the first "|" (a pickup when it is inside the first bar), -1 none
   int last_pitch = -1;      // MIDI number of the last note onset, -1 none
   bool rest_after_note = false;  // a rest has started since the last note
+  int bars_left = 0;        // k after the countdown barline "|k" (this is the k-th bar from the end), 0 none
 };
 
 class Constraints {
@@ -95,12 +102,20 @@ class Constraints {
     int tonic = -1;            // key: pitch class
     bool minor = false;        // key
     int64_t bar_steps = 0;     // meter: L (0 when the bar is not a whole number of steps)
+    int countdown = 0;         // bar: k of "|k", 0 for "|"
     bool can_end = true;       // key: the vocabulary holds a note that end_on allows in this key
   };
   bool in_end_set(const ConstraintState& s, int pitch) const;
+  // Whether barline symbol `y` may stand at a line from `s`; `bars_to_go` is the bars left to the end
+  // the --bars decoder counts (0 without bars), `first` whether no line has been drawn yet.
+  bool bar_ok(const ConstraintState& s, const Symbol& y, int bars_to_go, bool first) const;
+  // The end rule's last step (end_on): only the set's onsets, or a hold / rest after a note of the set.
+  bool last_step_ok(const ConstraintState& s, const Symbol& y) const;
   std::vector<Symbol> symbols_;
   ConstraintOptions options_;
   bool has_bar_ = false, has_keys_ = false, has_meters_ = false, inert_ = true;
+  int countdown_ = 0;                         // C: the largest k of the vocabulary's "|k", 0 none
+  std::vector<char> has_countdown_;           // (C + 1): whether "|k" is in the vocabulary
   int64_t fallback_bar_steps_ = 0;
   int64_t longest_bar_steps_ = 0;
 };

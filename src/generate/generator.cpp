@@ -43,7 +43,9 @@ std::vector<int> primer_ids(const Model& model, const std::vector<std::string>& 
   return ids;
 }
 
-std::vector<std::string> primer_from_song_file(const EncodeOptions& options, const std::string& path) {
+std::vector<std::string> primer_from_song_file(const EncodeOptions& encoding, const std::string& path, bool whole_song) {
+  EncodeOptions options = encoding;
+  if (!whole_song) options.countdown_bars = 0;  // a primer is a song's beginning: its end is not near
   SongReadOptions read;
   read.step = options.step;
   Melody melody = read_song_file(path, read);
@@ -145,7 +147,7 @@ int64_t first_barline_steps(const std::vector<std::string>& primer) {
   int64_t t = 0;
   bool started = false;
   for (const auto& s : primer) {
-    if (s == kBarSymbol && started) return t;
+    if (bar_countdown(s) >= 0 && started) return t;
     if (s == kRestSymbol || (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos)) started = true, ++t;
     else if (s == kHoldSymbol && started) ++t;
   }

@@ -77,8 +77,10 @@ struct GeneratedMelody {
 std::vector<int> primer_ids(const Model& model, const std::vector<std::string>& primer);
 
 // Reads a song file and encodes it as training did (the model's encoding: grid, durations, transposition).
-// Throws melodist::Error naming the file when it cannot be read or encoded.
-std::vector<std::string> primer_from_song_file(const EncodeOptions& encoding, const std::string& path);
+// Throws melodist::Error naming the file when it cannot be read or encoded. A primer is encoded without
+// the countdown barlines ("|3": EncodeOptions::countdown_bars); `whole_song` (scoring a song) keeps them.
+std::vector<std::string> primer_from_song_file(const EncodeOptions& encoding, const std::string& path,
+                                               bool whole_song = false);
 
 std::vector<GeneratedMelody> generate_melodies(const Model& model, const GenerateOptions& options);
 

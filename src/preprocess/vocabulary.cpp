@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/key_symbol.h"
+#include "formats/text_encoding.h"
 #include "formats/meter_symbol.h"
 
 namespace melodist {
@@ -12,6 +13,7 @@ void SymbolSet::add(const std::string& s) {
   else if (s == "_") hold = true;
   else if (s == "r") rest = true;
   else if (s == "|") bar = true;
+  else if (const int k = bar_countdown(s); k > 0) countdowns.set(static_cast<size_t>(k));
   else if (parse_key_symbol(s)) keys = true;
   else if (const auto m = parse_meter_symbol(s)) meters.insert({m->denominator, m->numerator});
   else if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos) {
@@ -27,6 +29,7 @@ void SymbolSet::merge(const SymbolSet& o) {
   bar = bar || o.bar;
   keys = keys || o.keys;
   pitches |= o.pitches;
+  countdowns |= o.countdowns;
   meters.insert(o.meters.begin(), o.meters.end());
 }
 
@@ -38,6 +41,8 @@ std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
   for (int p = 0; p < 128; ++p)
     if (set.pitches.test(static_cast<size_t>(p))) out.push_back(std::to_string(p));
   if (set.bar) out.emplace_back("|");
+  for (int k = 1; k <= kMaxCountdownBars; ++k)
+    if (set.countdowns.test(static_cast<size_t>(k))) out.push_back(bar_symbol(k));
   if (set.keys)
     for (auto& k : all_key_symbols()) out.push_back(std::move(k));
   for (const auto& [den, num] : set.meters) out.push_back(meter_symbol(TimeSignature{num, den}));
