@@ -23,6 +23,7 @@ struct EncodeArgs {
   bool meter_symbol = false;
   bool barlines = false;
   int countdown_bars = 0;
+  bool triplets = false;
   bool pitch_only = false;
   int track = -1;
   int channel = -1;
@@ -41,6 +42,7 @@ void run(const EncodeArgs& a) {
   options.meter_symbol = a.meter_symbol;
   options.barlines = a.barlines;
   options.countdown_bars = a.countdown_bars;
+  options.triplets = a.triplets;
   options.pitch_only = a.pitch_only;
   options.ties = a.ties == "merge" ? TieMode::merge : TieMode::reattack;
   check_encode_options(options);
@@ -68,7 +70,7 @@ void setup(CLI::App& root) {
       "encode", "Print the text encoding of one **kern (.krn), MIDI (.mid, .midi, .kar), ABC (.abc, FILE.abc#X) or MusicXML (.musicxml, .xml, .mxl) song, as `preprocess` encodes it");
   app->add_option("FILE", args->file, "a .krn, .mid, .midi, .kar, .abc, .musicxml, .xml or .mxl file (FILE.abc#X: tune X:, else the first tune)")->required();
   melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol,
-                                      args->meter_symbol, args->barlines, args->countdown_bars, args->pitch_only);
+                                      args->meter_symbol, args->barlines, args->countdown_bars, args->triplets, args->pitch_only);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));

@@ -21,6 +21,7 @@ struct PreprocessArgs {
   bool meter_symbol = false;
   bool barlines = false;
   int countdown_bars = 0;
+  bool triplets = false;
   bool pitch_only = false;
   int delimiter_length = melodist::kDefaultDelimiterLength;
   int jobs = 0;
@@ -42,6 +43,7 @@ void run(const PreprocessArgs& a) {
   options.encode.meter_symbol = a.meter_symbol;
   options.encode.barlines = a.barlines;
   options.encode.countdown_bars = a.countdown_bars;
+  options.encode.triplets = a.triplets;
   options.encode.pitch_only = a.pitch_only;
   options.encode.ties = a.ties == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
   options.read.step = options.encode.step;
@@ -68,7 +70,7 @@ void setup(CLI::App& root) {
   app->add_option("INPUT", args->inputs, "song files or folders")->required();
   app->add_option("--out,-o", args->out, "output folder (created if missing)")->required();
   melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol,
-                                      args->meter_symbol, args->barlines, args->countdown_bars, args->pitch_only);
+                                      args->meter_symbol, args->barlines, args->countdown_bars, args->triplets, args->pitch_only);
   app->add_option("--delimiter-length", args->delimiter_length, "\"/\" symbols after each song in file_dataset")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

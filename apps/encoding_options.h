@@ -8,7 +8,7 @@ namespace melodist::cli {
 
 inline void add_encoding_options(CLI::App* app, std::string& step, std::string& durations, std::string& transpose,
                                  std::string& ties, bool& key_symbol, bool& meter_symbol, bool& barlines,
-                                 int& countdown_bars, bool& pitch_only) {
+                                 int& countdown_bars, bool& triplets, bool& pitch_only) {
   app->add_option("--step", step, "quarter notes per symbol (fraction or decimal); also the MIDI quantization grid")
       ->capture_default_str();
   app->add_option("--durations", durations,
@@ -33,6 +33,9 @@ inline void add_encoding_options(CLI::App* app, std::string& step, std::string& 
                   "input the model sees coming; generate then ends songs only after \"|1\" and forces the countdown with --bars)")
       ->check(CLI::Range(0, 16))
       ->capture_default_str();
+  app->add_flag("--triplets", triplets,
+                "write notes that start between the steps, in a window of 1, 2, 4 or 8 steps whose onsets fall on its thirds, "
+                "as \"(3:W\" (W the window in quarters) and three units; songs without triplets encode the same");
   app->add_flag("--pitch-only", pitch_only,
                 "one symbol per note, its MIDI number: no holds, rests or input symbols (the chromatic pitch sequence "
                 "IDyOM predicts; the length filter still applies, so the songs and notes are those of the step encoding)");

@@ -1,4 +1,5 @@
-// libFuzzer target for the ABC reader and the encoder behind it: any bytes must give tunes whose melodies
+// libFuzzer target for the ABC reader and the encoder behind it (with --triplets and --countdown-bars, and
+// the decoder of that encoding): any bytes must give tunes whose melodies
 // are in range, or a melodist::Error with a one-line message naming the file, never a crash, hang or
 // sanitizer report.
 //   CXX=clang++ cmake -S . -B build-fuzz -DMELODIST_FUZZ=ON -DMELODIST_NATIVE=OFF
@@ -45,6 +46,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       any.barlines = true;
       melodist::EncodedSong song = melodist::encode_melody(melody, any);
       if (song.accepted && song.symbols.empty()) std::abort();
+      // Triplet windows and countdown barlines at the bundled model's step: an accepted encoding decodes
+      // to the melody's own notes and lengths.
+      melodist::EncodeOptions windows = any;
+      windows.step = melodist::Rational(1, 4);
+      windows.triplets = true;
+      windows.countdown_bars = 4;
+      windows.durations.clear();
+      windows.transpose = melodist::TransposeMode::none;
+      song = melodist::encode_melody(melody, windows);
+      if (!song.accepted) continue;
+      const melodist::Melody back = melodist::decode_symbols(song.symbols, windows.step);
+      melodist::Rational in(0), out(0);
+      for (const auto& e : melody.events) in += e.duration;
+      for (const auto& e : back.events) out += e.duration;
+      if (!(in == out) || back.events.empty()) std::abort();
     }
   }
   return 0;

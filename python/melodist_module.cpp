@@ -96,7 +96,7 @@ PYBIND11_MODULE(melodist, m) {
       .def_readonly("val_accuracy", &api::Epoch::val_accuracy)
       .def_readonly("elapsed", &api::Epoch::elapsed);
   m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs, bool transpose,
-                         bool key_symbol, bool meter_symbol, bool barlines, int countdown_bars) {
+                         bool key_symbol, bool meter_symbol, bool barlines, int countdown_bars, bool triplets) {
           api::PreprocessOptions o;
           o.step = step;
           o.jobs = jobs;
@@ -105,11 +105,12 @@ PYBIND11_MODULE(melodist, m) {
           o.meter_symbol = meter_symbol;
           o.barlines = barlines;
           o.countdown_bars = countdown_bars;
+          o.triplets = triplets;
           py::gil_scoped_release release;
           return api::preprocess(inputs, out, o).line;
         }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0, py::arg("transpose") = true,
         py::arg("key_symbol") = false, py::arg("meter_symbol") = false, py::arg("barlines") = false,
-        py::arg("countdown_bars") = 0, "Song files/folders -> a dataset folder; returns the summary line");
+        py::arg("countdown_bars") = 0, py::arg("triplets") = false, "Song files/folders -> a dataset folder; returns the summary line");
   // progress(epoch) runs on the training thread; pybind11 takes the GIL for each call.
   m.def("train", [](const std::string& data, const std::string& out, int hidden, int layers, int epochs, uint64_t seed,
                     int threads, std::function<void(const api::Epoch&)> progress) {

@@ -23,6 +23,9 @@ const std::vector<std::string> kVocab = {"/", "_", "r", "60", "62", "64", "67", 
 // A model trained with --countdown-bars 2.
 const std::vector<std::string> kCountdownVocab = {"/", "_", "r", "60", "62", "64", "67", "|", "|1", "|2", "K:C", "K:G", "M:3/4", "M:2/4"};
 
+// A model trained with --triplets: "(3:1" (a window of 4 steps) and "(3:1/2" (2 steps).
+const std::vector<std::string> kTripletVocab = {"/", "_", "r", "60", "62", "64", "67", "|", "(3:1", "(3:1/2", "K:C", "K:G", "M:3/4", "M:2/4"};
+
 Model network(uint64_t seed = 3, const std::vector<std::string>& vocab = kVocab) {
   ModelConfig c;
   c.vocab_size = static_cast<int>(vocab.size());
@@ -146,6 +149,34 @@ TEST(Constraints, TheSongEndsOnlyAfterItsCountdown) {
   EXPECT_EQ(allowed_after(t, last + "62" + holds(6) + " 60", kCountdownVocab), "/");
 }
 
+// Generated with triplet windows, every melody's bars are whole and the windows decode to thirds.
+TEST(Constraints, GeneratedTripletsKeepTheBarsWhole) {
+  Model m = network(5, kTripletVocab);
+  for (float& w : m.params) w *= 2;
+  int windows = 0;
+  for (int bars : {0, 3}) {
+    GenerateOptions o;
+    o.num_outputs = 40;
+    o.beam.seed = 8;
+    o.beam.max_steps = 300;
+    o.controls.meter = TimeSignature{2, 4};
+    o.controls.bars = bars;
+    for (const GeneratedMelody& g : generate_melodies(m, o)) {
+      if (!g.ended) continue;
+      SCOPED_TRACE(join_symbols(g.symbols));
+      for (const auto& s : g.symbols) windows += triplet_window(s).has_value();
+      const Melody back = decode_symbols(g.symbols);
+      Rational length(0);
+      for (const auto& e : back.events) length += e.duration;
+      for (size_t b = 1; b < back.barlines.size(); ++b) EXPECT_EQ(back.barlines[b] - back.barlines[b - 1], Rational(2));
+      if (bars > 0) {
+        EXPECT_EQ(length, Rational(6));
+      }
+    }
+  }
+  EXPECT_GT(windows, 20);
+}
+
 // Generated with and without --bars, a countdown model's melodies count down to their end: the last
 // lines are "|k" .. "|1", the end comes one bar after "|1", and the bars are whole.
 TEST(Constraints, GeneratedMelodiesCountDown) {
@@ -170,8 +201,12 @@ TEST(Constraints, GeneratedMelodiesCountDown) {
       const size_t start = static_cast<size_t>(std::find_if(counts.begin(), counts.end(), [](int k) { return k > 0; }) - counts.begin());
       ASSERT_LT(start, counts.size());
       for (size_t i = start; i < counts.size(); ++i) EXPECT_EQ(counts[i], static_cast<int>(counts.size() - i));
-      if (start > 0) EXPECT_EQ(counts[start], 2);  // after plain lines the countdown starts at its top
-      if (bars > 0) EXPECT_EQ(counts.size() - (counts.front() == 0 && g.symbols[2] == "|"), static_cast<size_t>(bars) - 1);
+      if (start > 0) {
+        EXPECT_EQ(counts[start], 2);
+      }  // after plain lines the countdown starts at its top
+      if (bars > 0) {
+        EXPECT_EQ(counts.size() - (counts.front() == 0 && g.symbols[2] == "|"), static_cast<size_t>(bars) - 1);
+      }
       const Melody back = decode_symbols(g.symbols);
       Rational last_bar = back.barlines.back(), length(0);
       for (const auto& e : back.events) length += e.duration;
@@ -179,6 +214,29 @@ TEST(Constraints, GeneratedMelodiesCountDown) {
     }
     EXPECT_GT(ended, 0);
   }
+}
+
+
+// A window is allowed where it ends by the next line (by the last step with end_on); inside it, its three
+// units; the time counts its steps at its end.
+TEST(Constraints, TripletWindowsFitTheBar) {
+  const Model m = network(3, kTripletVocab);
+  ConstraintOptions o;
+  o.bars = 2;
+  o.end_on = EndOn::tonic;
+  const Constraints c(m, o);
+  auto after = [&](const std::string& text) { return allowed_after(c, text, kTripletVocab); };
+  EXPECT_EQ(after("K:C M:2/4"), "r 60 62 64 67 | (3:1 (3:1/2");
+  EXPECT_EQ(after("K:C M:2/4 60 _ _ _"), "_ r 60 62 64 67 (3:1 (3:1/2");  // 4 + 4 <= 8
+  EXPECT_EQ(after("K:C M:2/4 60 _ _ _ _"), "_ r 60 62 64 67 (3:1/2");     // 5 + 4 > 8
+  EXPECT_EQ(after("K:C M:2/4 (3:1"), "r 60 62 64 67");                    // no hold before the first note
+  EXPECT_EQ(after("K:C M:2/4 60 (3:1/2 62"), "_ r 60 62 64 67");
+  EXPECT_EQ(after("K:C M:2/4 60 _ _ _ (3:1 62 64 67"), "|");        // 4 + 4 units' time = 8: the line
+  const std::string bar2 = "K:C M:2/4 60" + holds(7) + " | 62 _ ";
+  EXPECT_EQ(after(bar2 + "_ _"), "_ r 60 62 64 67 (3:1/2");  // at 12 a window of 2 would reach 14 <= 15
+  EXPECT_EQ(after(bar2 + "_ _ _"), "_ r 60 62 64 67 (3:1/2");  // at 13 it ends before the last step, 15
+  EXPECT_EQ(after(bar2 + "_ _ _ _"), "_ r 60 62 64 67");         // at 14 it would cover it
+  EXPECT_EQ(after(bar2 + "(3:1 60 62 64 _"), "60");          // 10 + 4 + 1: the last step, the tonic
 }
 
 // generate_melodies with every control, plain sampling and beam search: the bars, the end and the key.

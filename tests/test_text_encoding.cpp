@@ -178,7 +178,7 @@ TEST(TextEncoding, DecodeSymbols) {
     ADD_FAILURE() << "128 accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
+              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
   }
   EXPECT_THROW(decode_symbols({"60", "x"}), Error);
   EXPECT_THROW(decode_symbols({"-1"}), Error);
@@ -289,6 +289,50 @@ TEST(TextEncoding, BarlinesTakeNoTimeAndComeAfterThePitchesInTheMapping) {
   EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "| 60 _ _ _ | 62 _ _ _");
   o.barlines = false;
   EXPECT_EQ(join_symbols(encode_melody(odd, o).symbols), "60 _ _ _ 62 _ _ _");
+}
+
+// --triplets: a window of 4 (or 2, 1, 8) steps whose onsets fall on its thirds is "(3:W" and three units.
+TEST(TextEncoding, TripletsAreWindowsOfThreeUnits) {
+  const Rational third(1, 3), sixth(1, 6);
+  Melody m = melody({{60, Rational(1)}, {62, third}, {64, third}, {65, third}, {67, Rational(1, 2)},
+                     {69, sixth}, {71, sixth}, {72, sixth}, {kRest, Rational(1)}, {74, Rational(2, 3)},
+                     {72, Rational(4, 3)}});
+  m.barlines = {Rational(2), Rational(4)};
+  EncodeOptions o = none_any();
+  o.durations.clear();  // every whole number of steps
+  o.barlines = true;
+  EXPECT_FALSE(encode_melody(m, o).accepted);  // without --triplets: refused, as before
+  EXPECT_EQ(encode_melody(m, o).reason, "note of 1/3 quarter (not a whole number of 1/4-quarter steps) at line 2");
+  o.triplets = true;
+  const EncodedSong s = encode_melody(m, o);
+  ASSERT_TRUE(s.accepted) << s.reason;
+  EXPECT_EQ(join_symbols(s.symbols), "60 _ _ _ (3:1 62 64 65 | 67 _ (3:1/2 69 71 72 r _ _ _ | (3:2 74 72 _");
+  EXPECT_EQ(s.notes, 10);
+  // Decoded: the same notes, lengths and barlines.
+  const Melody back = decode_symbols(s.symbols);
+  ASSERT_EQ(back.events.size(), m.events.size());
+  for (size_t i = 0; i < m.events.size(); ++i) {
+    EXPECT_EQ(back.events[i].pitch, m.events[i].pitch) << i;
+    EXPECT_EQ(back.events[i].duration, m.events[i].duration) << i;
+  }
+  EXPECT_EQ(back.barlines, m.barlines);
+  // A song without triplets encodes the same with the option.
+  Melody plain = melody({{60, Rational(1)}, {62, Rational(1, 2)}, {64, Rational(3, 2)}});
+  plain.barlines = {Rational(0), Rational(2)};
+  EncodeOptions off = o;
+  off.triplets = false;
+  EXPECT_EQ(encode_melody(plain, o).symbols, encode_melody(plain, off).symbols);
+  // A window may not hold a barline: an eighth triplet across one is two sixteenth windows, exactly; a
+  // fifth of a quarter fits no window; the end must fall on a step.
+  Melody across = melody({{60, Rational(1, 2)}, {62, third}, {64, third}, {65, third}, {67, Rational(1, 2)}});
+  across.barlines = {Rational(1)};
+  EXPECT_EQ(join_symbols(encode_melody(across, o).symbols), "60 _ (3:1/2 62 _ 64 | (3:1/2 _ 65 _ 67 _");
+  EXPECT_EQ(encode_melody(melody({{60, Rational(1, 5)}, {62, Rational(4, 5)}}), o).reason,
+            "note of 4/5 quarter (it starts between the steps, and not in a triplet the grid can hold) at line 2");
+  EXPECT_EQ(encode_melody(melody({{60, Rational(1)}, {62, third}}), o).reason,
+            "the song's length, 4/3 quarters, is not a whole number of 1/4-quarter steps");
+  EXPECT_EQ(triplet_window("(3:1/2"), Rational(1, 2));
+  for (const char* bad : {"(3:", "(3:0", "(3:2/4", "(3:x", "(3:9", "(2:1", "(3:-1"}) EXPECT_FALSE(triplet_window(bad)) << bad;
 }
 
 // --countdown-bars: the barlines that open the last bars count down to the end; a primer has none.

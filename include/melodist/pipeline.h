@@ -25,6 +25,9 @@ struct PreprocessOptions {
   // With barlines: the lines that open each song's last N bars are "|N" .. "|1" (`--countdown-bars`), so
   // the model sees the end coming; 0 none.
   int countdown_bars = 0;
+  // Triplets in a window of 1, 2, 4 or 8 steps as "(3:W" and three units (`--triplets`); songs without
+  // triplets encode the same.
+  bool triplets = false;
 };
 
 struct PreprocessSummary {

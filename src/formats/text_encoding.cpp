@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "formats/key_symbol.h"
 #include "formats/meter_symbol.h"
@@ -71,6 +72,68 @@ void encode_pitches(const std::vector<Span>& spans, EncodedSong& song, int& line
   song.accepted = true;
 }
 
+// The largest window W in {8, 4, 2, 1} steps from step t (EncodeOptions::triplets) that lies in the song,
+// has no barline after t, and whose onsets all fall on t + k W / 3 (k = 0, 1, 2), one of them between the
+// steps; 0 none. `start` (spans + 1): each span's start in steps, then the song's end; `i` the first span
+// that starts at or after t.
+int64_t window_at(const std::vector<Rational>& start, size_t i, int64_t t, const std::vector<int64_t>& bar_steps,
+                       int64_t total_steps) {
+  for (const int64_t w : {8, 4, 2, 1}) {
+    if (t + w > total_steps) continue;
+    const auto bar = std::upper_bound(bar_steps.begin(), bar_steps.end(), t);
+    if (bar != bar_steps.end() && *bar < t + w) continue;
+    bool fits = true, between = false;
+    for (size_t j = i; fits && j + 1 < start.size() && start[j] < Rational(t + w); ++j) {
+      fits = ((start[j] - Rational(t)) * Rational(3, w)).den == 1;
+      between = between || start[j].den != 1;
+    }
+    if (fits && between) return w;
+  }
+  return 0;
+}
+
+// Step 3: one symbol per step, the span's at its first step ("r" or its MIDI number), else "_"; with
+// EncodeOptions::triplets a window of window_at steps as triplet_symbol and its three units.
+// Barline symbols go before the step (or window) at which they fall, the last countdown_bars of them
+// counting down. False (song.reason set) for a note the grid cannot hold.
+bool write_steps(const std::vector<Span>& spans, const EncodeOptions& options, const std::vector<int64_t>& bar_steps,
+                 int64_t total_steps, EncodedSong& song, int& line) {
+  std::vector<Rational> start(spans.size() + 1, Rational(0));  // in steps
+  for (size_t i = 0; i < spans.size(); ++i) start[i + 1] = start[i] + spans[i].duration / options.step;
+  size_t next_bar = 0;
+  const size_t countdown_from = bar_steps.size() - std::min(bar_steps.size(), static_cast<size_t>(std::max(0, options.countdown_bars)));
+  auto bars_before = [&](int64_t step) {
+    for (; next_bar < bar_steps.size() && bar_steps[next_bar] <= step; ++next_bar)
+      if (bar_steps[next_bar] == step)
+        song.symbols.push_back(bar_symbol(next_bar < countdown_from ? 0 : static_cast<int>(bar_steps.size() - next_bar)));
+  };
+  size_t i = 0;  // the first span that starts at or after the time written
+  auto onset_or_hold = [&](const Rational& at) {
+    if (i >= spans.size() || !(start[i] == at)) return song.symbols.emplace_back(kHoldSymbol), true;
+    line = spans[i].line;
+    const Span& s = spans[i++];
+    if (s.pitch == kRest) return song.symbols.emplace_back(kRestSymbol), true;
+    return push_pitch(s, song);
+  };
+  for (int64_t t = 0; t < total_steps;) {
+    bars_before(t);
+    if (const int64_t w = options.triplets ? window_at(start, i, t, bar_steps, total_steps) : 0; w > 0) {
+      song.symbols.push_back(triplet_symbol(Rational(w) * options.step));
+      for (int64_t k = 0; k < 3; ++k)
+        if (!onset_or_hold(Rational(t) + Rational(w * k, 3))) return false;
+      t += w;
+      continue;
+    }
+    if (!onset_or_hold(Rational(t))) return false;
+    if (i < spans.size() && start[i] < Rational(t + 1)) {
+      song.reason = describe(spans[i], "(it starts between the steps, and not in a triplet the grid can hold)");
+      return false;
+    }
+    ++t;
+  }
+  return true;
+}
+
 // Steps 1-3 into `song` (whose key and transposition are set). `line` follows the event being worked on,
 // so that a Rational overflow (melodist::Error, thrown by the arithmetic) can name it.
 void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSong& song, int& line) {
@@ -104,7 +167,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
         return;
       }
       Rational steps = s.duration / options.step;
-      if (steps.den != 1) {
+      if (steps.den != 1 && !options.triplets) {
         song.reason = describe(s, "(not a whole number of " + options.step.to_string() + "-quarter steps)");
         return;
       }
@@ -115,7 +178,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
         song.reason = describe(s, s.duration == Rational(0) && s.pitch != kRest ? "(grace note)" : "");
         return;
       }
-      if ((s.duration / options.step).den != 1) {
+      if ((s.duration / options.step).den != 1 && !options.triplets) {
         song.reason = describe(s, "(not a whole number of " + options.step.to_string() + "-quarter steps)");
         return;
       }
@@ -124,15 +187,21 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
 
   // Bound the output: a hostile file ("1%999999999c" with --durations any) must not ask for billions of symbols.
   constexpr int64_t kMaxSongSteps = int64_t{1} << 20;
-  int64_t total_steps = 0;
+  Rational length(0);  // in steps
   for (const Span& s : spans) {
     line = s.line;
-    total_steps += (s.duration / options.step).num;
-    if (total_steps > kMaxSongSteps) {
+    length += s.duration / options.step;
+    if (Rational(kMaxSongSteps) < length) {
       song.reason = describe(s, "(the song would exceed " + std::to_string(kMaxSongSteps) + " steps)");
       return;
     }
   }
+  if (length.den != 1) {  // triplets: the song's end falls between the steps
+    song.reason = "the song's length, " + (length * options.step).to_string() + " quarters, is not a whole number of " +
+                  options.step.to_string() + "-quarter steps";
+    return;
+  }
+  const int64_t total_steps = length.num;
 
   // 2. Transposition, 3. encoding.
   if (options.pitch_only) return encode_pitches(spans, song, line);
@@ -145,28 +214,7 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
   if (options.barlines)
     for (const Rational& t : melody.barlines)
       if (const Rational k = t / options.step; k.den == 1 && k.num >= 0 && k.num < total_steps) bar_steps.push_back(k.num);
-  size_t next_bar = 0;
-  int64_t step_index = 0;
-  const size_t countdown_from = bar_steps.size() - std::min(bar_steps.size(), static_cast<size_t>(std::max(0, options.countdown_bars)));
-  auto bars_before = [&](int64_t step) {
-    for (; next_bar < bar_steps.size() && bar_steps[next_bar] <= step; ++next_bar)
-      if (bar_steps[next_bar] == step)
-        song.symbols.push_back(bar_symbol(next_bar < countdown_from ? 0 : static_cast<int>(bar_steps.size() - next_bar)));
-  };
-  for (const Span& s : spans) {
-    int64_t steps = (s.duration / options.step).num;
-    bars_before(step_index);
-    if (s.pitch == kRest) {
-      song.symbols.emplace_back(kRestSymbol);
-    } else {
-      if (!push_pitch(s, song)) return;
-    }
-    for (int64_t i = 1; i < steps; ++i) {
-      bars_before(step_index + i);
-      song.symbols.emplace_back(kHoldSymbol);
-    }
-    step_index += steps;
-  }
+  if (!write_steps(spans, options, bar_steps, total_steps, song, line)) return;
   song.accepted = true;
 }
 
@@ -238,6 +286,19 @@ std::string join_symbols(const std::vector<std::string>& symbols) {
   return out;
 }
 
+std::optional<Rational> triplet_window(std::string_view s) {
+  if (s.size() < 4 || s.substr(0, 3) != kTripletPrefix) return std::nullopt;
+  try {
+    const Rational q = parse_rational(std::string(s.substr(3)));
+    if (q <= Rational(0) || Rational(kMaxTripletQuarters) < q || q.to_string() != s.substr(3)) return std::nullopt;
+    return q;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::string triplet_symbol(const Rational& window) { return kTripletPrefix + window.to_string(); }
+
 int bar_countdown(std::string_view s) {
   if (s.empty() || s[0] != '|') return -1;
   if (s.size() == 1) return 0;
@@ -253,19 +314,26 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
   if (step <= Rational(0)) throw Error("decode: step must be positive");
   Melody melody;
   Rational elapsed(0);  // quarters decoded so far
+  Rational triplet_unit(0);
+  int units_left = 0;   // timed symbols left in a triplet window
   for (size_t i = 0; i < symbols.size(); ++i) {
     const std::string& s = symbols[i];
     if (s == kDelimiterSymbol) {
       if (!melody.events.empty()) break;  // the reference's end of song
       continue;                           // delimiters before the song
     }
+    const Rational unit = units_left > 0 ? triplet_unit : step;  // the length of a timed symbol here
     if (s == kHoldSymbol) {
-      if (!melody.events.empty()) melody.events.back().duration += step, elapsed += step;
+      if (!melody.events.empty()) melody.events.back().duration += unit, elapsed += unit, units_left -= units_left > 0;
       continue;  // a hold before any note holds nothing
     }
     if (s == kRestSymbol) {
-      melody.events.push_back(MelodyEvent{kRest, step, false, 0});
-      elapsed += step;
+      melody.events.push_back(MelodyEvent{kRest, unit, false, 0});
+      elapsed += unit, units_left -= units_left > 0;
+      continue;
+    }
+    if (const auto window = triplet_window(s)) {  // the next three timed symbols share the window
+      triplet_unit = *window / Rational(3), units_left = 3;
       continue;
     }
     if (bar_countdown(s) >= 0) {  // takes no time; its place is the melody's barline (a pickup when the first is early)
@@ -286,10 +354,10 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
     if (!digits || pitch < 0 || pitch > 127) {
       std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
       throw Error("symbol \"" + shown + "\" at position " + std::to_string(i + 1) +
-                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
+                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
     }
-    melody.events.push_back(MelodyEvent{pitch, step, false, 0});
-    elapsed += step;
+    melody.events.push_back(MelodyEvent{pitch, unit, false, 0});
+    elapsed += unit, units_left -= units_left > 0;
   }
   return melody;
 }

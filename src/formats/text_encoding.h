@@ -3,6 +3,7 @@
 // one symbol per step (default a 16th note = 1/4 quarter): the MIDI number at a note's first step,
 // "r" at a rest's first step, "_" at every further step of the same note or rest. Songs are joined
 // with `delimiter_length` "/" symbols. Symbols are separated by single spaces.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,11 @@ inline constexpr const char* kBarSymbol = "|";  // a barline (`--barlines`): tak
 // decoder asked for N bars then forces the countdown where it falls, and one left to end the song
 // itself ends it only after "|1", so every ending is one the network saw coming.)
 inline constexpr int kMaxCountdownBars = 16;
+// A triplet window (`--triplets`): "(3:1" says that the next three timed symbols ("r", "_", a MIDI number)
+// share one quarter (each a third of it), "(3:1/2" one eighth, as ABC's "(3" does. The window is a whole
+// number of steps (1, 2, 4 or 8) and so the grid stays whole around it.
+inline constexpr const char* kTripletPrefix = "(3:";
+inline constexpr int kMaxTripletQuarters = 8;
 
 enum class TransposeMode { reference, none };  // reference: major -> C, minor -> A
 enum class TieMode { reattack, merge };         // reattack: every tied part is its own note (reference)
@@ -44,6 +50,10 @@ struct EncodeOptions {
   // With barlines: the last min(countdown_bars, barlines) barlines are "|N" .. "|1" (kBarSymbol plus the
   // number of bars left), 0 = none. A primer is a song's beginning, so primers are encoded without.
   int countdown_bars = 0;
+  // Notes that start between the steps in a window of 8, 4, 2 or 1 steps whose onsets all fall on its
+  // thirds are written as that window's triplet symbol and three units (the largest window that fits, no
+  // barline inside); without, such songs are refused as today. Songs without triplets encode the same.
+  bool triplets = false;
   // One symbol per note, its MIDI number: no holds, rests, barlines, key or meter symbols (IDyOM's chromatic
   // pitch sequence, for a like-for-like comparison). The length filter still applies, so a pitch-only
   // dataset holds the same songs and the same notes as the step encoding with the same options.
@@ -74,6 +84,9 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options);
 // Throws melodist::Error for options that contradict each other (--pitch-only with an input symbol).
 void check_encode_options(const EncodeOptions& options);
 
+// The window in quarters of a triplet symbol ("(3:1/2" -> 1/2), nullopt for any other symbol.
+std::optional<Rational> triplet_window(std::string_view s);
+std::string triplet_symbol(const Rational& window);
 // -1 when `s` is no barline symbol, 0 for "|", N for "|N" (1 <= N <= kMaxCountdownBars).
 int bar_countdown(std::string_view s);
 // "|N" for N >= 1, "|" for 0.
@@ -87,7 +100,7 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 // Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
 // Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
 // the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/",
-// "|" or "|N" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines), a key
+// "(3:W" (the next three timed symbols take W / 3 quarters each), "|" or "|N" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines), a key
 // symbol (formats/key_symbol.h: it takes no time; the first one sets melody.key) or a meter symbol
 // (formats/meter_symbol.h: it takes no time; the first one sets melody.time_signature).
 // Decoding stops at the first "/" after a note (the reference's end of song).

@@ -2,6 +2,7 @@
 #include "generate/constraints.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "formats/key_symbol.h"
 #include "formats/meter_symbol.h"
@@ -25,7 +26,10 @@ Constraints::Constraints(const Model& model, const ConstraintOptions& options) :
     else if (s == kRestSymbol) y.kind = rest;
     else if (const int k = bar_countdown(s); k >= 0) y.kind = bar, y.countdown = k, has_bar_ = true, countdown_ = std::max(countdown_, k);
     else if (s == kDelimiterSymbol) y.kind = end;
-    else if (const auto k = parse_key_symbol(s)) y.kind = key, y.tonic = k->tonic_pitch_class, y.minor = k->minor, has_keys_ = true;
+    else if (const auto w = triplet_window(s)) {
+      const Rational steps = *w / options.step;
+      y.kind = tuplet, y.bar_steps = steps.den == 1 ? steps.num : 0;
+    } else if (const auto k = parse_key_symbol(s)) y.kind = key, y.tonic = k->tonic_pitch_class, y.minor = k->minor, has_keys_ = true;
     else if (const auto m = parse_meter_symbol(s)) {
       y.kind = meter, y.bar_steps = bar_steps_of(*m, options.step), has_meters_ = true;
       longest_bar_steps_ = std::max(longest_bar_steps_, y.bar_steps);
@@ -63,10 +67,16 @@ ConstraintState Constraints::after(const std::vector<int>& symbols) const {
 void Constraints::advance(ConstraintState& s, int id) const {
   if (id < 0 || id >= static_cast<int>(symbols_.size())) return;
   const Symbol& y = symbols_[static_cast<size_t>(id)];
+  auto tick = [&s] {  // one step, or one unit of a triplet window (its three units end on its last step)
+    if (s.units_left == 0) return void(++s.time);
+    --s.units_left;
+    s.time = s.window_start + s.window_steps * (3 - s.units_left) / 3;
+  };
   switch (y.kind) {
-    case pitch: ++s.time, s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false; break;
-    case rest: ++s.time, s.started = true, s.rest_after_note = s.last_pitch >= 0; break;
-    case hold: if (s.started) ++s.time; break;
+    case pitch: tick(), s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false; break;
+    case rest: tick(), s.started = true, s.rest_after_note = s.last_pitch >= 0; break;
+    case hold: if (s.started) tick(); break;
+    case tuplet: s.units_left = 3, s.window_start = s.time, s.window_steps = y.bar_steps; break;
     case bar: s.first_bar = s.last_bar < 0 ? s.time : s.first_bar, s.last_bar = s.time, s.bars_left = y.countdown; break;
     case key: if (s.key_tonic < 0) s.key_tonic = y.tonic, s.key_minor = y.minor; break;
     case meter: if (!s.meter_seen) s.meter_seen = true, s.bar_steps = y.bar_steps; break;
@@ -96,6 +106,20 @@ bool Constraints::bar_ok(const ConstraintState& s, const Symbol& y, int bars_to_
 bool Constraints::last_step_ok(const ConstraintState& s, const Symbol& y) const {
   const bool settled = in_end_set(s, s.last_pitch);
   return (y.kind == pitch && in_end_set(s, y.pitch)) || (settled && (y.kind == hold || y.kind == rest));
+}
+
+int64_t Constraints::window_limit(const ConstraintState& s) const {
+  const int64_t t = s.time, L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  const bool last_step_rule = options_.end_on != EndOn::any;
+  if (options_.bars > 0 && L > 0) {
+    const int64_t P = options_.pickup_steps, E = P + options_.bars * L;
+    const int64_t next = t < P ? P : P + ((t - P) / L + 1) * L;  // the next line, or the end
+    return std::min(next, last_step_rule ? E - 1 : E);
+  }
+  const int64_t M = s.bar_steps;
+  if (!has_bar_ || M <= 0) return std::numeric_limits<int64_t>::max();
+  const int64_t next = s.last_bar < 0 ? M : s.last_bar + M;
+  return countdown_ > 0 && s.bars_left == 1 && last_step_rule ? next - 1 : next;
 }
 
 bool Constraints::can_end(const ConstraintState& s) const {
@@ -130,6 +154,10 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
       if (keep(symbols_[v])) out[v] = 1;
   };
   if (inert_) return out.assign(V, 1);
+  if (s.units_left > 0)  // inside a triplet window: its three units
+    return allow([&](const Symbol& y) { return y.kind == pitch || y.kind == rest || (y.kind == hold && s.started); });
+  const int64_t limit = window_limit(s);
+  auto window = [&](const Symbol& y) { return y.kind == tuplet && y.bar_steps > 0 && s.time + y.bar_steps <= limit; };
   const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
   const bool need_bars = options_.bars > 0 || has_bar_;
   if (!s.started) {  // the header: key, meter, then a note or rest
@@ -147,7 +175,7 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
     // unless a pickup was asked for.
     const bool lead_bar = has_bar_ && s.last_bar < 0 && (options_.bars == 0 || options_.pickup_steps == 0);
     return allow([&](const Symbol& y) {
-      return y.kind == pitch || y.kind == rest || (lead_bar && bar_ok(s, y, options_.bars, true));
+      return y.kind == pitch || y.kind == rest || window(y) || (lead_bar && bar_ok(s, y, options_.bars, true));
     });
   }
   const int64_t t = s.time;
@@ -159,7 +187,7 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
     const bool line = (t == P && P > 0) || (t > P && (t - P) % L == 0);
     const int to_go = static_cast<int>(options_.bars - (t - P) / L);  // the line at P + m L opens bar m + 1
     if (line && has_bar_ && !barred) return allow([&](const Symbol& y) { return bar_ok(s, y, to_go, false); });
-    if (options_.end_on == EndOn::any || E - t >= 2) return allow(timed);
+    if (options_.end_on == EndOn::any || E - t >= 2) return allow([&](const Symbol& y) { return timed(y) || window(y); });
     return allow([&](const Symbol& y) { return last_step_ok(s, y); });  // the last note must be in the set
   }
   // Whole bars without --bars: only for a meter the model said (a model without meter symbols places
@@ -175,13 +203,13 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
       if (countdown_ > 0 && s.bars_left == 1 && options_.end_on != EndOn::any && t - s.last_bar == M - 1)
         return allow([&](const Symbol& y) { return last_step_ok(s, y) || (completes && y.kind == end && end_ok); });
       return allow([&](const Symbol& y) {
-        return timed(y) || (first && bar_ok(s, y, 0, true)) || (completes && y.kind == end && end_ok);
+        return timed(y) || window(y) || (first && bar_ok(s, y, 0, true)) || (completes && y.kind == end && end_ok);
       });
     }
   }
-  if (barred) return allow(timed);
+  if (barred) return allow([&](const Symbol& y) { return timed(y) || window(y); });
   return allow([&](const Symbol& y) {
-    return timed(y) || (y.kind == end && end_ok) || bar_ok(s, y, 0, s.last_bar < 0) || y.kind == other;
+    return timed(y) || window(y) || (y.kind == end && end_ok) || bar_ok(s, y, 0, s.last_bar < 0) || y.kind == other;
   });
 }
 

@@ -25,6 +25,10 @@
 //    a due line is "|" or "|C" (or any "|k" for the song's first line: a song of fewer than C bars) until
 //    the countdown starts, then "|(k-1)" after "|k", and "/" comes only where the bar "|1" opened is
 //    over (or completes the pickup): the song ends when the model has announced it;
+//  - triplets (`preprocess --triplets`): "(3:W" opens a window of W steps whose next three timed symbols
+//    are its units (no line, end or other window inside; a hold only after a note); it is allowed where
+//    the window ends by the next line (or the end, or before the last step with end_on), and time counts
+//    W at its end;
 //  - end_on (tonic, or any note of the tonic triad of the key in the model's own pitches): the last note
 //    may start anywhere in the last bar; a note outside the set is allowed only while a later step
 //    remains, and at the last step the sounding note must be in the set (else only an onset of it is
@@ -70,6 +74,8 @@ struct ConstraintState {
   int last_pitch = -1;      // MIDI number of the last note onset, -1 none
   bool rest_after_note = false;  // a rest has started since the last note
   int bars_left = 0;        // k after the countdown barline "|k" (this is the k-th bar from the end), 0 none
+  int units_left = 0;       // timed symbols left in the triplet window "(3:.." opened at window_start
+  int64_t window_start = 0, window_steps = 0;
 };
 
 class Constraints {
@@ -95,13 +101,13 @@ class Constraints {
   int64_t needed_steps(const ConstraintState& primed) const;
 
  private:
-  enum Kind : uint8_t { pitch, rest, hold, bar, end, key, meter, other };
+  enum Kind : uint8_t { pitch, rest, hold, bar, end, key, meter, tuplet, other };
   struct Symbol {
     Kind kind = other;
     int pitch = -1;            // pitch: MIDI number
     int tonic = -1;            // key: pitch class
     bool minor = false;        // key
-    int64_t bar_steps = 0;     // meter: L (0 when the bar is not a whole number of steps)
+    int64_t bar_steps = 0;     // meter: L; tuplet: its window W (0 when not a whole number of steps)
     int countdown = 0;         // bar: k of "|k", 0 for "|"
     bool can_end = true;       // key: the vocabulary holds a note that end_on allows in this key
   };
@@ -109,6 +115,9 @@ class Constraints {
   // Whether barline symbol `y` may stand at a line from `s`; `bars_to_go` is the bars left to the end
   // the --bars decoder counts (0 without bars), `first` whether no line has been drawn yet.
   bool bar_ok(const ConstraintState& s, const Symbol& y, int bars_to_go, bool first) const;
+  // The time by which a triplet window opened now must end: the next line, the end (the last step with
+  // end_on: it follows the rule of the last step); INT64_MAX when no bar is known.
+  int64_t window_limit(const ConstraintState& s) const;
   // The end rule's last step (end_on): only the set's onsets, or a hold / rest after a note of the set.
   bool last_step_ok(const ConstraintState& s, const Symbol& y) const;
   std::vector<Symbol> symbols_;
