@@ -42,7 +42,7 @@ def shape(symbols):
     for s in symbols:
         if s.lstrip("-").isdigit():
             out.append(str(int(s) - first))
-        elif s in ("_", "r"):
+        elif s in ("_", "r") or s.startswith("(3:"):  # triplet windows take time
             out.append(s)
     return " ".join(out)
 

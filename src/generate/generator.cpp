@@ -142,15 +142,14 @@ void transpose_symbols(std::vector<std::string>& symbols, int shift) {
   }
 }
 
-// The time in steps of the primer's first "|" after its first note or rest, -1 when it has none.
-int64_t first_barline_steps(const std::vector<std::string>& primer) {
-  int64_t t = 0;
-  bool started = false;
-  for (const auto& s : primer) {
-    if (bar_countdown(s) >= 0 && started) return t;
-    if (s == kRestSymbol || (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos)) started = true, ++t;
-    else if (s == kHoldSymbol && started) ++t;
-  }
+// The time in steps of the primer's first "|" after its first note or rest (triplet windows counted as
+// their steps), -1 when it has none or it falls between the steps.
+int64_t first_barline_steps(const std::vector<std::string>& primer, Rational step) {
+  for (const Rational& t : decode_symbols(primer, step).barlines)
+    if (Rational(0) < t) {
+      const Rational steps = t / step;
+      return steps.den == 1 ? steps.num : -1;
+    }
   return -1;
 }
 
@@ -184,7 +183,7 @@ ConstraintOptions constraint_options(const Model& model, Rational step, const Ge
     o.pickup_steps = steps.num;
   }
   if (c.bars > 0 && meter) {
-    const int64_t first = first_barline_steps(primer), bar = bar_steps_of(*meter, o.step);
+    const int64_t first = first_barline_steps(primer, o.step), bar = bar_steps_of(*meter, o.step);
     if (first > 0 && first < bar) {
       if (c.pickup > Rational(0) && first != o.pickup_steps)
         throw Error("the primer's pickup of " + std::to_string(first) + " steps contradicts --pickup " + pickup_text);
