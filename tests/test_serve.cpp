@@ -126,7 +126,7 @@ TEST(Serve, ListsTheModelsWithCorpusAndFigures) {
   const json& m = j["models"][0];
   EXPECT_EQ(m["name"], "essen-german");
   EXPECT_EQ(m["corpus"].get<std::string>().rfind("Essen Folksong Collection, deutschl", 0), 0u) << m["corpus"];  // train --about
-  EXPECT_EQ(m["vocabulary"], 90);  // notes, rest, hold, end, "|", 24 keys and the meters of deutschl
+  EXPECT_EQ(m["vocabulary"], 94);  // notes, rest, hold, end, "|", "|1" .. "|4", 24 keys and the meters of deutschl
   EXPECT_GT(m["val_loss"].get<double>(), 0.0);
   EXPECT_EQ(j["formats"].size(), 6u);
 }
