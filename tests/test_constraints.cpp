@@ -228,15 +228,16 @@ TEST(Constraints, TripletWindowsFitTheBar) {
   auto after = [&](const std::string& text) { return allowed_after(c, text, kTripletVocab); };
   EXPECT_EQ(after("K:C M:2/4"), "r 60 62 64 67 | (3:1 (3:1/2");
   EXPECT_EQ(after("K:C M:2/4 60 _ _ _"), "_ r 60 62 64 67 (3:1 (3:1/2");  // 4 + 4 <= 8
-  EXPECT_EQ(after("K:C M:2/4 60 _ _ _ _"), "_ r 60 62 64 67 (3:1/2");     // 5 + 4 > 8
-  EXPECT_EQ(after("K:C M:2/4 (3:1"), "r 60 62 64 67");                    // no hold before the first note
-  EXPECT_EQ(after("K:C M:2/4 60 (3:1/2 62"), "_ r 60 62 64 67");
-  EXPECT_EQ(after("K:C M:2/4 60 _ _ _ (3:1 62 64 67"), "|");        // 4 + 4 units' time = 8: the line
-  const std::string bar2 = "K:C M:2/4 60" + holds(7) + " | 62 _ ";
-  EXPECT_EQ(after(bar2 + "_ _"), "_ r 60 62 64 67 (3:1/2");  // at 12 a window of 2 would reach 14 <= 15
-  EXPECT_EQ(after(bar2 + "_ _ _"), "_ r 60 62 64 67 (3:1/2");  // at 13 it ends before the last step, 15
-  EXPECT_EQ(after(bar2 + "_ _ _ _"), "_ r 60 62 64 67");         // at 14 it would cover it
-  EXPECT_EQ(after(bar2 + "(3:1 60 62 64 _"), "60");          // 10 + 4 + 1: the last step, the tonic
+  EXPECT_EQ(after("K:C M:2/4 60 _ _ _ _"), "_ r 60 62 64 67");    // 5: not on a multiple of 2 or 4 steps
+  EXPECT_EQ(after("K:C M:2/4 60 _ _ _ _ _"), "_ r 60 62 64 67 (3:1/2");  // 6 + 4 > 8, 6 + 2 fits
+  EXPECT_EQ(after("K:C M:2/4 (3:1"), "r 60 62 64 67");                   // the first unit is an onset
+  EXPECT_EQ(after("K:C M:2/4 (3:1 60"), "_ r 60 62 64 67");
+  EXPECT_EQ(after("K:C M:2/4 60 _ _ _ (3:1 62 64 67"), "|");       // 4 + 4 units' time = 8: the line
+  EXPECT_EQ(after("K:C M:2/4 60 _ (3:1/2 62 64 67"), "r 60 62 64 67 (3:1 (3:1/2");  // no hold past a window
+  const std::string bar2 = "K:C M:2/4 60" + holds(7) + " | 62 _ _ _ ";
+  EXPECT_EQ(after(bar2), "_ r 60 62 64 67 (3:1/2");  // at 12 a window of 2 reaches 14 <= 15; one of 4 would not
+  EXPECT_EQ(after(bar2 + "_ _"), "_ r 60 62 64 67");  // at 14 it would cover the last step, 15
+  EXPECT_EQ(after(bar2 + "(3:1/2 60 62 64 r"), "60");  // 12 + 2 + 1: the last step, the tonic
 }
 
 // generate_melodies with every control, plain sampling and beam search: the bars, the end and the key.

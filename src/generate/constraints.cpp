@@ -27,8 +27,10 @@ Constraints::Constraints(const Model& model, const ConstraintOptions& options) :
     else if (const int k = bar_countdown(s); k >= 0) y.kind = bar, y.countdown = k, has_bar_ = true, countdown_ = std::max(countdown_, k);
     else if (s == kDelimiterSymbol) y.kind = end;
     else if (const auto w = triplet_window(s)) {
+      // Only the windows notation writes (music/score.cpp write_triplet: an eighth, a quarter or a half).
       const Rational steps = *w / options.step;
-      y.kind = tuplet, y.bar_steps = steps.den == 1 ? steps.num : 0;
+      const bool written = *w == Rational(1, 2) || *w == Rational(1) || *w == Rational(2);
+      y.kind = tuplet, y.bar_steps = steps.den == 1 && written ? steps.num : 0;
     } else if (const auto k = parse_key_symbol(s)) y.kind = key, y.tonic = k->tonic_pitch_class, y.minor = k->minor, has_keys_ = true;
     else if (const auto m = parse_meter_symbol(s)) {
       y.kind = meter, y.bar_steps = bar_steps_of(*m, options.step), has_meters_ = true;
@@ -68,9 +70,11 @@ void Constraints::advance(ConstraintState& s, int id) const {
   if (id < 0 || id >= static_cast<int>(symbols_.size())) return;
   const Symbol& y = symbols_[static_cast<size_t>(id)];
   auto tick = [&s] {  // one step, or one unit of a triplet window (its three units end on its last step)
+    s.after_window = false;
     if (s.units_left == 0) return void(++s.time);
     --s.units_left;
     s.time = s.window_start + s.window_steps * (3 - s.units_left) / 3;
+    s.after_window = s.units_left == 0;
   };
   switch (y.kind) {
     case pitch: tick(), s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false; break;
@@ -106,6 +110,15 @@ bool Constraints::bar_ok(const ConstraintState& s, const Symbol& y, int bars_to_
 bool Constraints::last_step_ok(const ConstraintState& s, const Symbol& y) const {
   const bool settled = in_end_set(s, s.last_pitch);
   return (y.kind == pitch && in_end_set(s, y.pitch)) || (settled && (y.kind == hold || y.kind == rest));
+}
+
+int64_t Constraints::bar_origin(const ConstraintState& s) const {
+  const int64_t t = s.time, L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  if (options_.bars > 0 && L > 0) {
+    const int64_t P = options_.pickup_steps;
+    return t < P ? P - L : P + (t - P) / L * L;
+  }
+  return s.last_bar >= 0 ? s.last_bar : kNoOrigin;
 }
 
 int64_t Constraints::window_limit(const ConstraintState& s) const {
@@ -154,10 +167,31 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
       if (keep(symbols_[v])) out[v] = 1;
   };
   if (inert_) return out.assign(V, 1);
-  if (s.units_left > 0)  // inside a triplet window: its three units
-    return allow([&](const Symbol& y) { return y.kind == pitch || y.kind == rest || (y.kind == hold && s.started); });
-  const int64_t limit = window_limit(s);
-  auto window = [&](const Symbol& y) { return y.kind == tuplet && y.bar_steps > 0 && s.time + y.bar_steps <= limit; };
+  if (s.units_left > 0)  // inside a triplet window: its three units, the first an onset (notation's rule)
+    return allow([&](const Symbol& y) { return y.kind == pitch || y.kind == rest || (y.kind == hold && s.units_left < 3); });
+  if (s.after_window) {  // no note goes on past a window (notation writes whole notes in it)
+    allowed_here(s, out);
+    for (size_t v = 0; v < V; ++v)
+      if (symbols_[v].kind == hold) out[v] = 0;
+    if (std::find(out.begin(), out.end(), 1) == out.end()) allowed_here(s, out);
+    return;
+  }
+  allowed_here(s, out);
+}
+
+void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out) const {
+  const size_t V = symbols_.size();
+  out.assign(V, 0);
+  auto allow = [&](auto keep) {
+    for (size_t v = 0; v < V; ++v)
+      if (keep(symbols_[v])) out[v] = 1;
+  };
+  // A triplet window starts on a multiple of its length from the bar's start and ends by the next line.
+  const int64_t limit = window_limit(s), origin = bar_origin(s);
+  auto window = [&](const Symbol& y) {
+    return y.kind == tuplet && y.bar_steps > 0 && s.time + y.bar_steps <= limit && origin != kNoOrigin &&
+           (s.time - origin) % y.bar_steps == 0;
+  };
   const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
   const bool need_bars = options_.bars > 0 || has_bar_;
   if (!s.started) {  // the header: key, meter, then a note or rest

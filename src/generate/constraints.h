@@ -26,9 +26,10 @@
 //    the countdown starts, then "|(k-1)" after "|k", and "/" comes only where the bar "|1" opened is
 //    over (or completes the pickup): the song ends when the model has announced it;
 //  - triplets (`preprocess --triplets`): "(3:W" opens a window of W steps whose next three timed symbols
-//    are its units (no line, end or other window inside; a hold only after a note); it is allowed where
-//    the window ends by the next line (or the end, or before the last step with end_on), and time counts
-//    W at its end;
+//    are its units (no line, end or other window inside; the first an onset) and the symbol after it is
+//    no hold (so notation can write it: an eighth, quarter or half window); it is allowed where it starts
+//    on a multiple of W from the bar's start (known once a line is drawn, or from --bars) and ends by the
+//    next line (or the end, or before the last step with end_on), and time counts W at its end;
 //  - end_on (tonic, or any note of the tonic triad of the key in the model's own pitches): the last note
 //    may start anywhere in the last bar; a note outside the set is allowed only while a later step
 //    remains, and at the last step the sounding note must be in the set (else only an onset of it is
@@ -36,6 +37,7 @@
 //    last step of the bar "|1" opened follows the rule of the last step).
 // A state is a few integers, copied with its beam.
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +78,7 @@ struct ConstraintState {
   int bars_left = 0;        // k after the countdown barline "|k" (this is the k-th bar from the end), 0 none
   int units_left = 0;       // timed symbols left in the triplet window "(3:.." opened at window_start
   int64_t window_start = 0, window_steps = 0;
+  bool after_window = false;  // the last timed symbol closed a triplet window
 };
 
 class Constraints {
@@ -118,6 +121,11 @@ class Constraints {
   // The time by which a triplet window opened now must end: the next line, the end (the last step with
   // end_on: it follows the rule of the last step); INT64_MAX when no bar is known.
   int64_t window_limit(const ConstraintState& s) const;
+  // The start of the bar the time is in (bars mode: from the pickup; else the last line), kNoOrigin unknown.
+  static constexpr int64_t kNoOrigin = std::numeric_limits<int64_t>::min();
+  int64_t bar_origin(const ConstraintState& s) const;
+  // allowed() outside a triplet window and not right after one.
+  void allowed_here(const ConstraintState& s, std::vector<char>& out) const;
   // The end rule's last step (end_on): only the set's onsets, or a hold / rest after a note of the set.
   bool last_step_ok(const ConstraintState& s, const Symbol& y) const;
   std::vector<Symbol> symbols_;
