@@ -5,7 +5,7 @@
 
 For every key x meter x bars it runs `melodist generate --key K --meter M --bars N --end-on-tonic
 --num-outputs PER --out OUT_DIR/K_M_N/m.krn` and reads every written file back with melodist's own kern
-reader (`melodist encode --barlines --key-symbol --meter-symbol --transpose none --durations any`): the file's
+reader (`melodist encode --barlines --key-symbol --meter-symbol --transpose none --durations any --triplets`): the file's
 key and meter must be those asked for, it must hold exactly N full bars of the meter (a pickup bar before
 them is allowed), and its last note must be the key's tonic. Prints one table row per combination and
 writes OUT_DIR/controls.json.
@@ -29,7 +29,7 @@ def tonic_pc(key):
 def check(melodist, path, key, meter, bars, step):
     """(key ok, meter ok, bars ok, tonic ok) of one written file."""
     out = subprocess.run([melodist, "encode", path, "--barlines", "--key-symbol", "--meter-symbol", "--transpose", "none",
-                          "--durations", "any", "--step", str(step)], capture_output=True, text=True)
+                          "--durations", "any", "--triplets", "--step", str(step)], capture_output=True, text=True)
     if out.returncode != 0:
         return (False, False, False, False)
     symbols = out.stdout.split()
@@ -37,13 +37,16 @@ def check(melodist, path, key, meter, bars, step):
     meter_ok = f"M:{meter}" in symbols[:3]
     num, den = (int(x) for x in meter.split("/"))
     bar_steps = Fraction(4 * num, den) / step
-    lengths, current = [], 0
+    lengths, current, units = [], Fraction(0), 0  # units: timed symbols left in a triplet window "(3:W"
     for s in symbols:
         if s == "|":
             lengths.append(current)
-            current = 0
+            current = Fraction(0)
+        elif s.startswith("(3:"):
+            window, units = Fraction(s[3:]) / step, 3
         elif not (s.startswith("K:") or s.startswith("M:")):
-            current += 1
+            current += window / 3 if units else 1
+            units -= 1 if units else 0
     lengths.append(current)
     if lengths and lengths[0] == 0:
         lengths = lengths[1:]
