@@ -15,16 +15,7 @@ namespace {
 
 struct EncodeArgs {
   std::string file;
-  std::string step = "1/4";
-  std::string durations = "1/4,1/2,3/4,1,3/2,2,3,4";
-  std::string transpose = "reference";
-  std::string ties = "reattack";
-  bool key_symbol = false;
-  bool meter_symbol = false;
-  bool barlines = false;
-  int countdown_bars = 0;
-  bool triplets = false;
-  bool pitch_only = false;
+  melodist::cli::EncodingArgs encoding;
   int track = -1;
   int channel = -1;
   int part = 0;      // MusicXML: 1-based, 0 the first
@@ -34,18 +25,7 @@ struct EncodeArgs {
 
 void run(const EncodeArgs& a) {
   using namespace melodist;
-  EncodeOptions options;
-  options.step = parse_step_option(a.step);
-  options.durations = melodist::parse_durations_option(a.durations);
-  options.transpose = a.transpose == "none" ? TransposeMode::none : TransposeMode::reference;
-  options.key_symbol = a.key_symbol;
-  options.meter_symbol = a.meter_symbol;
-  options.barlines = a.barlines;
-  options.countdown_bars = a.countdown_bars;
-  options.triplets = a.triplets;
-  options.pitch_only = a.pitch_only;
-  options.ties = a.ties == "merge" ? TieMode::merge : TieMode::reattack;
-  check_encode_options(options);
+  const EncodeOptions options = cli::encode_options(a.encoding);
   SongReadOptions read;
   read.midi_track = a.track;
   read.midi_channel = a.channel;
@@ -69,8 +49,7 @@ void setup(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "encode", "Print the text encoding of one **kern (.krn), MIDI (.mid, .midi, .kar), ABC (.abc, FILE.abc#X) or MusicXML (.musicxml, .xml, .mxl) song, as `preprocess` encodes it");
   app->add_option("FILE", args->file, "a .krn, .mid, .midi, .kar, .abc, .musicxml, .xml or .mxl file (FILE.abc#X: tune X:, else the first tune)")->required();
-  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol,
-                                      args->meter_symbol, args->barlines, args->countdown_bars, args->triplets, args->pitch_only);
+  melodist::cli::add_encoding_options(app, args->encoding);
   app->add_option("--track", args->track,
                   "MIDI: read this track (MTrk chunk, numbered from 0); default: the track and channel with the most notes")
       ->check(CLI::Range(0, 65535));

@@ -13,16 +13,7 @@ namespace {
 struct PreprocessArgs {
   std::vector<std::string> inputs;
   std::string out;
-  std::string step = "1/4";
-  std::string durations = "1/4,1/2,3/4,1,3/2,2,3,4";
-  std::string transpose = "reference";
-  std::string ties = "reattack";
-  bool key_symbol = false;
-  bool meter_symbol = false;
-  bool barlines = false;
-  int countdown_bars = 0;
-  bool triplets = false;
-  bool pitch_only = false;
+  melodist::cli::EncodingArgs encoding;
   int delimiter_length = melodist::kDefaultDelimiterLength;
   int jobs = 0;
   bool strict = false;
@@ -36,16 +27,7 @@ struct PreprocessArgs {
 
 void run(const PreprocessArgs& a) {
   melodist::PreprocessOptions options;
-  options.encode.step = melodist::parse_step_option(a.step);
-  options.encode.durations = melodist::parse_durations_option(a.durations);
-  options.encode.transpose = a.transpose == "none" ? melodist::TransposeMode::none : melodist::TransposeMode::reference;
-  options.encode.key_symbol = a.key_symbol;
-  options.encode.meter_symbol = a.meter_symbol;
-  options.encode.barlines = a.barlines;
-  options.encode.countdown_bars = a.countdown_bars;
-  options.encode.triplets = a.triplets;
-  options.encode.pitch_only = a.pitch_only;
-  options.encode.ties = a.ties == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
+  options.encode = melodist::cli::encode_options(a.encoding);
   options.read.step = options.encode.step;
   options.read.midi_track = a.track;
   options.read.midi_channel = a.channel;
@@ -69,8 +51,7 @@ void setup(CLI::App& root) {
       "mapping.json, file_dataset, manifest.json (the reference's text encoding: one symbol per step)");
   app->add_option("INPUT", args->inputs, "song files or folders")->required();
   app->add_option("--out,-o", args->out, "output folder (created if missing)")->required();
-  melodist::cli::add_encoding_options(app, args->step, args->durations, args->transpose, args->ties, args->key_symbol,
-                                      args->meter_symbol, args->barlines, args->countdown_bars, args->triplets, args->pitch_only);
+  melodist::cli::add_encoding_options(app, args->encoding);
   app->add_option("--delimiter-length", args->delimiter_length, "\"/\" symbols after each song in file_dataset")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -135,6 +135,9 @@ void setup_train(CLI::App& root) {
                   "random init; hidden size, layers and recurrent activation come from it; its vocabulary must hold every "
                   "symbol of the dataset's: the same symbols are reordered to the dataset's, more are kept (the run trains "
                   "over the model's vocabulary)");
+  app->add_flag("--add-symbols", o.add_symbols,
+                "with --init: the dataset's symbols the model lacks (an input symbol the model was not trained with, such as "
+                "\"$\" of --final-mark) are added with fresh weights from --seed; the model's own keep theirs");
   app->add_option("--augment-transpose", o.augment_transpose,
                   "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches "
                   "(and key symbol) in the vocabulary (0: off; for datasets preprocessed with --transpose none); validation songs are never shifted")

@@ -26,6 +26,9 @@ const std::vector<std::string> kCountdownVocab = {"/", "_", "r", "60", "62", "64
 // A model trained with --triplets: "(3:1" (a window of 4 steps) and "(3:1/2" (2 steps).
 const std::vector<std::string> kTripletVocab = {"/", "_", "r", "60", "62", "64", "67", "|", "(3:1", "(3:1/2", "K:C", "K:G", "M:3/4", "M:2/4"};
 
+// A model trained with --countdown-bars 2 --triplets --final-mark.
+const std::vector<std::string> kFinalVocab = {"/", "_", "r", "60", "62", "64", "67", "|", "|1", "|2", "(3:1/2", "$", "K:C", "K:G", "M:2/4"};
+
 Model network(uint64_t seed = 3, const std::vector<std::string>& vocab = kVocab) {
   ModelConfig c;
   c.vocab_size = static_cast<int>(vocab.size());
@@ -149,6 +152,36 @@ TEST(Constraints, TheSongEndsOnlyAfterItsCountdown) {
   EXPECT_EQ(allowed_after(t, last + "62" + holds(6) + " 60", kCountdownVocab), "/");
 }
 
+// "$" comes in the last bar only, is forced at its last step, is followed by a note (of the set with
+// end_on) and then by no note; "/" only after it.
+TEST(Constraints, TheFinalMarkClosesTheLastBar) {
+  const Model m = network(3, kFinalVocab);
+  auto after = [&](const Constraints& c, const std::string& text) { return allowed_after(c, text, kFinalVocab); };
+  const Constraints free_mode(m, ConstraintOptions{});
+  const std::string song = "K:C M:2/4 | 60" + holds(7) + " |2 62" + holds(7) + " |1 ";
+  EXPECT_EQ(after(free_mode, "K:C M:2/4 | 60 _"), "_ r 60 62 64 67 (3:1/2");       // not before the last bar
+  EXPECT_EQ(after(free_mode, song + "64"), "_ r 60 62 64 67 $");                    // in it (a window only on its grid)
+  EXPECT_EQ(after(free_mode, song + "64 _ $"), "60 62 64 67 (3:1/2");               // a note (or its window) next
+  EXPECT_EQ(after(free_mode, song + "64 $ 60"), "_ r");                             // then no note
+  EXPECT_EQ(after(free_mode, song + "64" + holds(6)), "$");                         // forced at the last step
+  EXPECT_EQ(after(free_mode, song + "64" + holds(6) + " $ 62"), "/");
+  EXPECT_EQ(after(free_mode, song + "64" + holds(7)), "");                          // unreachable: "$" was forced
+  EXPECT_EQ(after(free_mode, song + "64 _ $ (3:1/2"), "60 62 64 67");               // the window's first unit a note
+  EXPECT_EQ(after(free_mode, song + "64 _ $ (3:1/2 60 62"), "_ r 60 62 64 67");     // its others free
+  EXPECT_EQ(after(free_mode, song + "64 _ $ (3:1/2 60 62 64"), "r");                // then no note, no hold after it
+  ConstraintOptions bars;
+  bars.bars = 2;
+  bars.end_on = EndOn::tonic;
+  const Constraints b(m, bars);
+  const std::string two = "K:C M:2/4 | 60" + holds(7) + " |1 ";
+  EXPECT_EQ(after(b, "K:C M:2/4 | 60 _"), "_ r 60 62 64 67 (3:1/2");
+  EXPECT_EQ(after(b, two + "62 _"), "_ r 60 62 64 67 (3:1/2 $");
+  EXPECT_EQ(after(b, two + "62 $"), "60");                                          // end_on restricts the marked note
+  EXPECT_EQ(after(b, two + "62" + holds(5)), "_ r 60 62 64 67 $");                  // no window over the last step
+  EXPECT_EQ(after(b, two + "62" + holds(6)), "$");
+  EXPECT_EQ(after(b, two + "62" + holds(6) + " $ 60"), "/");
+}
+
 // Generated with triplet windows, every melody's bars are whole and the windows decode to thirds.
 TEST(Constraints, GeneratedTripletsKeepTheBarsWhole) {
   Model m = network(5, kTripletVocab);
@@ -216,6 +249,54 @@ TEST(Constraints, GeneratedMelodiesCountDown) {
   }
 }
 
+
+// Generated with the final mark, with and without --bars and end_on: one "$", in the last bar, no note
+// after the one it marks, and (end_on) that note the tonic.
+TEST(Constraints, GeneratedMelodiesMarkTheirLastNote) {
+  Model m = network(9, kFinalVocab);
+  for (float& w : m.params) w *= 2;
+  int ended = 0;
+  for (int bars : {0, 3})
+    for (EndOn end_on : {EndOn::any, EndOn::tonic}) {
+      GenerateOptions o;
+      o.num_outputs = 25;
+      o.beam.max_steps = 400;
+      o.beam.seed = 4;
+      o.controls.meter = TimeSignature{2, 4};
+      o.controls.bars = bars;
+      o.controls.end_on = end_on;
+      for (const GeneratedMelody& g : generate_melodies(m, o)) {
+        if (!g.ended) continue;
+        ++ended;
+        SCOPED_TRACE(join_symbols(g.symbols));
+        const auto mark = std::find(g.symbols.begin(), g.symbols.end(), "$");
+        ASSERT_NE(mark, g.symbols.end());
+        EXPECT_EQ(std::count(g.symbols.begin(), g.symbols.end(), "$"), 1);
+        EXPECT_EQ(std::find(g.symbols.begin(), mark, "|1") != mark, true);  // the last bar has begun
+        const Melody back = decode_symbols(g.symbols);
+        const Melody before = decode_symbols(std::vector<std::string>(g.symbols.begin(), mark));
+        int notes_after = 0;  // onsets from the mark on: one, or a window's
+        for (size_t e = before.events.size(); e < back.events.size(); ++e) notes_after += back.events[e].pitch != kRest;
+        EXPECT_GE(notes_after, 1);
+        const bool window = mark + 1 != g.symbols.end() && triplet_window(*(mark + 1)).has_value();
+        if (!window) {
+          EXPECT_EQ(notes_after, 1);
+        }
+        int last = -1;
+        for (const auto& e : back.events)
+          if (e.pitch != kRest) last = e.pitch;
+        if (end_on == EndOn::tonic) {
+          EXPECT_EQ((last - (g.symbols[0] == "K:G" ? 7 : 0)) % 12, 0);
+        }
+        Rational length(0);
+        for (const auto& e : back.events) length += e.duration;
+        if (bars > 0) {
+          EXPECT_EQ(length, Rational(6));
+        }
+      }
+    }
+  EXPECT_GT(ended, 40);
+}
 
 // A window is allowed where it ends by the next line (by the last step with end_on); inside it, its three
 // units; the time counts its steps at its end.

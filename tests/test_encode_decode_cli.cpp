@@ -154,7 +154,7 @@ TEST_F(Cli, DecodeErrorsWriteNothing) {
   EXPECT_FALSE(std::filesystem::exists(path("nowhere")));
   r = melodist("decode - --out '" + path("bad.mid") + "'", "60 _ x _");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "melodist: error: <stdin>:1: symbol \"x\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"\n");
+  EXPECT_EQ(r.err, "melodist: error: <stdin>:1: symbol \"x\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", \"$\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"\n");
   r = melodist("decode - --out '" + path("bad.mid") + "'", "\n\n");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "melodist: error: <stdin>: no song in the input (expected symbols such as \"60 _ _ _ r _ 62\")\n");

@@ -178,7 +178,7 @@ TEST(TextEncoding, DecodeSymbols) {
     ADD_FAILURE() << "128 accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
+              "symbol \"128\" at position 3 is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", \"$\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
   }
   EXPECT_THROW(decode_symbols({"60", "x"}), Error);
   EXPECT_THROW(decode_symbols({"-1"}), Error);
@@ -361,6 +361,38 @@ TEST(TextEncoding, CountdownBarlinesNumberTheLastBars) {
   EXPECT_THROW(check_encode_options(no_bars), Error);
   o.countdown_bars = 17;
   EXPECT_THROW(check_encode_options(o), Error);
+}
+
+// --final-mark: "$" before the step (or the triplet window) at which the last note starts, after the
+// barline there; rests after it stay; decoded, it takes no time.
+TEST(TextEncoding, FinalMarkPrecedesTheLastNote) {
+  Melody m = melody({{60, Rational(1)}, {62, Rational(1)}, {64, Rational(1, 2)}, {kRest, Rational(1, 2)}});
+  m.barlines = {Rational(1), Rational(2)};
+  EncodeOptions o = none_any();
+  o.step = Rational(1, 2);
+  o.barlines = true;
+  o.countdown_bars = 1;
+  o.final_mark = true;
+  EXPECT_EQ(join_symbols(encode_melody(m, o).symbols), "60 _ | 62 _ |1 $ 64 r");
+  o.final_mark = false;
+  EXPECT_EQ(join_symbols(encode_melody(m, o).symbols), "60 _ | 62 _ |1 64 r");
+  const Melody back = decode_symbols(split_symbols("60 _ | 62 _ |1 $ 64 r"), Rational(1, 2));
+  ASSERT_EQ(back.events.size(), m.events.size());
+  for (size_t i = 0; i < m.events.size(); ++i) EXPECT_EQ(back.events[i].duration, m.events[i].duration) << i;
+  EXPECT_EQ(back.barlines, m.barlines);
+  // The last note inside a triplet window: "$" before the window.
+  const Rational third(1, 3);
+  Melody t = melody({{60, Rational(1)}, {62, third}, {64, third}, {65, third}});
+  EncodeOptions w = none_any();
+  w.triplets = true;
+  w.durations = {};
+  w.final_mark = true;
+  EXPECT_EQ(join_symbols(encode_melody(t, w).symbols), "60 _ _ _ $ (3:1 62 64 65");
+  // Not with --pitch-only.
+  EncodeOptions p = none_any();
+  p.pitch_only = true;
+  p.final_mark = true;
+  EXPECT_THROW(check_encode_options(p), Error);
 }
 
 TEST(TextEncoding, PitchOnlyKeepsTheNotesOfTheStepEncodingAndNothingElse) {

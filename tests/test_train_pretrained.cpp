@@ -26,6 +26,7 @@
 #include "nn/song_score.h"
 #include "nn/model.h"
 #include "train/checkpoint.h"
+#include "train/init_model.h"
 #include "train/train.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -58,6 +59,42 @@ fs::path pretrained(const std::string& name, const std::string& data) {
   return made[name] = dir;
 }
 
+// reorder_vocabulary with a fresh network: the model's symbols keep their rows and columns (in the new
+// ids), a new symbol takes the fresh network's, every other tensor is the model's.
+TEST(TrainingVocabulary, AddedSymbolsTakeFreshWeightsTheOthersKeepTheirs) {
+  melodist::ModelConfig c;
+  c.hidden_size = 3;
+  c.num_layers = 2;
+  c.vocab_size = 3;
+  const melodist::Model old = melodist::make_model(c, {"/", "60", "_"}, 1);
+  const std::vector<std::string> grown = {"_", "/", "$", "60"};
+  c.vocab_size = 4;
+  const melodist::Model fresh = melodist::make_model(c, grown, 2);
+  const melodist::Model m = melodist::reorder_vocabulary(old, grown, "m", &fresh);
+  EXPECT_EQ(m.vocabulary, grown);
+  const auto a = melodist::parameter_views(old.config, const_cast<float*>(old.params.data()));
+  const auto f = melodist::parameter_views(fresh.config, const_cast<float*>(fresh.params.data()));
+  const auto b = melodist::parameter_views(m.config, const_cast<float*>(m.params.data()));
+  const size_t H = 3, G = 12;
+  const int from[4] = {2, 0, -1, 1};  // new id -> old id
+  for (size_t i = 0; i < 4; ++i)
+    for (size_t g = 0; g < G; ++g) {
+      const float* want = from[i] < 0 ? f.lstm[0].w_x + i * G : a.lstm[0].w_x + static_cast<size_t>(from[i]) * G;
+      EXPECT_EQ(b.lstm[0].w_x[i * G + g], want[g]) << i << " " << g;
+    }
+  for (size_t i = 0; i < 4; ++i) {
+    for (size_t h = 0; h < H; ++h)
+      EXPECT_EQ(b.w_y[h * 4 + i], from[i] < 0 ? f.w_y[h * 4 + i] : a.w_y[h * 3 + static_cast<size_t>(from[i])]);
+    EXPECT_EQ(b.b_y[i], from[i] < 0 ? f.b_y[i] : a.b_y[static_cast<size_t>(from[i])]);
+  }
+  for (size_t k = 0; k < H * G; ++k) EXPECT_EQ(b.lstm[0].w_h[k], a.lstm[0].w_h[k]);
+  for (size_t k = 0; k < H * G; ++k) EXPECT_EQ(b.lstm[1].w_x[k], a.lstm[1].w_x[k]);
+  // Without a fresh network, or with a symbol of the model the vocabulary lacks: refused.
+  EXPECT_THROW(melodist::reorder_vocabulary(old, grown, "m"), melodist::Error);
+  const melodist::Model other = melodist::make_model(c, {"_", "/", "$", "62"}, 2);
+  EXPECT_THROW(melodist::reorder_vocabulary(old, other.vocabulary, "m", &other), melodist::Error);
+}
+
 TEST(TrainingVocabulary, SameSymbolsKeepTheDatasetOrderMoreKeepTheModelsFewerAreRefused) {
   const std::vector<std::string> dataset = {"/", "_", "60", "62"};
   EXPECT_EQ(melodist::training_vocabulary({"62", "/", "60", "_"}, dataset, "m"), dataset);
@@ -70,6 +107,9 @@ TEST(TrainingVocabulary, SameSymbolsKeepTheDatasetOrderMoreKeepTheModelsFewerAre
     EXPECT_NE(std::string(e.what()).find("some/model"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("has no symbol \"62\""), std::string::npos) << e.what();
   }
+  // --add-symbols: the model's vocabulary, then the dataset's symbols it lacks.
+  EXPECT_EQ(melodist::training_vocabulary({"/", "_", "60"}, dataset, "m", true), (std::vector<std::string>{"/", "_", "60", "62"}));
+  EXPECT_EQ(melodist::training_vocabulary(bigger, dataset, "m", true), bigger);
   // Songs in the dataset's ids -> the bigger vocabulary's, by symbol: "60 _ 62" = ids 2 1 3 -> 3 4 0.
   EXPECT_EQ(melodist::remap_songs({{2, 1, 3}}, dataset, bigger, "m"), (std::vector<std::vector<int>>{{3, 4, 0}}));
   EXPECT_THROW(melodist::remap_songs({{3}}, dataset, {"/", "_", "60"}, "m"), melodist::Error);

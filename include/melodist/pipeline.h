@@ -28,6 +28,9 @@ struct PreprocessOptions {
   // Triplets in a window of 1, 2, 4 or 8 steps as "(3:W" and three units (`--triplets`); songs without
   // triplets encode the same.
   bool triplets = false;
+  // "$" before the step at which each song's last note starts (`--final-mark`): the model knows which
+  // note closes the melody; generation draws it in the last bar only.
+  bool final_mark = false;
 };
 
 struct PreprocessSummary {

@@ -95,7 +95,7 @@ int64_t window_at(const std::vector<Rational>& start, size_t i, int64_t t, const
 // Step 3: one symbol per step, the span's at its first step ("r" or its MIDI number), else "_"; with
 // EncodeOptions::triplets a window of window_at steps as triplet_symbol and its three units.
 // Barline symbols go before the step (or window) at which they fall, the last countdown_bars of them
-// counting down. False (song.reason set) for a note the grid cannot hold.
+// counting down, then "$" (EncodeOptions::final_mark) where the last note starts. False (song.reason set) for a note the grid cannot hold.
 bool write_steps(const std::vector<Span>& spans, const EncodeOptions& options, const std::vector<int64_t>& bar_steps,
                  int64_t total_steps, EncodedSong& song, int& line) {
   std::vector<Rational> start(spans.size() + 1, Rational(0));  // in steps
@@ -108,6 +108,13 @@ bool write_steps(const std::vector<Span>& spans, const EncodeOptions& options, c
         song.symbols.push_back(bar_symbol(next_bar < countdown_from ? 0 : static_cast<int>(bar_steps.size() - next_bar)));
   };
   size_t i = 0;  // the first span that starts at or after the time written
+  size_t last_note = spans.size();  // the last span that is a note
+  for (size_t k = 0; k < spans.size(); ++k)
+    if (spans[k].pitch != kRest) last_note = k;
+  auto mark_final = [&](int64_t from, int64_t to) {  // before the step or window [from, to) holding its onset
+    if (options.final_mark && last_note < spans.size() && Rational(from) <= start[last_note] && start[last_note] < Rational(to))
+      song.symbols.emplace_back(kFinalSymbol);
+  };
   auto onset_or_hold = [&](const Rational& at) {
     if (i >= spans.size() || !(start[i] == at)) return song.symbols.emplace_back(kHoldSymbol), true;
     line = spans[i].line;
@@ -118,12 +125,14 @@ bool write_steps(const std::vector<Span>& spans, const EncodeOptions& options, c
   for (int64_t t = 0; t < total_steps;) {
     bars_before(t);
     if (const int64_t w = options.triplets ? window_at(start, i, t, bar_steps, total_steps) : 0; w > 0) {
+      mark_final(t, t + w);
       song.symbols.push_back(triplet_symbol(Rational(w) * options.step));
       for (int64_t k = 0; k < 3; ++k)
         if (!onset_or_hold(Rational(t) + Rational(w * k, 3))) return false;
       t += w;
       continue;
     }
+    mark_final(t, t + 1);
     if (!onset_or_hold(Rational(t))) return false;
     if (i < spans.size() && start[i] < Rational(t + 1)) {
       song.reason = describe(spans[i], "(it starts between the steps, and not in a triplet the grid can hold)");
@@ -257,8 +266,8 @@ void check_encode_options(const EncodeOptions& options) {
     throw Error("--countdown-bars must be 0.." + std::to_string(kMaxCountdownBars));
   if (options.countdown_bars > 0 && !options.barlines)
     throw Error("--countdown-bars numbers the last barlines: it needs --barlines");
-  if (options.pitch_only && (options.key_symbol || options.meter_symbol || options.barlines))
-    throw Error("--pitch-only encodes the notes' pitches alone: it cannot be combined with --key-symbol, --meter-symbol or --barlines");
+  if (options.pitch_only && (options.key_symbol || options.meter_symbol || options.barlines || options.final_mark))
+    throw Error("--pitch-only encodes the notes' pitches alone: it cannot be combined with --key-symbol, --meter-symbol, --barlines or --final-mark");
 }
 
 std::vector<std::string> split_symbols(std::string_view text) {
@@ -336,6 +345,7 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
       triplet_unit = *window / Rational(3), units_left = 3;
       continue;
     }
+    if (s == kFinalSymbol) continue;  // takes no time: the next onset is the last note
     if (bar_countdown(s) >= 0) {  // takes no time; its place is the melody's barline (a pickup when the first is early)
       if (melody.barlines.empty() || melody.barlines.back() != elapsed) melody.barlines.push_back(elapsed);
       continue;
@@ -354,7 +364,7 @@ Melody decode_symbols(const std::vector<std::string>& symbols, Rational step) {
     if (!digits || pitch < 0 || pitch > 127) {
       std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
       throw Error("symbol \"" + shown + "\" at position " + std::to_string(i + 1) +
-                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
+                  " is not a MIDI number 0..127, \"r\", \"_\", \"/\", \"|\" (or \"|3\"), \"(3:1\", \"$\", a key symbol such as \"K:G\" or a meter symbol such as \"M:6/8\"");
     }
     melody.events.push_back(MelodyEvent{pitch, unit, false, 0});
     elapsed += unit, units_left -= units_left > 0;

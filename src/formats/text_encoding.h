@@ -27,6 +27,11 @@ inline constexpr int kMaxCountdownBars = 16;
 // share one quarter (each a third of it), "(3:1/2" one eighth, as ABC's "(3" does. The window is a whole
 // number of steps (1, 2, 4 or 8) and so the grid stays whole around it.
 inline constexpr const char* kTripletPrefix = "(3:";
+// The final note's mark (`--final-mark`): "$" goes before the step (or triplet window) at which the song's
+// last note starts and takes no time. It tells the network, before it chooses that note, that the melody
+// closes on it (the countdown says which bar is the last, not which note); a decoder then draws "$" only
+// in the last bar and no note after the one it marks.
+inline constexpr const char* kFinalSymbol = "$";
 inline constexpr int kMaxTripletQuarters = 8;
 
 enum class TransposeMode { reference, none };  // reference: major -> C, minor -> A
@@ -54,6 +59,8 @@ struct EncodeOptions {
   // thirds are written as that window's triplet symbol and three units (the largest window that fits, no
   // barline inside); without, such songs are refused as today. Songs without triplets encode the same.
   bool triplets = false;
+  // "$" (kFinalSymbol) before the step or window at which the last note starts.
+  bool final_mark = false;
   // One symbol per note, its MIDI number: no holds, rests, barlines, key or meter symbols (IDyOM's chromatic
   // pitch sequence, for a like-for-like comparison). The length filter still applies, so a pitch-only
   // dataset holds the same songs and the same notes as the step encoding with the same options.
@@ -100,7 +107,7 @@ std::string join_symbols(const std::vector<std::string>& symbols);
 // Turns symbols back into a melody (notes and rests with lengths in quarters, no ties).
 // Leading "_" (holding nothing) and "/" delimiters end or are refused: throws melodist::Error naming
 // the offending symbol and its position for anything that is not a MIDI number 0..127, "r", "_", "/",
-// "(3:W" (the next three timed symbols take W / 3 quarters each), "|" or "|N" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines), a key
+// "(3:W" (the next three timed symbols take W / 3 quarters each), "$" (takes no time), "|" or "|N" (a barline: takes no time, a hold continues across it; its time goes to melody.barlines), a key
 // symbol (formats/key_symbol.h: it takes no time; the first one sets melody.key) or a meter symbol
 // (formats/meter_symbol.h: it takes no time; the first one sets melody.time_signature).
 // Decoding stops at the first "/" after a note (the reference's end of song).

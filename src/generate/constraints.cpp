@@ -26,6 +26,7 @@ Constraints::Constraints(const Model& model, const ConstraintOptions& options) :
     else if (s == kRestSymbol) y.kind = rest;
     else if (const int k = bar_countdown(s); k >= 0) y.kind = bar, y.countdown = k, has_bar_ = true, countdown_ = std::max(countdown_, k);
     else if (s == kDelimiterSymbol) y.kind = end;
+    else if (s == kFinalSymbol) y.kind = mark, has_final_ = true;
     else if (const auto w = triplet_window(s)) {
       // Only the windows notation writes (music/score.cpp write_triplet: an eighth, a quarter or a half).
       const Rational steps = *w / options.step;
@@ -57,7 +58,7 @@ Constraints::Constraints(const Model& model, const ConstraintOptions& options) :
     throw Error("--bars needs the bar length: the model has no meter symbols and the meter is not a whole number of steps");
   if (options.end_on != EndOn::any && !has_keys_)
     throw Error("--end-on needs the key, and the model has no key symbols; train one on `melodist preprocess --key-symbol` data");
-  inert_ = options.bars == 0 && options.end_on == EndOn::any && !has_bar_ && !has_keys_ && !has_meters_;
+  inert_ = options.bars == 0 && options.end_on == EndOn::any && !has_bar_ && !has_keys_ && !has_meters_ && !has_final_;
 }
 
 ConstraintState Constraints::after(const std::vector<int>& symbols) const {
@@ -75,12 +76,17 @@ void Constraints::advance(ConstraintState& s, int id) const {
     --s.units_left;
     s.time = s.window_start + s.window_steps * (3 - s.units_left) / 3;
     s.after_window = s.units_left == 0;
+    if (s.after_window && s.final_window) s.final_window = false, s.final_stage = 2;
   };
   switch (y.kind) {
-    case pitch: tick(), s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false; break;
+    case pitch:
+      if (s.final_stage == 1 && s.units_left == 0) s.final_stage = 2;
+      tick(), s.started = true, s.last_pitch = y.pitch, s.rest_after_note = false;
+      break;
     case rest: tick(), s.started = true, s.rest_after_note = s.last_pitch >= 0; break;
     case hold: if (s.started) tick(); break;
-    case tuplet: s.units_left = 3, s.window_start = s.time, s.window_steps = y.bar_steps; break;
+    case tuplet: s.units_left = 3, s.window_start = s.time, s.window_steps = y.bar_steps, s.final_window = s.final_stage == 1; break;
+    case mark: if (s.final_stage == 0) s.final_stage = 1; break;
     case bar: s.first_bar = s.last_bar < 0 ? s.time : s.first_bar, s.last_bar = s.time, s.bars_left = y.countdown; break;
     case key: if (s.key_tonic < 0) s.key_tonic = y.tonic, s.key_minor = y.minor; break;
     case meter: if (!s.meter_seen) s.meter_seen = true, s.bar_steps = y.bar_steps; break;
@@ -123,7 +129,8 @@ int64_t Constraints::bar_origin(const ConstraintState& s) const {
 
 int64_t Constraints::window_limit(const ConstraintState& s) const {
   const int64_t t = s.time, L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
-  const bool last_step_rule = options_.end_on != EndOn::any;
+  // The last step stays free for the rule of the last step, or for the "$" forced there.
+  const bool last_step_rule = this->last_step_rule() || (has_final_ && s.final_stage == 0);
   if (options_.bars > 0 && L > 0) {
     const int64_t P = options_.pickup_steps, E = P + options_.bars * L;
     const int64_t next = t < P ? P : P + ((t - P) / L + 1) * L;  // the next line, or the end
@@ -167,18 +174,56 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
       if (keep(symbols_[v])) out[v] = 1;
   };
   if (inert_) return out.assign(V, 1);
-  if (s.units_left > 0)  // inside a triplet window: its three units, the first an onset (notation's rule)
-    return allow([&](const Symbol& y) { return y.kind == pitch || y.kind == rest || (y.kind == hold && s.units_left < 3); });
-  if (s.after_window) {  // no note goes on past a window (notation writes whole notes in it)
-    allowed_here(s, out);
-    for (size_t v = 0; v < V; ++v)
-      if (symbols_[v].kind == hold) out[v] = 0;
-    if (std::find(out.begin(), out.end(), 1) == out.end()) allowed_here(s, out);
-    return;
-  }
+  if (s.units_left > 0)  // inside a triplet window: its three units, the first an onset (notation's rule; after "$", a note)
+    return allow([&](const Symbol& y) {
+      return y.kind == pitch || (y.kind == rest && !(s.final_window && s.units_left == 3)) || (y.kind == hold && s.units_left < 3);
+    });
   allowed_here(s, out);
+  apply_final_mark(s, out);
+  if (s.after_window) {  // no note goes on past a window (notation writes whole notes in it)
+    std::vector<char> kept = out;
+    for (size_t v = 0; v < V; ++v)
+      if (symbols_[v].kind == hold) kept[v] = 0;
+    if (std::find(kept.begin(), kept.end(), 1) != kept.end()) out.swap(kept);
+  }
 }
 
+bool Constraints::mark_ok(const ConstraintState& s) const {
+  if (!has_final_ || !s.started || s.final_stage != 0) return false;
+  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  if (options_.bars > 0 && L > 0) {
+    const int64_t E = end_time(s);
+    return s.time >= E - L && s.time < E;
+  }
+  return countdown_ == 0 || s.bars_left == 1;
+}
+
+bool Constraints::mark_due(const ConstraintState& s) const {
+  if (!mark_ok(s)) return false;
+  if (options_.bars > 0 && end_time(s) >= 0) return end_time(s) - s.time == 1;
+  return countdown_ > 0 && s.bar_steps > 0 && s.last_bar >= 0 && s.time - s.last_bar == s.bar_steps - 1;
+}
+
+void Constraints::apply_final_mark(const ConstraintState& s, std::vector<char>& out) const {
+  if (!has_final_ || !s.started) return;
+  const size_t V = symbols_.size();
+  const bool timed_here = [&] {  // "$" stands before a step: where one may start (not where a line is due)
+    for (size_t v = 0; v < V; ++v)
+      if (out[v] && (symbols_[v].kind == pitch || symbols_[v].kind == rest || symbols_[v].kind == hold)) return true;
+    return false;
+  }();
+  for (size_t v = 0; v < V; ++v) {
+    const Symbol& y = symbols_[v];
+    if (s.final_stage == 0 && mark_due(s) && timed_here) out[v] = y.kind == mark;
+    else if (s.final_stage == 0) out[v] = y.kind == mark ? mark_ok(s) && timed_here : out[v] && y.kind != end;
+    else if (s.final_stage == 1)  // the last note: with end_on one of the set, and no window (its notes are free)
+      out[v] = out[v] && ((y.kind == pitch && (options_.end_on == EndOn::any || in_end_set(s, y.pitch))) ||
+                          (y.kind == tuplet && options_.end_on == EndOn::any));
+    else out[v] = out[v] && y.kind != pitch && y.kind != tuplet && y.kind != mark && y.kind != bar;  // then the end
+  }
+}
+
+// Where a "$" model is concerned, apply_final_mark narrows this further.
 void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out) const {
   const size_t V = symbols_.size();
   out.assign(V, 0);
@@ -221,12 +266,13 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
     const bool line = (t == P && P > 0) || (t > P && (t - P) % L == 0);
     const int to_go = static_cast<int>(options_.bars - (t - P) / L);  // the line at P + m L opens bar m + 1
     if (line && has_bar_ && !barred) return allow([&](const Symbol& y) { return bar_ok(s, y, to_go, false); });
-    if (options_.end_on == EndOn::any || E - t >= 2) return allow([&](const Symbol& y) { return timed(y) || window(y); });
+    if (!last_step_rule() || E - t >= 2) return allow([&](const Symbol& y) { return timed(y) || window(y); });
     return allow([&](const Symbol& y) { return last_step_ok(s, y); });  // the last note must be in the set
   }
   // Whole bars without --bars: only for a meter the model said (a model without meter symbols places
   // its "|" as it learned to).
-  const bool end_ok = (options_.end_on == EndOn::any || in_end_set(s, s.last_pitch)) && (countdown_ == 0 || s.bars_left == 1);
+  const bool end_ok = (options_.end_on == EndOn::any || in_end_set(s, s.last_pitch)) && (countdown_ == 0 || s.bars_left == 1) &&
+                      (!has_final_ || s.final_stage == 2);
   if (const int64_t M = s.bar_steps; has_bar_ && M > 0 && !barred) {
     const bool first = s.last_bar < 0;
     if (!first || t <= M) {
@@ -234,7 +280,7 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
       if (due) return allow([&](const Symbol& y) { return bar_ok(s, y, 0, first) || (y.kind == end && end_ok); });
       const int64_t P = s.first_bar > 0 && s.first_bar < M ? s.first_bar : 0;  // the pickup
       const bool completes = P > 0 && !first && t - s.last_bar == M - P;       // a last bar of L - P
-      if (countdown_ > 0 && s.bars_left == 1 && options_.end_on != EndOn::any && t - s.last_bar == M - 1)
+      if (countdown_ > 0 && s.bars_left == 1 && last_step_rule() && t - s.last_bar == M - 1)
         return allow([&](const Symbol& y) { return last_step_ok(s, y) || (completes && y.kind == end && end_ok); });
       return allow([&](const Symbol& y) {
         return timed(y) || window(y) || (first && bar_ok(s, y, 0, true)) || (completes && y.kind == end && end_ok);

@@ -30,6 +30,11 @@
 //    no hold (so notation can write it: an eighth, quarter or half window); it is allowed where it starts
 //    on a multiple of W from the bar's start (known once a line is drawn, or from --bars) and ends by the
 //    next line (or the end, or before the last step with end_on), and time counts W at its end;
+//  - the final mark (`preprocess --final-mark`: "$" before the last note): "$" is drawn once, in the last
+//    bar (bars mode: from E - L; with the countdown: in the bar "|1" opened; else anywhere after the
+//    header) and forced at its last step; after it comes a note (with end_on: one of the set, which
+//    replaces the rule of the last step) or a triplet window whose first unit is a note, then no note:
+//    holds and rests to the end, and "/" only after it;
 //  - end_on (tonic, or any note of the tonic triad of the key in the model's own pitches): the last note
 //    may start anywhere in the last bar; a note outside the set is allowed only while a later step
 //    remains, and at the last step the sounding note must be in the set (else only an onset of it is
@@ -79,6 +84,10 @@ struct ConstraintState {
   int units_left = 0;       // timed symbols left in the triplet window "(3:.." opened at window_start
   int64_t window_start = 0, window_steps = 0;
   bool after_window = false;  // the last timed symbol closed a triplet window
+  // The final mark "$": 0 not drawn, 1 drawn (the last note comes next, or in the window opened next),
+  // 2 the last note has started.
+  int final_stage = 0;
+  bool final_window = false;  // the window open now was opened right after "$"
 };
 
 class Constraints {
@@ -104,7 +113,7 @@ class Constraints {
   int64_t needed_steps(const ConstraintState& primed) const;
 
  private:
-  enum Kind : uint8_t { pitch, rest, hold, bar, end, key, meter, tuplet, other };
+  enum Kind : uint8_t { pitch, rest, hold, bar, end, key, meter, tuplet, mark, other };
   struct Symbol {
     Kind kind = other;
     int pitch = -1;            // pitch: MIDI number
@@ -128,9 +137,17 @@ class Constraints {
   void allowed_here(const ConstraintState& s, std::vector<char>& out) const;
   // The end rule's last step (end_on): only the set's onsets, or a hold / rest after a note of the set.
   bool last_step_ok(const ConstraintState& s, const Symbol& y) const;
+  // Whether the end rule's last step applies (end_on, a model without the final mark; with it, the note
+  // after "$" is the one end_on restricts).
+  bool last_step_rule() const { return options_.end_on != EndOn::any && !has_final_; }
+  // The final mark's rules over what allowed_here left (a model with "$" only).
+  void apply_final_mark(const ConstraintState& s, std::vector<char>& out) const;
+  // Whether "$" may come now (stage 0, in the last bar), and whether it must.
+  bool mark_ok(const ConstraintState& s) const;
+  bool mark_due(const ConstraintState& s) const;
   std::vector<Symbol> symbols_;
   ConstraintOptions options_;
-  bool has_bar_ = false, has_keys_ = false, has_meters_ = false, inert_ = true;
+  bool has_bar_ = false, has_keys_ = false, has_meters_ = false, has_final_ = false, inert_ = true;
   int countdown_ = 0;                         // C: the largest k of the vocabulary's "|k", 0 none
   std::vector<char> has_countdown_;           // (C + 1): whether "|k" is in the vocabulary
   int64_t fallback_bar_steps_ = 0;

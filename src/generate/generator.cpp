@@ -45,7 +45,7 @@ std::vector<int> primer_ids(const Model& model, const std::vector<std::string>& 
 
 std::vector<std::string> primer_from_song_file(const EncodeOptions& encoding, const std::string& path, bool whole_song) {
   EncodeOptions options = encoding;
-  if (!whole_song) options.countdown_bars = 0;  // a primer is a song's beginning: its end is not near
+  if (!whole_song) options.countdown_bars = 0, options.final_mark = false;  // a primer is a song's beginning: its end is not near
   SongReadOptions read;
   read.step = options.step;
   Melody melody = read_song_file(path, read);

@@ -13,6 +13,7 @@ void SymbolSet::add(const std::string& s) {
   else if (s == "_") hold = true;
   else if (s == "r") rest = true;
   else if (s == "|") bar = true;
+  else if (s == kFinalSymbol) final_mark = true;
   else if (const int k = bar_countdown(s); k > 0) countdowns.set(static_cast<size_t>(k));
   else if (const auto w = triplet_window(s)) triplets.insert({w->den, w->num});
   else if (parse_key_symbol(s)) keys = true;
@@ -29,6 +30,7 @@ void SymbolSet::merge(const SymbolSet& o) {
   rest = rest || o.rest;
   bar = bar || o.bar;
   keys = keys || o.keys;
+  final_mark = final_mark || o.final_mark;
   pitches |= o.pitches;
   countdowns |= o.countdowns;
   triplets.insert(o.triplets.begin(), o.triplets.end());
@@ -46,6 +48,7 @@ std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
   for (int k = 1; k <= kMaxCountdownBars; ++k)
     if (set.countdowns.test(static_cast<size_t>(k))) out.push_back(bar_symbol(k));
   for (const auto& [den, num] : set.triplets) out.push_back(triplet_symbol(Rational(num, den)));
+  if (set.final_mark) out.emplace_back(kFinalSymbol);
   if (set.keys)
     for (auto& k : all_key_symbols()) out.push_back(std::move(k));
   for (const auto& [den, num] : set.meters) out.push_back(meter_symbol(TimeSignature{num, den}));

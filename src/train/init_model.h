@@ -32,14 +32,20 @@ InitPlan resolve_init(TrainOptions& o);
 // b_y entries permuted into the new ids, so it computes the same function on the same symbols.
 // Throws melodist::Error naming `where` (the model folder) when the symbol sets differ: symbols the
 // model lacks, or symbols the model has but `vocabulary` lacks (the output layer must match it).
-Model reorder_vocabulary(const Model& model, const std::vector<std::string>& vocabulary, const std::string& where);
+// With `fresh` (a network of the same shape over `vocabulary`, e.g. make_model's seeded init): the
+// symbols the model lacks are added (`train --add-symbols`), their w_x row, w_y column and b_y entry
+// taken from `fresh`; the model's own symbols compute what they did.
+Model reorder_vocabulary(const Model& model, const std::vector<std::string>& vocabulary, const std::string& where,
+                         const Model* fresh = nullptr);
 
 // The vocabulary a run over `dataset_vocabulary` uses when it starts from a model over `model_vocabulary`:
 // the dataset's when both hold the same symbols (any order); the model's when it holds every dataset
 // symbol and more. Throws melodist::Error naming `where` (the model folder) and the missing symbols when
-// the model lacks a symbol of the dataset.
+// the model lacks a symbol of the dataset, unless `add_symbols`: then the model's, followed by the
+// dataset's symbols it lacks (in the dataset's order).
 std::vector<std::string> training_vocabulary(const std::vector<std::string>& model_vocabulary,
-                                             const std::vector<std::string>& dataset_vocabulary, const std::string& where);
+                                             const std::vector<std::string>& dataset_vocabulary, const std::string& where,
+                                             bool add_symbols = false);
 
 // Songs as ids of `from` -> ids of `to` (by symbol). Throws melodist::Error naming `where` when `to`
 // lacks a symbol that a song uses.

@@ -27,6 +27,7 @@ void check_options(const TrainOptions& o) {
   if (o.lr_schedule != "constant" && o.lr_schedule != "cosine") bad("unknown --lr-schedule \"" + o.lr_schedule + "\" (use constant or cosine)");
   if (!std::isfinite(o.clip)) bad("--clip must be a number (0 = no clipping)");
   if (o.epochs < 1) bad("--epochs must be at least 1");
+  if (o.add_symbols && o.init_model_dir.empty()) bad("--add-symbols adds symbols to the --init model: give --init");
   if (!(o.time_limit >= 0)) bad("--time-limit must be >= 0 seconds");
   if (o.patience < 0) bad("--patience must be >= 0");
   if (o.data_dir.empty() ? false : o.val_every < 2) bad("--val-every must be at least 2");

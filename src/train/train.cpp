@@ -102,7 +102,7 @@ void adopt_vocabulary(RunData& d, std::vector<std::string> used, const std::stri
   d.train_songs = remap_songs(d.train_songs, d.vocabulary, used, where);
   d.val_songs = remap_songs(d.val_songs, d.vocabulary, used, where);
   if (verbose)
-    std::fprintf(stderr, "the model's vocabulary (%zu symbols) holds the dataset's %zu and more: training over the model's\n",
+    std::fprintf(stderr, "training over the model's vocabulary (%zu symbols, with any the dataset adds; the dataset has %zu)\n",
                  used.size(), d.vocabulary.size());
   d.vocabulary = std::move(used);
 }
@@ -177,7 +177,9 @@ void prepare_root(Run& run) {
   const std::vector<std::string>* model_vocabulary =
       init.model ? &init.model->model.vocabulary : !init.checkpoint_vocabulary.empty() ? &init.checkpoint_vocabulary : nullptr;
   const std::string where = init.model ? o.init_model_dir : (fs::path(o.out_dir) / kCheckpointFileName).string();
-  if (model_vocabulary) adopt_vocabulary(run.data, training_vocabulary(*model_vocabulary, run.data.vocabulary, where), where, o.verbose);
+  if (model_vocabulary)
+    adopt_vocabulary(run.data, training_vocabulary(*model_vocabulary, run.data.vocabulary, where, o.add_symbols && init.model), where,
+                     o.verbose);
   finish_run_data(run.data, o);
   make_augmenter(run);
   check_out_dir(o.out_dir, o.resume, fine_tune_in_place);
@@ -190,7 +192,8 @@ void initial_state(Run& run) {
   run.model = make_model(run.config, run.data.vocabulary, o.seed);
   if (run.init.model) {
     // Fresh --init run: the init model's weights in the dataset's symbol order; Adam moments stay zero.
-    run.model.params = reorder_vocabulary(run.init.model->model, run.data.vocabulary, o.init_model_dir).params;
+    run.model.params =
+        reorder_vocabulary(run.init.model->model, run.data.vocabulary, o.init_model_dir, o.add_symbols ? &run.model : nullptr).params;
     if (o.verbose)
       std::fprintf(stderr, "starting from %s (%s): %d layer(s) of %d units, %s recurrent activation, %d symbols\n",
                    o.init_model_dir.c_str(), run.init.info["source"].get<std::string>().c_str(), o.layers, o.hidden,

@@ -46,8 +46,11 @@ struct TrainOptions {
   // -> the model's vocabulary, the dataset's ids remapped into it; a model lacking a dataset symbol is an
   // error. Adam moments start at zero; everything else is a fresh run. A resumed --init run continues
   // from its checkpoint (the init model is not read again; its vocabulary is the checkpoint's);
-  // metadata "init" records {"path", "source"}.
+  // metadata "init" records {"path", "source"} (and "add_symbols").
   std::string init_model_dir;
+  // With init_model_dir: dataset symbols the model lacks are added (training_vocabulary, reorder_vocabulary
+  // with the seeded fresh init) instead of refused.
+  bool add_symbols = false;
   // Transposition augmentation (train/augment.h): each epoch every training song is shifted by a
   // semitone offset drawn from those in [-N, N] that keep it inside the vocabulary. 0 = off. Validation
   // songs are never shifted.
