@@ -1,10 +1,11 @@
-// libFuzzer target for the ABC reader and the encoder behind it (with --triplets and --countdown-bars, and
+// libFuzzer target for the ABC reader and the encoder behind it (with --triplets, --countdown-bars and --final-mark, and
 // the decoder of that encoding): any bytes must give tunes whose melodies
 // are in range, or a melodist::Error with a one-line message naming the file, never a crash, hang or
 // sanitizer report.
 //   CXX=clang++ cmake -S . -B build-fuzz -DMELODIST_FUZZ=ON -DMELODIST_NATIVE=OFF
 //   cmake --build build-fuzz --target fuzz_abc_reader
 //   build-fuzz/fuzz/fuzz_abc_reader -max_total_time=600 -max_len=65536 tests/fixtures/abc
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -52,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       windows.step = melodist::Rational(1, 4);
       windows.triplets = true;
       windows.countdown_bars = 4;
+      windows.final_mark = true;
       windows.durations.clear();
       windows.transpose = melodist::TransposeMode::none;
       song = melodist::encode_melody(melody, windows);
@@ -61,6 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const auto& e : melody.events) in += e.duration;
       for (const auto& e : back.events) out += e.duration;
       if (!(in == out) || back.events.empty()) std::abort();
+      if (std::count(song.symbols.begin(), song.symbols.end(), std::string(melodist::kFinalSymbol)) != (song.notes > 0 ? 1 : 0)) std::abort();
     }
   }
   return 0;

@@ -407,6 +407,14 @@ TEST(TrainInit, ModelWhoseVocabularyDiffersFromTheDatasetIsRefused) {
   fs::path out = scratch("init-lacking-out");
   expect_error(run("--data " + kTiny + " --init " + m1.string() + " --out " + out.string() + opts), "has no symbol \"69\"");
   EXPECT_FALSE(fs::exists(out / "model.safetensors"));
+  // With --add-symbols the missing "69" is added: the run trains over the model's symbols and "69".
+  const auto added = run("--data " + kTiny + " --init " + m1.string() + " --add-symbols --out " + out.string() + opts);
+  ASSERT_EQ(added.status, 0) << added.err;
+  const melodist::ModelFile grown = melodist::load_model_file(out.string());
+  EXPECT_EQ(grown.model.vocabulary.size(), lacking.size() + 1);
+  EXPECT_NE(std::find(grown.model.vocabulary.begin(), grown.model.vocabulary.end(), "69"), grown.model.vocabulary.end());
+  EXPECT_EQ(grown.metadata["init"].value("add_symbols", false), true);
+  expect_error(run("--data " + kTiny + " --add-symbols --out " + scratch("add-no-init").string() + opts), "--add-symbols adds symbols to the --init model");
   // One symbol more than the dataset is accepted: the run trains over the model's vocabulary (see
   // tests/test_train_pretrained.cpp).
   std::vector<std::string> extra = d.vocabulary;

@@ -8,7 +8,6 @@
 # held-out song elsewhere in the corpus (same notes, transposed or not: tools/bundled_holdout.py) are left
 # out of training; WORK_DIR/NAME-heldout holds them, encoded as the model reads them, for `evaluate`
 # (WORK_DIR/NAME-heldout-scored: those whose symbols training has seen, what evaluate scores).
-# Then the final mark is taught in a second, short run from the first one's weights (train_model).
 # The command lines below are recorded in each model's metadata (train records its own command line;
 # preprocess records its options and --exclude list in the manifest, which train copies).
 set -euo pipefail
@@ -19,7 +18,6 @@ W=${2:-/tmp/melodist-bundled}
 mkdir -p "$W"
 SYMBOLS=(--transpose none --key-symbol --meter-symbol --barlines)
 TRAIN=(--dropout 0.3 --lr 0.004 --ema 0.998 --augment-transpose 6 --val-every 10 --seed 1)
-FINE=(--dropout 0.3 --lr 0.002 --ema 0.998 --augment-transpose 6 --val-every 10 --seed 1)
 
 heldout_and_exclusions() {  # NAME CORPUS HELDOUT_SOURCE [OPTIONS...]: $W/NAME-heldout.txt, $W/NAME-exclude.txt
   local name=$1 corpus=$2 source=$3; shift 3
@@ -31,16 +29,10 @@ heldout_and_exclusions() {  # NAME CORPUS HELDOUT_SOURCE [OPTIONS...]: $W/NAME-h
 
 train_model() {  # NAME CORPUS OUT_MODEL_DIR ABOUT_CORPUS ABOUT_LICENCE PREPROCESS_OPTIONS...
   local name=$1 corpus=$2 out=$3 about_corpus=$4 about_licence=$5; shift 5
-  local about=(--about "corpus=$about_corpus" --about "licence=$about_licence" --about "heldout=$out/heldout.txt")
-  # Stage 1: the model without the final mark (the bundled model of 2026-12-02, the same command).
-  "$M" preprocess "$corpus" --out "$W/$name-train-base" --exclude "$W/$name-exclude.txt" "${SYMBOLS[@]}" "$@" -q
-  "$M" train --data "$W/$name-train-base" --out "$W/$name-model-base" "${TRAIN[@]}" "${TRAIN_EXTRA[@]}" "${about[@]}"
-  # Stage 2: the same songs with the final mark ("$" before each song's last note, `--final-mark`), the
-  # stage-1 weights with "$" added (`train --init --add-symbols`), FINE_EPOCHS more epochs at half the rate.
-  "$M" preprocess "$corpus" --out "$W/$name-train" --exclude "$W/$name-exclude.txt" "${SYMBOLS[@]}" --final-mark "$@" -q
-  "$M" preprocess "$corpus" --out "$W/$name-heldout" --include "$W/$name-heldout.txt" "${SYMBOLS[@]}" --final-mark "$@" -q
-  "$M" train --data "$W/$name-train" --out "$W/$name-model" --init "$W/$name-model-base" --add-symbols \
-    "${FINE[@]}" --epochs "$FINE_EPOCHS" "${about[@]}"
+  "$M" preprocess "$corpus" --out "$W/$name-train" --exclude "$W/$name-exclude.txt" "${SYMBOLS[@]}" "$@" -q
+  "$M" preprocess "$corpus" --out "$W/$name-heldout" --include "$W/$name-heldout.txt" "${SYMBOLS[@]}" "$@" -q
+  "$M" train --data "$W/$name-train" --out "$W/$name-model" "${TRAIN[@]}" "${TRAIN_EXTRA[@]}" \
+    --about "corpus=$about_corpus" --about "licence=$about_licence" --about "heldout=$out/heldout.txt"
   # The weights (with their metadata), the mapping and the per-epoch metrics are committed; the
   # checkpoint (Adam moments) stays behind.
   mkdir -p "$out"
@@ -59,7 +51,7 @@ keep = [n for n, s in zip(names, songs) if set(s.split()) <= known]
 for n in sorted(set(names) - set(keep)): print(f"not scored (a symbol no training song has): {n}", file=sys.stderr)
 open(out, "w").write("".join(n + "\n" for n in keep))
 PY
-  "$M" preprocess "$corpus" --out "$W/$name-heldout-scored" --include "$W/$name-heldout-scored.txt" "${SYMBOLS[@]}" --final-mark "$@" -q
+  "$M" preprocess "$corpus" --out "$W/$name-heldout-scored" --include "$W/$name-heldout-scored.txt" "${SYMBOLS[@]}" "$@" -q
   "$M" evaluate --model "$out" --data "$W/$name-heldout-scored" --split all
 }
 
@@ -72,7 +64,6 @@ case "$which" in
     # LSTM 384, 150 epochs (about an hour on 2 cores): 2.004 pitch bits per note on the held-out songs,
     # where LSTM 256 gave 2.338 at 30 epochs and 2.087 at 120 (README, The bundled model).
     TRAIN_EXTRA=(--hidden 384 --epochs 150)
-    FINE_EPOCHS=25
     # The lines that open each song's last 4 bars count down ("|4" .. "|1"): the model sees the end coming.
     SYMBOLS+=(--countdown-bars 4)
     train_model german "$D" models/essen-german \
@@ -88,7 +79,6 @@ case "$which" in
     N=../shared/data/nottingham/abc
     heldout_and_exclusions nottingham "$N" "$N" --step 1/4 --triplets
     TRAIN_EXTRA=(--hidden 384 --epochs 100)
-    FINE_EPOCHS=30
     SYMBOLS+=(--countdown-bars 4 --triplets)
     train_model nottingham "$N" models/nottingham \
       "Nottingham Music Database (Jukedeck's cleaned ABC), 1,034 British and American folk tunes: the 1,031 that encode at step 1/4 with triplets, all but the held-out tenth" \
