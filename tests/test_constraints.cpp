@@ -180,6 +180,7 @@ TEST(Constraints, TheFinalMarkClosesTheLastBar) {
   EXPECT_EQ(after(b, two + "62" + holds(5)), "_ r 60 62 64 67 $");                  // no window over the last step
   EXPECT_EQ(after(b, two + "62" + holds(6)), "$");
   EXPECT_EQ(after(b, two + "62" + holds(6) + " $ 60"), "/");
+  EXPECT_EQ(b.needed_steps(b.after({})), 2 + 2 * 8 + 1 + 1);  // key, meter, two bars, one line, "$"
 }
 
 // Generated with triplet windows, every melody's bars are whole and the windows decode to thirds.

@@ -163,7 +163,8 @@ int64_t Constraints::needed_steps(const ConstraintState& primed) const {
   const int64_t L = primed.bar_steps > 0 ? primed.bar_steps : primed.meter_seen || !has_meters_ ? fallback_bar_steps_ : unseen;
   const int64_t header = (!primed.started && has_keys_ && primed.key_tonic < 0) + (!primed.started && has_meters_ && !primed.meter_seen);
   const int64_t lines = has_bar_ ? options_.bars - (options_.pickup_steps == 0 ? 1 : 0) : 0;
-  return header + options_.pickup_steps + options_.bars * L - primed.time + lines;
+  const int64_t mark = has_final_ && primed.final_stage == 0 ? 1 : 0;  // "$"
+  return header + options_.pickup_steps + options_.bars * L - primed.time + lines + mark;
 }
 
 void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) const {

@@ -109,7 +109,7 @@ class Constraints {
   // The end step E (bars mode, once the bar length is known), else -1.
   int64_t end_time(const ConstraintState& state) const;
   // The most symbols a melody under these constraints can need (bars mode): header, pickup, N bars and
-  // their bar lines, for the longest bar the model knows. 0 without bars.
+  // their bar lines (and "$"), for the longest bar the model knows. 0 without bars.
   int64_t needed_steps(const ConstraintState& primed) const;
 
  private:
