@@ -166,7 +166,7 @@ void run(const GenerateArgs& a) {
     read.step = options.encoding.step;
     primer_song = melodist::read_song_file(a.primer_file, read);
     melodist::EncodeOptions primer_options = options.encoding;
-    primer_options.countdown_bars = 0;
+    primer_options.countdown_bars = 0, primer_options.final_mark = false, primer_options.countdown_key = false;
     primer_encoding = melodist::encode_melody(*primer_song, primer_options);
   }
   melodist::primer_ids(model, options.primer);  // unknown symbols, "/" and length: before any work

@@ -19,6 +19,7 @@ struct EncodingArgs {
   int countdown_bars = 0;
   bool triplets = false;
   bool final_mark = false;
+  bool countdown_key = false;
   bool pitch_only = false;
 };
 
@@ -53,6 +54,9 @@ inline void add_encoding_options(CLI::App* app, EncodingArgs& a) {
   app->add_flag("--final-mark", a.final_mark,
                 "put \"$\" before the step (or triplet window) at which the song's last note starts: it takes no time; the "
                 "network knows which note closes the melody before it chooses it (generate draws \"$\" in the last bar only)");
+  app->add_flag("--countdown-key", a.countdown_key,
+                "with --key-symbol and --countdown-bars: the key symbol again right after the first countdown line (the "
+                "network is reminded of the key where the closing bars begin; generate forces it there)");
   app->add_flag("--pitch-only", a.pitch_only,
                 "one symbol per note, its MIDI number: no holds, rests or input symbols (the chromatic pitch sequence "
                 "IDyOM predicts; the length filter still applies, so the songs and notes are those of the step encoding)");
@@ -71,6 +75,7 @@ inline EncodeOptions encode_options(const EncodingArgs& a) {
   o.countdown_bars = a.countdown_bars;
   o.triplets = a.triplets;
   o.final_mark = a.final_mark;
+  o.countdown_key = a.countdown_key;
   o.pitch_only = a.pitch_only;
   check_encode_options(o);
   return o;

@@ -181,6 +181,13 @@ TEST(Constraints, TheFinalMarkClosesTheLastBar) {
   EXPECT_EQ(after(b, two + "62" + holds(6)), "$");
   EXPECT_EQ(after(b, two + "62" + holds(6) + " $ 60"), "/");
   EXPECT_EQ(b.needed_steps(b.after({})), 2 + 2 * 8 + 1 + 1);  // key, meter, two bars, one line, "$"
+  // restate_key (`preprocess --countdown-key`): the header's key comes again after the first countdown line.
+  ConstraintOptions restate;
+  restate.restate_key = true;
+  const Constraints r(m, restate);
+  EXPECT_EQ(after(r, "K:G M:2/4 | 60" + holds(7) + " |2"), "K:G");
+  EXPECT_EQ(after(r, "K:G M:2/4 | 60" + holds(7) + " |2 K:G"), "_ r 60 62 64 67 (3:1/2");
+  EXPECT_EQ(after(r, "K:G M:2/4 | 60" + holds(7) + " |2 K:G 62" + holds(7) + " |1"), "_ r 60 62 64 67 (3:1/2 $");  // once
 }
 
 // Generated with triplet windows, every melody's bars are whole and the windows decode to thirds.

@@ -388,6 +388,18 @@ TEST(TextEncoding, FinalMarkPrecedesTheLastNote) {
   w.durations = {};
   w.final_mark = true;
   EXPECT_EQ(join_symbols(encode_melody(t, w).symbols), "60 _ _ _ $ (3:1 62 64 65");
+  // --countdown-key: the key symbol again after the first countdown line.
+  Melody k = m;
+  k.key = Key{7, false, "G"};
+  o.final_mark = true;
+  o.key_symbol = true;
+  o.countdown_bars = 2;
+  o.countdown_key = true;
+  EXPECT_EQ(join_symbols(encode_melody(k, o).symbols), "K:G 60 _ |2 K:G 62 _ |1 $ 64 r");
+  EXPECT_EQ(decode_symbols(encode_melody(k, o).symbols, Rational(1, 2)).events.size(), m.events.size());
+  EncodeOptions no_key = o;
+  no_key.key_symbol = false;
+  EXPECT_THROW(check_encode_options(no_key), Error);
   // Not with --pitch-only.
   EncodeOptions p = none_any();
   p.pitch_only = true;

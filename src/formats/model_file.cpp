@@ -106,6 +106,7 @@ EncodeOptions model_encode_options(const ModelFile& file) {
     if (p.contains("countdown_bars")) o.countdown_bars = p["countdown_bars"].get<int>();
     if (p.contains("triplets")) o.triplets = p["triplets"].get<bool>();
     if (p.contains("final_mark")) o.final_mark = p["final_mark"].get<bool>();
+    if (p.contains("countdown_key")) o.countdown_key = p["countdown_key"].get<bool>();
     if (p.contains("pitch_only")) o.pitch_only = p["pitch_only"].get<bool>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("the model's preprocessing options are malformed: ") + e.what());

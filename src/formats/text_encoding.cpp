@@ -101,11 +101,14 @@ bool write_steps(const std::vector<Span>& spans, const EncodeOptions& options, c
   std::vector<Rational> start(spans.size() + 1, Rational(0));  // in steps
   for (size_t i = 0; i < spans.size(); ++i) start[i + 1] = start[i] + spans[i].duration / options.step;
   size_t next_bar = 0;
+  const std::string key = options.countdown_key && options.key_symbol && !song.symbols.empty() ? song.symbols.front() : "";
   const size_t countdown_from = bar_steps.size() - std::min(bar_steps.size(), static_cast<size_t>(std::max(0, options.countdown_bars)));
   auto bars_before = [&](int64_t step) {
     for (; next_bar < bar_steps.size() && bar_steps[next_bar] <= step; ++next_bar)
-      if (bar_steps[next_bar] == step)
+      if (bar_steps[next_bar] == step) {
         song.symbols.push_back(bar_symbol(next_bar < countdown_from ? 0 : static_cast<int>(bar_steps.size() - next_bar)));
+        if (next_bar == countdown_from && !key.empty() && options.countdown_bars > 0) song.symbols.push_back(key);  // the key again
+      }
   };
   size_t i = 0;  // the first span that starts at or after the time written
   size_t last_note = spans.size();  // the last span that is a note
@@ -266,6 +269,8 @@ void check_encode_options(const EncodeOptions& options) {
     throw Error("--countdown-bars must be 0.." + std::to_string(kMaxCountdownBars));
   if (options.countdown_bars > 0 && !options.barlines)
     throw Error("--countdown-bars numbers the last barlines: it needs --barlines");
+  if (options.countdown_key && (options.countdown_bars == 0 || !options.key_symbol))
+    throw Error("--countdown-key restates the key symbol where the countdown starts: it needs --key-symbol and --countdown-bars");
   if (options.pitch_only && (options.key_symbol || options.meter_symbol || options.barlines || options.final_mark))
     throw Error("--pitch-only encodes the notes' pitches alone: it cannot be combined with --key-symbol, --meter-symbol, --barlines or --final-mark");
 }

@@ -61,6 +61,9 @@ struct EncodeOptions {
   bool triplets = false;
   // "$" (kFinalSymbol) before the step or window at which the last note starts.
   bool final_mark = false;
+  // With key_symbol and countdown_bars: the key symbol again right after the first countdown line, so
+  // the network is reminded of the key where the closing bars begin (a long song's start is far back).
+  bool countdown_key = false;
   // One symbol per note, its MIDI number: no holds, rests, barlines, key or meter symbols (IDyOM's chromatic
   // pitch sequence, for a like-for-like comparison). The length filter still applies, so a pitch-only
   // dataset holds the same songs and the same notes as the step encoding with the same options.

@@ -87,8 +87,11 @@ void Constraints::advance(ConstraintState& s, int id) const {
     case hold: if (s.started) tick(); break;
     case tuplet: s.units_left = 3, s.window_start = s.time, s.window_steps = y.bar_steps, s.final_window = s.final_stage == 1; break;
     case mark: if (s.final_stage == 0) s.final_stage = 1; break;
-    case bar: s.first_bar = s.last_bar < 0 ? s.time : s.first_bar, s.last_bar = s.time, s.bars_left = y.countdown; break;
-    case key: if (s.key_tonic < 0) s.key_tonic = y.tonic, s.key_minor = y.minor; break;
+    case bar:
+      s.key_due = options_.restate_key && has_keys_ && y.countdown > 0 && s.bars_left == 0 && s.key_tonic >= 0;
+      s.first_bar = s.last_bar < 0 ? s.time : s.first_bar, s.last_bar = s.time, s.bars_left = y.countdown;
+      break;
+    case key: if (s.key_tonic < 0) s.key_tonic = y.tonic, s.key_minor = y.minor; s.key_due = false; break;
     case meter: if (!s.meter_seen) s.meter_seen = true, s.bar_steps = y.bar_steps; break;
     default: break;
   }
@@ -164,7 +167,8 @@ int64_t Constraints::needed_steps(const ConstraintState& primed) const {
   const int64_t header = (!primed.started && has_keys_ && primed.key_tonic < 0) + (!primed.started && has_meters_ && !primed.meter_seen);
   const int64_t lines = has_bar_ ? options_.bars - (options_.pickup_steps == 0 ? 1 : 0) : 0;
   const int64_t mark = has_final_ && primed.final_stage == 0 ? 1 : 0;  // "$"
-  return header + options_.pickup_steps + options_.bars * L - primed.time + lines + mark;
+  const int64_t restated = options_.restate_key && countdown_ > 0 && primed.bars_left == 0 ? 1 : 0;  // the key again
+  return header + options_.pickup_steps + options_.bars * L - primed.time + lines + mark + restated;
 }
 
 void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) const {
@@ -240,6 +244,8 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
   };
   const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
   const bool need_bars = options_.bars > 0 || has_bar_;
+  if (s.key_due)  // the key again where the countdown starts (restate_key)
+    return allow([&](const Symbol& y) { return y.kind == key && y.tonic == s.key_tonic && y.minor == s.key_minor; });
   if (!s.started) {  // the header: key, meter, then a note or rest
     if (has_keys_ && s.key_tonic < 0) return allow([](const Symbol& y) { return y.kind == key && y.can_end; });
     if (has_meters_ && !s.meter_seen) {

@@ -67,6 +67,8 @@ struct ConstraintOptions {
   int meter_id = -1;
   // With `bars` and no meter yet: only meters whose bars fit this many steps (the --steps budget); 0: any.
   int64_t max_bar_steps = 0;
+  // The model restates its key after the first countdown line (`preprocess --countdown-key`): forced there.
+  bool restate_key = false;
 };
 
 struct ConstraintState {
@@ -88,6 +90,7 @@ struct ConstraintState {
   // 2 the last note has started.
   int final_stage = 0;
   bool final_window = false;  // the window open now was opened right after "$"
+  bool key_due = false;       // restate_key: the countdown has started, its key symbol comes next
 };
 
 class Constraints {

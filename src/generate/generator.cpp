@@ -45,7 +45,7 @@ std::vector<int> primer_ids(const Model& model, const std::vector<std::string>& 
 
 std::vector<std::string> primer_from_song_file(const EncodeOptions& encoding, const std::string& path, bool whole_song) {
   EncodeOptions options = encoding;
-  if (!whole_song) options.countdown_bars = 0, options.final_mark = false;  // a primer is a song's beginning: its end is not near
+  if (!whole_song) options.countdown_bars = 0, options.final_mark = false, options.countdown_key = false;  // a primer is a song's beginning: its end is not near
   SongReadOptions read;
   read.step = options.step;
   Melody melody = read_song_file(path, read);
@@ -239,7 +239,9 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
   const std::vector<int> primer = primer_ids(model, options.primer);
   const int delimiter = model.symbol_id(kDelimiterSymbol);
   if (delimiter < 0) throw Error("the model's vocabulary has no \"/\" delimiter symbol");
-  const Constraints constraints(model, constraint_options(model, options.encoding.step, controls, options.primer, options.beam.max_steps));
+  ConstraintOptions constraint = constraint_options(model, options.encoding.step, controls, options.primer, options.beam.max_steps);
+  constraint.restate_key = options.encoding.countdown_key;
+  const Constraints constraints(model, constraint);
   const ConstraintState primed = constraints.after(primer);
   if (controls.bars > 0) {
     const int64_t needed = constraints.needed_steps(primed);

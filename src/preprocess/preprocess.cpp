@@ -345,6 +345,7 @@ ordered_json manifest_head(const Dataset& dataset, const PreprocessOptions& opti
   if (options.encode.countdown_bars > 0) opts["countdown_bars"] = options.encode.countdown_bars;
   if (options.encode.triplets) opts["triplets"] = true;
   if (options.encode.final_mark) opts["final_mark"] = true;
+  if (options.encode.countdown_key) opts["countdown_key"] = true;
   if (options.encode.pitch_only) opts["pitch_only"] = true;
   if (!options.exclude_list.empty()) opts["exclude"] = options.exclude_list;
   if (!options.include_list.empty()) opts["include"] = options.include_list;
