@@ -95,7 +95,9 @@ int64_t window_at(const std::vector<Rational>& start, size_t i, int64_t t, const
 // Step 3: one symbol per step, the span's at its first step ("r" or its MIDI number), else "_"; with
 // EncodeOptions::triplets a window of window_at steps as triplet_symbol and its three units.
 // Barline symbols go before the step (or window) at which they fall, the last countdown_bars of them
-// counting down, then "$" (EncodeOptions::final_mark) where the last note starts. False (song.reason set) for a note the grid cannot hold.
+// counting down (the first of them followed by the key symbol with countdown_key), then "$"
+// (EncodeOptions::final_mark) where the last note starts. False (song.reason set) for a note the grid
+// cannot hold.
 bool write_steps(const std::vector<Span>& spans, const EncodeOptions& options, const std::vector<int64_t>& bar_steps,
                  int64_t total_steps, EncodedSong& song, int& line) {
   std::vector<Rational> start(spans.size() + 1, Rational(0));  // in steps
