@@ -31,6 +31,9 @@ struct PreprocessOptions {
   // "$" before the step at which each song's last note starts (`--final-mark`): the model knows which
   // note closes the melody; generation draws it in the last bar only.
   bool final_mark = false;
+  // With key_symbol and countdown_bars: the key symbol again after the first countdown line
+  // (`--countdown-key`); generation forces it there.
+  bool countdown_key = false;
 };
 
 struct PreprocessSummary {

@@ -25,6 +25,7 @@ PreprocessSummary preprocess(const std::vector<std::string>& inputs, const std::
   options.encode.countdown_bars = o.countdown_bars;
   options.encode.triplets = o.triplets;
   options.encode.final_mark = o.final_mark;
+  options.encode.countdown_key = o.countdown_key;
   const Dataset dataset = run_preprocess(inputs, out_dir, options);
   return {dataset.songs, dataset.accepted, dataset.unreadable, dataset.steps, dataset.vocabulary.size(), summary_line(dataset)};
 }

@@ -72,6 +72,12 @@ def test_generate_controls_as_the_cli(tmp_path):
                         countdown_bars=2)
     countdown = (tmp_path / "c" / "songs.txt").read_text()
     assert countdown == (tmp_path / "cli-c" / "songs.txt").read_text() and " |2 " in countdown and " |1 " in countdown
+    subprocess.run([CLI, "preprocess", train, "--out", str(tmp_path / "cli-f"), "--key-symbol", "--meter-symbol", "--barlines",
+                    "--countdown-bars", "2", "--final-mark", "--countdown-key", "--transpose", "none"], check=True, capture_output=True)
+    melodist.preprocess([train], str(tmp_path / "f"), transpose=False, key_symbol=True, meter_symbol=True, barlines=True,
+                        countdown_bars=2, final_mark=True, countdown_key=True)
+    marked = (tmp_path / "f" / "songs.txt").read_text()
+    assert marked == (tmp_path / "cli-f" / "songs.txt").read_text() and " $ " in marked and " |2 K:" in marked
     subprocess.run([CLI, "train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "m"), "--hidden", "16", "--epochs", "5",
                     "--batch", "4", "--threads", "1", "--val-every", "3"], check=True, capture_output=True)
     subprocess.run([CLI, "generate", "--model", str(tmp_path / "m"), "--key", "D", "--meter", "3/4", "--bars", "4", "--end-on-tonic",
