@@ -21,6 +21,7 @@ struct EncodingArgs {
   bool final_mark = false;
   bool countdown_key = false;
   bool pitch_only = false;
+  bool per_note = false;
 };
 
 inline void add_encoding_options(CLI::App* app, EncodingArgs& a) {
@@ -60,6 +61,10 @@ inline void add_encoding_options(CLI::App* app, EncodingArgs& a) {
   app->add_flag("--pitch-only", a.pitch_only,
                 "one symbol per note, its MIDI number: no holds, rests or input symbols (the chromatic pitch sequence "
                 "IDyOM predicts; the length filter still applies, so the songs and notes are those of the step encoding)");
+  app->add_flag("--per-note", a.per_note,
+                "one symbol per note or rest (its MIDI number or r) followed by its length in steps (\":6\"); key, meter "
+                "and barline symbols as in the step encoding: the same information in about a quarter of the symbols "
+                "(for evaluate and crossval; generate refuses such models)");
 }
 
 // Parsed and checked (check_encode_options): throws melodist::Error with the option's name.
@@ -77,6 +82,7 @@ inline EncodeOptions encode_options(const EncodingArgs& a) {
   o.final_mark = a.final_mark;
   o.countdown_key = a.countdown_key;
   o.pitch_only = a.pitch_only;
+  o.per_note = a.per_note;
   check_encode_options(o);
   return o;
 }

@@ -66,6 +66,7 @@ inline melodist::EncodeOptions parse_options(const std::string& text) {
     if (k == "key-symbol") o.key_symbol = v == "1";
     if (k == "barlines") o.barlines = v == "1";
     if (k == "pitch-only") o.pitch_only = v == "1";
+    if (k == "per-note") o.per_note = v == "1";
     if (k == "ties") o.ties = v == "merge" ? melodist::TieMode::merge : melodist::TieMode::reattack;
     if (k == "durations") {
       o.durations.clear();

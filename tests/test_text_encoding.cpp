@@ -62,6 +62,8 @@ TEST(TextEncoding, HandWrittenFixtures) {
     check_run(f, m, "", checked);
     check_run(f, m, "2", checked);
     check_run(f, m, "3", checked);
+    check_run(f, m, "4", checked);
+    check_run(f, m, "5", checked);
     ++files;
   }
   EXPECT_GE(files, 28);
@@ -405,6 +407,53 @@ TEST(TextEncoding, FinalMarkPrecedesTheLastNote) {
   p.pitch_only = true;
   p.final_mark = true;
   EXPECT_THROW(check_encode_options(p), Error);
+}
+
+TEST(TextEncoding, PerNoteSaysWhatTheStepEncodingSaysOneSymbolPairPerNote) {
+  EncodeOptions o = none_any();
+  o.per_note = true;
+  o.barlines = true;
+  Melody m = melody({{60, Rational(1)}, {kRest, Rational(1, 2)}, {62, Rational(3, 4)}, {62, Rational(1, 4)}, {64, Rational(2)}});
+  m.barlines = {Rational(0), Rational(2), Rational(5, 2)};  // steps 0, 8 (inside the first 62: dropped), 10
+  EncodedSong s = encode_melody(m, o);
+  ASSERT_TRUE(s.accepted) << s.reason;
+  EXPECT_EQ(join_symbols(s.symbols), "| 60 :4 r :2 62 :3 62 :1 | 64 :8");
+  EXPECT_EQ(s.notes, encode_melody(m, none_any()).notes);
+  // The step encoding's steps are the lengths' sum.
+  int64_t steps = 0;
+  for (const auto& x : s.symbols)
+    if (const auto n = length_steps(x)) steps += *n;
+  EXPECT_EQ(steps, 18);
+  // Its vocabulary lists the lengths after the other symbols but before the keys, ascending.
+  SymbolSet set;
+  for (const auto& x : s.symbols) set.add(x);
+  set.add("K:C");
+  const auto v = ordered_vocabulary(set);
+  ASSERT_GE(v.size(), 30u);
+  EXPECT_EQ(std::vector<std::string>(v.begin(), v.begin() + 9),
+            (std::vector<std::string>{"r", "60", "62", "64", "|", ":1", ":2", ":3", ":4"}));
+  EXPECT_EQ(v[9], ":8");
+  EXPECT_EQ(v[10], "K:C");
+  // Length symbols: ":N", N >= 1, digits only.
+  EXPECT_EQ(length_steps(":12"), 12);
+  for (const char* bad : {":", ":0", ":07", ":-1", ":1x", "12", "|1", ":123456789"}) EXPECT_FALSE(length_steps(bad)) << bad;
+  // A note the grid cannot hold is refused as by the step encoding.
+  Melody odd = melody({{60, Rational(1)}, {62, Rational(1, 3)}});
+  EXPECT_FALSE(encode_melody(odd, o).accepted);
+  // Not with the options of the step encoding's closing (their symbols are steps), nor with pitch-only.
+  for (auto set_other : {+[](EncodeOptions& e) { e.pitch_only = true; }, +[](EncodeOptions& e) { e.triplets = true; },
+                         +[](EncodeOptions& e) { e.final_mark = true; }, +[](EncodeOptions& e) { e.countdown_bars = 2; }}) {
+    EncodeOptions bad = o;
+    set_other(bad);
+    EXPECT_THROW(check_encode_options(bad), Error);
+  }
+  EXPECT_NO_THROW(check_encode_options(o));
+  // generate cannot write a melody from either prediction encoding.
+  EXPECT_THROW(check_generate_encoding(o), Error);
+  EncodeOptions p = none_any();
+  p.pitch_only = true;
+  EXPECT_THROW(check_generate_encoding(p), Error);
+  EXPECT_NO_THROW(check_generate_encoding(none_any()));
 }
 
 TEST(TextEncoding, PitchOnlyKeepsTheNotesOfTheStepEncodingAndNothingElse) {

@@ -108,6 +108,7 @@ EncodeOptions model_encode_options(const ModelFile& file) {
     if (p.contains("final_mark")) o.final_mark = p["final_mark"].get<bool>();
     if (p.contains("countdown_key")) o.countdown_key = p["countdown_key"].get<bool>();
     if (p.contains("pitch_only")) o.pitch_only = p["pitch_only"].get<bool>();
+    if (p.contains("per_note")) o.per_note = p["per_note"].get<bool>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("the model's preprocessing options are malformed: ") + e.what());
   }

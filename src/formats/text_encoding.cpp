@@ -72,6 +72,28 @@ void encode_pitches(const std::vector<Span>& spans, EncodedSong& song, int& line
   song.accepted = true;
 }
 
+// EncodeOptions::per_note: each note or rest as its pitch symbol and its length symbol (":6"), "|" before
+// the one at whose start a barline falls (`bar_steps` ascending; one inside a note is dropped).
+bool write_notes(const std::vector<Span>& spans, const EncodeOptions& options, const std::vector<int64_t>& bar_steps,
+                 EncodedSong& song, int& line) {
+  size_t next_bar = 0;
+  Rational at(0);  // the span's start, in steps
+  for (const Span& s : spans) {
+    line = s.line;
+    const Rational steps = s.duration / options.step;  // whole: the length filter refuses the rest
+    for (; next_bar < bar_steps.size() && Rational(bar_steps[next_bar]) <= at; ++next_bar)
+      if (Rational(bar_steps[next_bar]) == at) song.symbols.emplace_back(kBarSymbol);
+    if (s.pitch == kRest) {
+      song.symbols.emplace_back(kRestSymbol);
+    } else if (!push_pitch(s, song)) {
+      return false;
+    }
+    song.symbols.push_back(length_symbol(steps.num));
+    at += steps;
+  }
+  return true;
+}
+
 // The largest window W in {8, 4, 2, 1} steps from step t (EncodeOptions::triplets) that lies in the song,
 // has no barline after t, and whose onsets all fall on t + k W / 3 (k = 0, 1, 2), one of them between the
 // steps; 0 none. `start` (spans + 1): each span's start in steps, then the song's end; `i` the first span
@@ -228,7 +250,13 @@ void encode_spans(const Melody& melody, const EncodeOptions& options, EncodedSon
   if (options.barlines)
     for (const Rational& t : melody.barlines)
       if (const Rational k = t / options.step; k.den == 1 && k.num >= 0 && k.num < total_steps) bar_steps.push_back(k.num);
-  if (!write_steps(spans, options, bar_steps, total_steps, song, line)) return;
+  if (options.per_note ? !write_notes(spans, options, bar_steps, song, line)
+                       : !write_steps(spans, options, bar_steps, total_steps, song, line))
+    return;
+  if (song.notes == 0 && options.per_note) {
+    song.reason = "no notes";
+    return;
+  }
   song.accepted = true;
 }
 
@@ -275,6 +303,24 @@ void check_encode_options(const EncodeOptions& options) {
     throw Error("--countdown-key restates the key symbol where the countdown starts: it needs --key-symbol and --countdown-bars");
   if (options.pitch_only && (options.key_symbol || options.meter_symbol || options.barlines || options.final_mark))
     throw Error("--pitch-only encodes the notes' pitches alone: it cannot be combined with --key-symbol, --meter-symbol, --barlines or --final-mark");
+  if (options.per_note && (options.pitch_only || options.triplets || options.countdown_bars > 0 || options.final_mark))
+    throw Error("--per-note cannot be combined with --pitch-only, --triplets, --countdown-bars or --final-mark");
+}
+
+void check_generate_encoding(const EncodeOptions& options) {
+  if (options.pitch_only || options.per_note)
+    throw Error(std::string("the model was trained on ") + (options.pitch_only ? "--pitch-only" : "--per-note") +
+                " songs, a prediction encoding (for evaluate and crossval): generate needs a model of the step encoding");
+}
+
+std::string length_symbol(int64_t steps) { return kLengthPrefix + std::to_string(steps); }
+
+std::optional<int64_t> length_steps(std::string_view s) {
+  if (s.size() < 2 || s.size() > 8 || s[0] != kLengthPrefix[0]) return std::nullopt;
+  int64_t steps = 0;
+  const auto [end, ec] = std::from_chars(s.data() + 1, s.data() + s.size(), steps);
+  if (ec != std::errc() || end != s.data() + s.size() || steps < 1 || s[1] == '0') return std::nullopt;
+  return steps;
 }
 
 std::vector<std::string> split_symbols(std::string_view text) {

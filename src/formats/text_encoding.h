@@ -32,6 +32,7 @@ inline constexpr const char* kTripletPrefix = "(3:";
 // closes on it (the countdown says which bar is the last, not which note); a decoder then draws "$" only
 // in the last bar and no note after the one it marks.
 inline constexpr const char* kFinalSymbol = "$";
+inline constexpr const char* kLengthPrefix = ":";  // EncodeOptions::per_note: ":6" a length of 6 steps
 inline constexpr int kMaxTripletQuarters = 8;
 
 enum class TransposeMode { reference, none };  // reference: major -> C, minor -> A
@@ -68,6 +69,13 @@ struct EncodeOptions {
   // pitch sequence, for a like-for-like comparison). The length filter still applies, so a pitch-only
   // dataset holds the same songs and the same notes as the step encoding with the same options.
   bool pitch_only = false;
+  // One symbol per note or rest (its MIDI number or "r") followed by its length in steps (":6",
+  // kLengthPrefix), with the key and meter symbols and "|" (before the note or rest at whose start a
+  // barline falls) as in the step encoding: what the step encoding says, in about a quarter of the
+  // symbols (a note lasts 6 to 12 steps of 1/12 in the Essen songs), so a network reads a whole song in a
+  // few dozen steps. For prediction and evaluation (generate refuses such models: see
+  // check_generate_encoding); not with --triplets, --countdown-bars, --final-mark or --pitch-only.
+  bool per_note = false;
 };
 
 // The reference's allowed lengths: 1/4, 1/2, 3/4, 1, 3/2, 2, 3, 4 quarter notes.
@@ -93,10 +101,16 @@ EncodedSong encode_melody(const Melody& melody, const EncodeOptions& options);
 
 // Throws melodist::Error for options that contradict each other (--pitch-only with an input symbol).
 void check_encode_options(const EncodeOptions& options);
+// Throws melodist::Error for a model whose encoding generate cannot turn back into a melody (pitch_only,
+// per_note: prediction models for evaluate and crossval).
+void check_generate_encoding(const EncodeOptions& options);
 
 // The window in quarters of a triplet symbol ("(3:1/2" -> 1/2), nullopt for any other symbol.
 std::optional<Rational> triplet_window(std::string_view s);
 std::string triplet_symbol(const Rational& window);
+// The steps of a length symbol (EncodeOptions::per_note: ":6" -> 6, at least 1), nullopt for any other symbol.
+std::optional<int64_t> length_steps(std::string_view s);
+std::string length_symbol(int64_t steps);
 // -1 when `s` is no barline symbol, 0 for "|", N for "|N" (1 <= N <= kMaxCountdownBars).
 int bar_countdown(std::string_view s);
 // "|N" for N >= 1, "|" for 0.

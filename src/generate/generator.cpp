@@ -219,6 +219,7 @@ std::vector<BeamResult> choose_candidates(std::vector<BeamResult> drawn, int K, 
 
 std::vector<GeneratedMelody> generate_melodies(const Model& model, const GenerateOptions& options_in) {
   GenerateOptions options = options_in;
+  check_generate_encoding(options.encoding);
   validate_sampler_options(options.beam.sampler);
   if (options.delimiter_length < 1) throw Error("the start-symbol count must be at least 1");
   if (options.candidates < 0 || options.candidates > kMaxCandidates)

@@ -347,6 +347,7 @@ ordered_json manifest_head(const Dataset& dataset, const PreprocessOptions& opti
   if (options.encode.final_mark) opts["final_mark"] = true;
   if (options.encode.countdown_key) opts["countdown_key"] = true;
   if (options.encode.pitch_only) opts["pitch_only"] = true;
+  if (options.encode.per_note) opts["per_note"] = true;
   if (!options.exclude_list.empty()) opts["exclude"] = options.exclude_list;
   if (!options.include_list.empty()) opts["include"] = options.include_list;
   opts["delimiter_length"] = options.delimiter_length;

@@ -16,6 +16,7 @@ void SymbolSet::add(const std::string& s) {
   else if (s == kFinalSymbol) final_mark = true;
   else if (const int k = bar_countdown(s); k > 0) countdowns.set(static_cast<size_t>(k));
   else if (const auto w = triplet_window(s)) triplets.insert({w->den, w->num});
+  else if (const auto n = length_steps(s)) lengths.insert(*n);
   else if (parse_key_symbol(s)) keys = true;
   else if (const auto m = parse_meter_symbol(s)) meters.insert({m->denominator, m->numerator});
   else if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos) {
@@ -34,6 +35,7 @@ void SymbolSet::merge(const SymbolSet& o) {
   pitches |= o.pitches;
   countdowns |= o.countdowns;
   triplets.insert(o.triplets.begin(), o.triplets.end());
+  lengths.insert(o.lengths.begin(), o.lengths.end());
   meters.insert(o.meters.begin(), o.meters.end());
 }
 
@@ -49,6 +51,7 @@ std::vector<std::string> ordered_vocabulary(const SymbolSet& set) {
     if (set.countdowns.test(static_cast<size_t>(k))) out.push_back(bar_symbol(k));
   for (const auto& [den, num] : set.triplets) out.push_back(triplet_symbol(Rational(num, den)));
   if (set.final_mark) out.emplace_back(kFinalSymbol);
+  for (const int64_t n : set.lengths) out.push_back(length_symbol(n));
   if (set.keys)
     for (auto& k : all_key_symbols()) out.push_back(std::move(k));
   for (const auto& [den, num] : set.meters) out.push_back(meter_symbol(TimeSignature{num, den}));
