@@ -35,7 +35,9 @@ def canonical(name):
 
 
 def shape(symbols):
-    """The encoding with pitches relative to the first note's; symbols that take no time are dropped."""
+    """The encoding with pitches relative to the first note's; symbols that take no time are dropped, and a
+    length symbol (preprocess --per-note, ":6" after its note or rest) becomes its holds, so a per-note song
+    has the shape of the same song in the step encoding."""
     pitches = [int(s) for s in symbols if s.lstrip("-").isdigit()]
     first = pitches[0] if pitches else 0
     out = []
@@ -44,6 +46,8 @@ def shape(symbols):
             out.append(str(int(s) - first))
         elif s in ("_", "r") or s.startswith("(3:"):  # triplet windows take time
             out.append(s)
+        elif s.startswith(":") and s[1:].isdigit():
+            out.extend(["_"] * (int(s[1:]) - 1))
     return " ".join(out)
 
 

@@ -23,8 +23,9 @@ from bundled_holdout import accepted_songs, shape  # noqa: E402  (one copy rule 
 
 # Pearce (2005), table 6.6: IDyOM's best model per set, pitch bits per note.
 IDYOM = {"elsass": 2.540, "jugoslav": 2.588, "schweiz": 2.454, "oesterrh": 2.651, "kinder": 2.106}
-ROWS = (("cv", "recipe: key symbol + barlines, pretrained on German songs"),
-        ("cv-pitch", "pitch only (one MIDI number per note), pretrained on German songs"))
+ROWS = (("cv", "recipe", "recipe: per note, key symbol + barlines, pretrained on German songs"),
+        ("cv-alone", "alone", "the recipe's input, trained on the set alone (no pretraining)"),
+        ("cv-pitch", "pitch_only", "pitch only (one MIDI number per note), pretrained on German songs"))
 
 
 def fail(message):
@@ -55,7 +56,7 @@ def model_metadata(path):
 
 def check(a):
     out = a.out
-    for cv, data in (("cv", "set"), ("cv-pitch", "set-pitch")):
+    for cv, data in (("cv", "set"), ("cv-alone", "set"), ("cv-pitch", "set-pitch")):
         songs = accepted_songs(os.path.join(out, data))
         names = [n for n, _ in songs]
         if len(set(names)) != len(names):
@@ -119,7 +120,8 @@ def manifest_totals(out, data):
 def summary(a):
     out = a.out
     name = os.path.basename(os.path.normpath(a.set))
-    recipe, pitch = row(out, "cv"), row(out, "cv-pitch")
+    rows = {key: row(out, cv) for cv, key, _ in ROWS}
+    recipe = rows["recipe"]
     totals = manifest_totals(out, "set")
     def listed(name):
         with open(os.path.join(out, name)) as f:
@@ -130,7 +132,7 @@ def summary(a):
          "pooled_pitch_bits_per_note": recipe["pooled_pitch_bits_per_note"],
          "pooled_pitch_bits_per_note_dynamic": recipe["pooled_pitch_bits_per_note_dynamic"],
          "idyom_pitch_bits_per_note": IDYOM.get(name),
-         "recipe": recipe, "pitch_only": pitch,
+         **rows,
          "pretraining": {"songs": manifest_totals(out, "pretrain")["accepted"], "copies_left_out": copies,
                          "songs_pitch_only": manifest_totals(out, "pretrain-pitch")["accepted"],
                          "copies_left_out_pitch_only": copies_pitch,
@@ -144,8 +146,8 @@ def summary(a):
     print(f"{name}: {s['songs']} of {s['files']} songs, {s['notes']} notes; pretraining {s['pretraining']['songs']} "
           f"songs ({copies} copies of set songs left out; pitch only {copies_pitch}), {s['pretraining']['seconds']} s")
     print(f"{'':70} {'static':>15} {'dynamic':>15} {'seconds':>8}")
-    for key, label in ROWS:
-        r = recipe if key == "cv" else pitch
+    for _, key, label in ROWS:
+        r = rows[key]
         print(f"{label:70} {r['pooled_pitch_bits_per_note']:6.3f} ({r['fold_mean']:.2f}±{r['fold_std']:.2f}) "
               f"{r['pooled_pitch_bits_per_note_dynamic']:6.3f} ({r['fold_mean_dynamic']:.2f}±{r['fold_std_dynamic']:.2f}) "
               f"{r['seconds'] or 0:8.0f}")
@@ -161,13 +163,13 @@ def table(a):
     def cell(r, dynamic):
         k = "_dynamic" if dynamic else ""
         return f"{r['pooled_pitch_bits_per_note' + k]:.3f} (± {r['fold_std' + k]:.2f})"
-    print("| set | songs (notes) | IDyOM | recipe, static | **recipe, dynamic** | pitch only, static | pitch only, dynamic | "
-          "minutes (folds; pretraining) |")
-    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print("| set | songs (notes) | IDyOM | recipe, static | **recipe, dynamic** | set alone, static | set alone, dynamic | "
+          "pitch only, static | pitch only, dynamic | minutes (folds; pretraining) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for name in a.sets:
         path = os.path.join(a.root, name, "summary.json")
         if not os.path.exists(path):
-            print(f"| {name} | not run | | | | | | |")
+            print(f"| {name} | not run | | | | | | | | |")
             continue
         with open(path) as f:
             s = json.load(f)
@@ -179,12 +181,13 @@ def table(a):
         if not shared:
             seen_pretraining[identity] = name
             total += pre
-        folds = (s["recipe"]["seconds"] or 0) + (s["pitch_only"]["seconds"] or 0) + (s["preprocess_seconds"] or 0)
+        folds = sum(s[key]["seconds"] or 0 for _, key, _ in ROWS) + (s["preprocess_seconds"] or 0)
         total += folds
         idyom = f"{s['idyom_pitch_bits_per_note']:.3f}" if s["idyom_pitch_bits_per_note"] is not None else "–"
         pre_text = f"shared with {seen_pretraining[identity]}" if shared else f"{pre / 60:.0f}"
         print(f"| {name} | {s['songs']} of {s['files']} ({s['notes']:,}) | {idyom} | {cell(s['recipe'], False)} | "
-              f"**{cell(s['recipe'], True)}** | {cell(s['pitch_only'], False)} | {cell(s['pitch_only'], True)} | "
+              f"**{cell(s['recipe'], True)}** | {cell(s['alone'], False)} | {cell(s['alone'], True)} | "
+              f"{cell(s['pitch_only'], False)} | {cell(s['pitch_only'], True)} | "
               f"{folds / 60:.0f}; {pre_text} |")
     scored = [s for s in rows if s["idyom_pitch_bits_per_note"] is not None]
     if scored:
@@ -193,6 +196,8 @@ def table(a):
         print(f"| mean of the {n} IDyOM sets | | {mean(lambda s: s['idyom_pitch_bits_per_note']):.3f} | "
               f"{mean(lambda s: s['recipe']['pooled_pitch_bits_per_note']):.3f} | "
               f"**{mean(lambda s: s['recipe']['pooled_pitch_bits_per_note_dynamic']):.3f}** | "
+              f"{mean(lambda s: s['alone']['pooled_pitch_bits_per_note']):.3f} | "
+              f"{mean(lambda s: s['alone']['pooled_pitch_bits_per_note_dynamic']):.3f} | "
               f"{mean(lambda s: s['pitch_only']['pooled_pitch_bits_per_note']):.3f} | "
               f"{mean(lambda s: s['pitch_only']['pooled_pitch_bits_per_note_dynamic']):.3f} | {total / 60:.0f} in all |")
 

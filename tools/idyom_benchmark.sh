@@ -5,7 +5,8 @@
 #   tools/idyom_benchmark.sh KERN_DIR OUT_DIR [--resume] [--cache DIR]
 #
 # Prints a table and writes OUT_DIR/summary.json (pooled_pitch_bits_per_note and
-# pooled_pitch_bits_per_note_dynamic for the recipe; the same for the pitch-only row; per fold, times).
+# pooled_pitch_bits_per_note_dynamic for the recipe; the same for the set-alone and pitch-only rows; per
+# fold, times).
 # --resume: keep what an earlier run with the same OUT_DIR finished (datasets, the pretrained model,
 #   finished folds) and redo only the rest.
 # --cache DIR: where the pretrained models live (default OUT_DIR/pretrained). A pretrained model is
@@ -17,8 +18,9 @@
 #
 # The recipe. Every choice is fixed here, the same for every set; nothing looks at a set's folds.
 # - Input: written pitches (no transposition), step 1/12 quarter, every length that is a whole number of
-#   steps; each song starts with its key symbol (K:G, from the kern file's designation) and has "|" at every
-#   barline. The pitch-only row reads one symbol per note, its MIDI number (preprocess --pitch-only), the
+#   steps, one symbol pair per note or rest (preprocess --per-note: "67 :6", its MIDI number and its length
+#   in steps); each song starts with its key symbol (K:G, from the kern file's designation) and has "|" at
+#   every barline. The pitch-only row reads one symbol per note, its MIDI number (preprocess --pitch-only), the
 #   chromatic pitch sequence that the thesis's chapter-6 models predict, nothing else.
 # - Pretraining: the German songs of ../shared/data/essen/deutschl, every folder but kinder (a benchmark
 #   set itself), less every song whose notes equal a song of the set, or of one of Pearce's five Essen
@@ -30,10 +32,13 @@
 #   README, 2026-11-30).
 # - Each fold: fine-tuned from the pretrained model on its nine training folds (less the inner validation
 #   songs that pick the best epoch), 10 epochs, batch 16, dropout 0.3, lr 0.0005, weight average 0.99.
-# - Scored statically, and by dynamic evaluation (5 SGD iterations on the whole song so far; the recipe:
-#   lr 0.1 every 48 steps of 1/12, about a 4/4 bar). The pitch-only row takes the same step per note: a
-#   note lasts about 8 steps of 1/12 in these songs (kinder: 69,552 steps, 8,393 notes) and the update is
-#   on the mean over the steps, so its lr is 0.1 / 8 = 0.0125, every 6 notes (48 steps / 8).
+# - The set-alone row: every fold trained from scratch on its nine training folds only (no pretraining),
+#   100 epochs, batch 16, dropout 0.3, lr 0.004, weight average 0.99; scored as the recipe.
+# - Scored statically, and by dynamic evaluation (5 SGD iterations on the whole song so far). The step
+#   encoding's setting (lr 0.1 every 48 steps of 1/12, about a 4/4 bar; chosen on kinder's inner
+#   validation songs) taken per symbol: the update is on the mean over the symbols, and a per-note symbol
+#   stands for about 4 steps of 1/12 (kinder: 72,267 steps, 20,307 per-note symbols), so lr 0.1 / 4 =
+#   0.025, every 12 symbols; a pitch-only symbol for about 8 (8,393 notes), so lr 0.0125 every 6 notes.
 set -euo pipefail
 shopt -s inherit_errexit   # a failing step inside $(...) stops the script too
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,12 +77,13 @@ cache=${cache:-$out/pretrained}
 mkdir -p "$cache"
 epochs() { "$PY" -c "import sys; print(max(1, round($1 * float(sys.argv[1]))))" "$scale"; }
 
-SYMBOLS=(--step 1/12 --durations any --transpose none --key-symbol --barlines)
+SYMBOLS=(--step 1/12 --durations any --transpose none --per-note --key-symbol --barlines)
 PITCH=(--step 1/12 --durations any --transpose none --pitch-only)
 PLAIN=(--step 1/12 --durations any --transpose none)
 PRETRAIN=(--dropout 0.2 --lr 0.003 --ema 0.998 --epochs "$(epochs 30)" --seed 1)
 FOLD=(--folds "$folds" --batch 16 --dropout 0.3 --lr 0.0005 --ema 0.99 --epochs "$(epochs 10)" --seed 1)
-DYN=(--dynamic-lr 0.1 --dynamic-segment 48 --dynamic-iterations 5 --dynamic-prefix)
+ALONE=(--folds "$folds" --batch 16 --dropout 0.3 --lr 0.004 --ema 0.99 --epochs "$(epochs 100)" --seed 1)
+DYN=(--dynamic-lr 0.025 --dynamic-segment 12 --dynamic-iterations 5 --dynamic-prefix)
 DYN_PITCH=(--dynamic-lr 0.0125 --dynamic-segment 6 --dynamic-iterations 5 --dynamic-prefix)
 
 now() { date +%s.%N; }
@@ -130,17 +136,19 @@ model_pitch=$(pretrained "$out/pretrain-pitch")
 cp "$model/seconds" "$out/time-pretrain.txt"
 cp "$model_pitch/seconds" "$out/time-pretrain-pitch.txt"
 
-# 4. Every fold fine-tuned from the pretrained model, scored statically and dynamically.
-crossval() {  # NAME DATA INIT DYNAMIC-EVALUATION-OPTIONS...
-  local name=$1 data=$2 init=$3 t more=()
-  shift 3
+# 4. Every fold fine-tuned from the pretrained model (or trained from scratch: the set-alone row), scored
+# statically and dynamically.
+crossval() {  # NAME DATA CROSSVAL-OPTIONS...
+  local name=$1 data=$2 t more=()
+  shift 2
   t=$(now)
   [[ -d $out/$name ]] && more=(--resume)
-  "$M" crossval --data "$out/$data" --init "$init" --out "$out/$name" "${FOLD[@]}" "$@" "${more[@]}" > "$out/$name.txt"
+  "$M" crossval --data "$out/$data" --out "$out/$name" "$@" "${more[@]}" > "$out/$name.txt"
   since "$t" >> "$out/time-$name.txt"   # one line per run; summary adds them
 }
-crossval cv set "$model" "${DYN[@]}"
-crossval cv-pitch set-pitch "$model_pitch" "${DYN_PITCH[@]}"
+crossval cv set --init "$model" "${FOLD[@]}" "${DYN[@]}"
+crossval cv-alone set "${ALONE[@]}" "${DYN[@]}"
+crossval cv-pitch set-pitch --init "$model_pitch" "${FOLD[@]}" "${DYN_PITCH[@]}"
 
 # 5. The check (folds and pretraining share no song with what they score) and the report.
 "$PY" "$here/idyom_benchmark.py" check --out "$out" --folds "$folds"

@@ -17,15 +17,15 @@ MELODIST=$bin "$src/tools/idyom_benchmark.sh" "$fx/set" "$work/out" --folds 2 --
 cat "$work/stdout.txt"
 grep -q "check passed" "$work/stderr.txt" || fail "the benchmark did not run its check"
 
-# summary.json: the keys the issue names, finite figures, every note of every song scored, both rows.
+# summary.json: the keys the issue names, finite figures, every note of every song scored, every row.
 "$PY" - "$work/out/summary.json" <<'PYEOF' || fail "summary.json"
 import json, math, sys
 s = json.load(open(sys.argv[1]))
 for key in ("pooled_pitch_bits_per_note", "pooled_pitch_bits_per_note_dynamic"):
-    for where in (s, s["recipe"], s["pitch_only"]):
+    for where in (s, s["recipe"], s["alone"], s["pitch_only"]):
         assert math.isfinite(where[key]) and 0 < where[key] < 8, (key, where[key])
 assert s["songs"] == 12 and s["files"] == 12, s["songs"]
-assert s["recipe"]["notes"] == s["pitch_only"]["notes"] == s["notes"], "the two encodings score different notes"
+assert s["recipe"]["notes"] == s["alone"]["notes"] == s["pitch_only"]["notes"] == s["notes"], "the rows score different notes"
 assert sum(f["notes"] for f in s["recipe"]["folds"]) == s["notes"]
 assert [f["fold"] for f in s["recipe"]["folds"]] == [1, 2] and all(f["test_songs"] == 6 for f in s["recipe"]["folds"])
 p = s["pretraining"]
@@ -59,7 +59,7 @@ if MELODIST=$bin "$src/tools/idyom_benchmark.sh" "$fx/set" "$work/out" > /dev/nu
 # The check must be able to fail. 1: pretraining data with the copies in it.
 cp -r "$work/out" "$work/leak"
 rm -rf "$work/leak/pretrain"
-"$bin" preprocess "$fx/pretrain" --out "$work/leak/pretrain" --step 1/12 --durations any --transpose none --key-symbol --barlines -q > /dev/null
+"$bin" preprocess "$fx/pretrain" --out "$work/leak/pretrain" --step 1/12 --durations any --transpose none --per-note --key-symbol --barlines -q > /dev/null
 if "$PY" "$src/tools/idyom_benchmark.py" check --out "$work/leak" --folds 2 2> "$work/leak.err"; then
   fail "the check passed a pretraining corpus that holds copies of set songs"
 fi
