@@ -53,6 +53,24 @@ std::string allowed_after(const Constraints& c, const std::string& text, const s
   return join_symbols(out);
 }
 
+// What the generation tests ask for: `outputs` melodies in 2/4, `bars` bars (0: as the model ends them).
+GenerateOptions two_four(int outputs, uint64_t seed, int max_steps, int bars) {
+  GenerateOptions o;
+  o.num_outputs = outputs;
+  o.beam.seed = seed;
+  o.beam.max_steps = max_steps;
+  o.controls.meter = TimeSignature{2, 4};
+  o.controls.bars = bars;
+  return o;
+}
+
+// A decoded melody's length in quarters.
+Rational length_of(const Melody& m) {
+  Rational length(0);
+  for (const auto& e : m.events) length += e.duration;
+  return length;
+}
+
 std::string holds(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += " _";
@@ -196,22 +214,15 @@ TEST(Constraints, GeneratedTripletsKeepTheBarsWhole) {
   for (float& w : m.params) w *= 2;
   int windows = 0;
   for (int bars : {0, 3}) {
-    GenerateOptions o;
-    o.num_outputs = 40;
-    o.beam.seed = 8;
-    o.beam.max_steps = 300;
-    o.controls.meter = TimeSignature{2, 4};
-    o.controls.bars = bars;
+    const GenerateOptions o = two_four(40, 8, 300, bars);
     for (const GeneratedMelody& g : generate_melodies(m, o)) {
       if (!g.ended) continue;
       SCOPED_TRACE(join_symbols(g.symbols));
       for (const auto& s : g.symbols) windows += triplet_window(s).has_value();
       const Melody back = decode_symbols(g.symbols);
-      Rational length(0);
-      for (const auto& e : back.events) length += e.duration;
       for (size_t b = 1; b < back.barlines.size(); ++b) EXPECT_EQ(back.barlines[b] - back.barlines[b - 1], Rational(2));
       if (bars > 0) {
-        EXPECT_EQ(length, Rational(6));
+        EXPECT_EQ(length_of(back), Rational(6));
       }
     }
   }
@@ -223,12 +234,7 @@ TEST(Constraints, GeneratedTripletsKeepTheBarsWhole) {
 TEST(Constraints, GeneratedMelodiesCountDown) {
   Model m = network(7, kCountdownVocab);
   for (int bars : {0, 4}) {
-    GenerateOptions o;
-    o.num_outputs = 30;
-    o.beam.max_steps = 400;
-    o.beam.seed = 2;
-    o.controls.meter = TimeSignature{2, 4};
-    o.controls.bars = bars;
+    GenerateOptions o = two_four(30, 2, 400, bars);
     o.controls.end_on = EndOn::tonic;
     int ended = 0;
     for (const GeneratedMelody& g : generate_melodies(m, o)) {
@@ -249,9 +255,7 @@ TEST(Constraints, GeneratedMelodiesCountDown) {
         EXPECT_EQ(counts.size() - (counts.front() == 0 && g.symbols[2] == "|"), static_cast<size_t>(bars) - 1);
       }
       const Melody back = decode_symbols(g.symbols);
-      Rational last_bar = back.barlines.back(), length(0);
-      for (const auto& e : back.events) length += e.duration;
-      EXPECT_LE(length - last_bar, Rational(2));  // the last bar is at most one 2/4 bar
+      EXPECT_LE(length_of(back) - back.barlines.back(), Rational(2));  // the last bar is at most one 2/4 bar
     }
     EXPECT_GT(ended, 0);
   }
@@ -266,12 +270,7 @@ TEST(Constraints, GeneratedMelodiesMarkTheirLastNote) {
   int ended = 0;
   for (int bars : {0, 3})
     for (EndOn end_on : {EndOn::any, EndOn::tonic}) {
-      GenerateOptions o;
-      o.num_outputs = 25;
-      o.beam.max_steps = 400;
-      o.beam.seed = 4;
-      o.controls.meter = TimeSignature{2, 4};
-      o.controls.bars = bars;
+      GenerateOptions o = two_four(25, 4, 400, bars);
       o.controls.end_on = end_on;
       for (const GeneratedMelody& g : generate_melodies(m, o)) {
         if (!g.ended) continue;
@@ -296,10 +295,8 @@ TEST(Constraints, GeneratedMelodiesMarkTheirLastNote) {
         if (end_on == EndOn::tonic) {
           EXPECT_EQ((last - (g.symbols[0] == "K:G" ? 7 : 0)) % 12, 0);
         }
-        Rational length(0);
-        for (const auto& e : back.events) length += e.duration;
         if (bars > 0) {
-          EXPECT_EQ(length, Rational(6));
+          EXPECT_EQ(length_of(back), Rational(6));
         }
       }
     }

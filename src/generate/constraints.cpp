@@ -173,11 +173,7 @@ int64_t Constraints::needed_steps(const ConstraintState& primed) const {
 
 void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) const {
   const size_t V = symbols_.size();
-  out.assign(V, 0);
-  auto allow = [&](auto keep) {
-    for (size_t v = 0; v < V; ++v)
-      if (keep(symbols_[v])) out[v] = 1;
-  };
+  auto allow = [&](auto keep) { allow_only(out, keep); };
   if (inert_) return out.assign(V, 1);
   if (s.units_left > 0)  // inside a triplet window: its three units, the first an onset (notation's rule; after "$", a note)
     return allow([&](const Symbol& y) {
@@ -232,10 +228,7 @@ void Constraints::apply_final_mark(const ConstraintState& s, std::vector<char>& 
 void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out) const {
   const size_t V = symbols_.size();
   out.assign(V, 0);
-  auto allow = [&](auto keep) {
-    for (size_t v = 0; v < V; ++v)
-      if (keep(symbols_[v])) out[v] = 1;
-  };
+  auto allow = [&](auto keep) { allow_only(out, keep); };
   // A triplet window starts on a multiple of its length from the bar's start and ends by the next line.
   const int64_t limit = window_limit(s), origin = bar_origin(s);
   auto window = [&](const Symbol& y) {

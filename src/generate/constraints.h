@@ -127,6 +127,12 @@ class Constraints {
     bool can_end = true;       // key: the vocabulary holds a note that end_on allows in this key
   };
   bool in_end_set(const ConstraintState& s, int pitch) const;
+  // out (V) = 1 exactly where keep(symbol) holds: how every rule below says what it allows.
+  template <class Keep>
+  void allow_only(std::vector<char>& out, Keep keep) const {
+    out.assign(symbols_.size(), 0);
+    for (size_t v = 0; v < symbols_.size(); ++v) out[v] = keep(symbols_[v]) ? 1 : 0;
+  }
   // Whether barline symbol `y` may stand at a line from `s`; `bars_to_go` is the bars left to the end
   // the --bars decoder counts (0 without bars), `first` whether no line has been drawn yet.
   bool bar_ok(const ConstraintState& s, const Symbol& y, int bars_to_go, bool first) const;
