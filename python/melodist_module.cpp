@@ -97,7 +97,7 @@ PYBIND11_MODULE(melodist, m) {
       .def_readonly("elapsed", &api::Epoch::elapsed);
   m.def("preprocess", [](const std::vector<std::string>& inputs, const std::string& out, double step, int jobs, bool transpose,
                          bool key_symbol, bool meter_symbol, bool barlines, int countdown_bars, bool triplets,
-                         bool final_mark, bool countdown_key) {
+                         bool final_mark, bool countdown_key, bool per_note, bool pitch_only) {
           api::PreprocessOptions o;
           o.step = step;
           o.jobs = jobs;
@@ -109,12 +109,15 @@ PYBIND11_MODULE(melodist, m) {
           o.triplets = triplets;
           o.final_mark = final_mark;
           o.countdown_key = countdown_key;
+          o.per_note = per_note;
+          o.pitch_only = pitch_only;
           py::gil_scoped_release release;
           return api::preprocess(inputs, out, o).line;
         }, py::arg("inputs"), py::arg("out"), py::arg("step") = 0.25, py::arg("jobs") = 0, py::arg("transpose") = true,
         py::arg("key_symbol") = false, py::arg("meter_symbol") = false, py::arg("barlines") = false,
         py::arg("countdown_bars") = 0, py::arg("triplets") = false,
-        py::arg("final_mark") = false, py::arg("countdown_key") = false, "Song files/folders -> a dataset folder; returns the summary line");
+        py::arg("final_mark") = false, py::arg("countdown_key") = false,
+        py::arg("per_note") = false, py::arg("pitch_only") = false, "Song files/folders -> a dataset folder; returns the summary line");
   // progress(epoch) runs on the training thread; pybind11 takes the GIL for each call.
   m.def("train", [](const std::string& data, const std::string& out, int hidden, int layers, int epochs, uint64_t seed,
                     int threads, std::function<void(const api::Epoch&)> progress) {

@@ -34,6 +34,12 @@ struct PreprocessOptions {
   // With key_symbol and countdown_bars: the key symbol again after the first countdown line
   // (`--countdown-key`); generation forces it there.
   bool countdown_key = false;
+  // Encodings for scoring only (`evaluate`, Model::score; generate refuses their models): one symbol pair
+  // per note or rest, its MIDI number (or "r") and its length in steps (":6"), with the key, meter and
+  // barline symbols above (`--per-note`); or one symbol per note, its MIDI number, nothing else
+  // (`--pitch-only`: the chromatic pitch sequence IDyOM's models predict).
+  bool per_note = false;
+  bool pitch_only = false;
 };
 
 struct PreprocessSummary {

@@ -26,6 +26,8 @@ PreprocessSummary preprocess(const std::vector<std::string>& inputs, const std::
   options.encode.triplets = o.triplets;
   options.encode.final_mark = o.final_mark;
   options.encode.countdown_key = o.countdown_key;
+  options.encode.per_note = o.per_note;
+  options.encode.pitch_only = o.pitch_only;
   const Dataset dataset = run_preprocess(inputs, out_dir, options);
   return {dataset.songs, dataset.accepted, dataset.unreadable, dataset.steps, dataset.vocabulary.size(), summary_line(dataset)};
 }

@@ -92,3 +92,30 @@ def test_generate_controls_as_the_cli(tmp_path):
         assert m.notes["pitch"][-1] % 12 == 2
     with pytest.raises(melodist.Error, match="never seen this meter"):
         model.generate(meter="7/8")
+
+
+def test_prediction_encodings_as_the_cli(tmp_path):
+    """per_note and pitch_only write the CLI's songs; a per-note model scores a song as `melodist score
+    --json` does and refuses to compose with the CLI's line."""
+    train = os.path.join(os.environ["MELODIST_FIXTURES_DIR"], "meter", "train")
+    for name, flags, kwargs in (("n", ["--per-note", "--key-symbol", "--barlines"], dict(per_note=True, key_symbol=True, barlines=True)),
+                                ("p", ["--pitch-only"], dict(pitch_only=True))):
+        subprocess.run([CLI, "preprocess", train, "--out", str(tmp_path / ("cli-" + name)), "--transpose", "none", *flags],
+                       check=True, capture_output=True)
+        melodist.preprocess([train], str(tmp_path / name), transpose=False, **kwargs)
+        assert (tmp_path / name / "songs.txt").read_bytes() == (tmp_path / ("cli-" + name) / "songs.txt").read_bytes()
+    assert " :4 " in (tmp_path / "n" / "songs.txt").read_text() and " | " in (tmp_path / "n" / "songs.txt").read_text()
+    assert " _ " not in (tmp_path / "p" / "songs.txt").read_text() and ":" not in (tmp_path / "p" / "songs.txt").read_text()
+    subprocess.run([CLI, "train", "--data", str(tmp_path / "n"), "--out", str(tmp_path / "m"), "--hidden", "16", "--epochs", "2",
+                    "--batch", "4", "--threads", "1", "--val-every", "3"], check=True, capture_output=True)
+    song = os.path.join(train, "Bb-2-4.krn")
+    cli = json.loads(subprocess.run([CLI, "score", "--json", "--model", str(tmp_path / "m"), song], check=True,
+                                    capture_output=True, text=True).stdout)
+    model = melodist.Model.load(str(tmp_path / "m"))
+    nats = model.score(melodist.read(song))
+    assert nats.shape == (cli["steps"],) and nats.sum() == pytest.approx(cli["total_nats"], rel=1e-12)
+    out = subprocess.run([CLI, "generate", "--model", str(tmp_path / "m"), "--out", str(tmp_path / "x.mid")], capture_output=True, text=True)
+    with pytest.raises(melodist.Error) as e:
+        model.generate(seed=1)
+    assert out.returncode == 1 and out.stderr.strip() == "melodist: error: " + str(e.value) and "per-note" in str(e.value)
+    assert not (tmp_path / "x.mid").exists()
