@@ -164,7 +164,7 @@ def table(a):
         k = "_dynamic" if dynamic else ""
         return f"{r['pooled_pitch_bits_per_note' + k]:.3f} (± {r['fold_std' + k]:.2f})"
     print("| set | songs (notes) | IDyOM | recipe, static | **recipe, dynamic** | set alone, static | set alone, dynamic | "
-          "pitch only, static | pitch only, dynamic | minutes (folds; pretraining) |")
+          "pitch only, static | pitch only, dynamic | minutes (recipe, set alone, pitch only; pretraining) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for name in a.sets:
         path = os.path.join(a.root, name, "summary.json")
@@ -181,14 +181,14 @@ def table(a):
         if not shared:
             seen_pretraining[identity] = name
             total += pre
-        folds = sum(s[key]["seconds"] or 0 for _, key, _ in ROWS) + (s["preprocess_seconds"] or 0)
-        total += folds
+        folds = [s[key]["seconds"] or 0 for _, key, _ in ROWS]  # each row's folds, in ROWS' order
+        total += sum(folds) + (s["preprocess_seconds"] or 0)
         idyom = f"{s['idyom_pitch_bits_per_note']:.3f}" if s["idyom_pitch_bits_per_note"] is not None else "–"
-        pre_text = f"shared with {seen_pretraining[identity]}" if shared else f"{pre / 60:.0f}"
+        pre_text = f"shared with {seen_pretraining[identity]}" if shared else f"{pre / 60:.1f}"
         print(f"| {name} | {s['songs']} of {s['files']} ({s['notes']:,}) | {idyom} | {cell(s['recipe'], False)} | "
               f"**{cell(s['recipe'], True)}** | {cell(s['alone'], False)} | {cell(s['alone'], True)} | "
               f"{cell(s['pitch_only'], False)} | {cell(s['pitch_only'], True)} | "
-              f"{folds / 60:.0f}; {pre_text} |")
+              f"{', '.join(f'{x / 60:.1f}' for x in folds)}; {pre_text} |")
     scored = [s for s in rows if s["idyom_pitch_bits_per_note"] is not None]
     if scored:
         n = len(scored)
