@@ -199,7 +199,7 @@ def table(a):
               f"{mean(lambda s: s['alone']['pooled_pitch_bits_per_note']):.3f} | "
               f"{mean(lambda s: s['alone']['pooled_pitch_bits_per_note_dynamic']):.3f} | "
               f"{mean(lambda s: s['pitch_only']['pooled_pitch_bits_per_note']):.3f} | "
-              f"{mean(lambda s: s['pitch_only']['pooled_pitch_bits_per_note_dynamic']):.3f} | {total / 60:.0f} in all |")
+              f"{mean(lambda s: s['pitch_only']['pooled_pitch_bits_per_note_dynamic']):.3f} | {total / 60:.0f} for every set above |")
 
 
 def main():
