@@ -43,6 +43,7 @@ void print_set(const char* title, const melodist::SetStats& s) {
   line("mean IOI (quarters)", s.mean_ioi);
   line("in-scale rate", s.in_scale_rate);
   line("ends on the tonic", s.ends_on_tonic);
+  line("2nd half in key", s.second_half_in_key);
   static const char* pcs[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
   double total = 0;
   for (double c : s.pitch_class_histogram) total += c;

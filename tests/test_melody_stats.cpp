@@ -35,7 +35,7 @@ MelodyEvent ev(int pitch, Rational duration, bool tied = false) { return MelodyE
 //   in scale (C major: C D E F G A B): C E G yes, F# no -> 3/4.
 Melody melody_c_major() {
   Melody m;
-  m.key = Key{0, false};
+  m.key = Key{0, false, ""};
   m.events = {ev(60, 1), ev(64, Rational(1, 2)), ev(kRest, Rational(1, 2)), ev(67, 2, true), ev(67, 1),
               ev(66, Rational(1, 3)), ev(72, 0)};
   return m;
@@ -45,9 +45,31 @@ Melody melody_c_major() {
 //   pitch_range 69 - 65 = 4, mean |interval| (1 + 2 + 1) / 3 = 4/3, IOI 1, in-scale 3/4.
 Melody melody_a_minor() {
   Melody m;
-  m.key = Key{9, true};
+  m.key = Key{9, true, ""};
   m.events = {ev(69, 1), ev(68, 1), ev(66, 1), ev(65, 1)};
   return m;
+}
+
+// A melody designated C major whose first half is a C major scale and cadence and whose second half
+// (from half its length, 8 of 16 quarters) is a G major one, F# and all: the second half's estimated
+// tonic is G, so it is not in key; the same second half in C is. The split is by time, not by notes:
+// the long first note puts the G half's first note at the middle.
+TEST(MelodyStats, SecondHalfInKeyAsksWhereTheMelodyCloses) {
+  auto melody = [](const std::vector<int>& second) {
+    Melody m;
+    m.key = Key{0, false, ""};
+    m.events = {ev(60, 4), ev(64, 1), ev(67, 1), ev(72, 1), ev(60, 1)};  // 8 quarters in C
+    for (int p : second) m.events.push_back(ev(p, 1));
+    return m;
+  };
+  const Melody drifts = melody({67, 71, 74, 66, 67, 71, 62, 67});   // G B D F# G B D G: 8 quarters in G
+  const Melody stays = melody({60, 64, 67, 65, 64, 62, 71, 60});    // C E G F E D B C
+  EXPECT_EQ(melody_stats(drifts).second_half_in_key, 0.0);
+  EXPECT_EQ(melody_stats(drifts).ends_on_tonic, 0.0);
+  EXPECT_EQ(melody_stats(stays).second_half_in_key, 1.0);
+  const SetStats set = set_stats({melody_stats(drifts), melody_stats(stays)});
+  EXPECT_DOUBLE_EQ(set.second_half_in_key.mean, 0.5);
+  EXPECT_EQ(to_json(set)["second_half_in_key"]["mean"], 0.5);
 }
 
 TEST(MelodyStats, HandWorkedMajor) {

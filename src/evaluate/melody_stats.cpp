@@ -49,6 +49,18 @@ std::vector<Note> notes_of(const Melody& melody) {
   return notes;
 }
 
+// The events that start at or after half the melody's length (a tie into them is cut there).
+Melody second_half(const Melody& melody) {
+  Rational total(0), time(0);
+  for (const auto& e : melody.events) total += e.duration;
+  Melody half;
+  for (const auto& e : melody.events) {
+    if (time + time >= total) half.events.push_back(e);
+    time += e.duration;
+  }
+  return half;
+}
+
 int length_class(double length) {
   const auto& classes = note_length_classes();
   int best = 0;
@@ -137,6 +149,7 @@ MelodyStats melody_stats(const Melody& melody, const std::string& name) {
   }
   s.in_scale_rate = static_cast<double>(in_scale_count) / static_cast<double>(notes.size());
   s.ends_on_tonic = pitch_class(notes.back().pitch) == s.key.tonic_pitch_class ? 1.0 : 0.0;
+  s.second_half_in_key = estimate_key(second_half(melody)).tonic_pitch_class == s.key.tonic_pitch_class ? 1.0 : 0.0;
   return s;
 }
 
@@ -150,6 +163,7 @@ SetStats set_stats(const std::vector<MelodyStats>& melodies) {
   s.mean_ioi = mean_std(melodies, [](const MelodyStats& m) { return m.mean_ioi; });
   s.in_scale_rate = mean_std(melodies, [](const MelodyStats& m) { return m.in_scale_rate; });
   s.ends_on_tonic = mean_std(melodies, [](const MelodyStats& m) { return m.ends_on_tonic; });
+  s.second_half_in_key = mean_std(melodies, [](const MelodyStats& m) { return m.second_half_in_key; });
   for (const auto& m : melodies) {
     for (size_t i = 0; i < 12; ++i) s.pitch_class_histogram[i] += m.pitch_class_histogram[i];
     for (size_t i = 0; i < 144; ++i) s.pitch_class_transitions[i] += m.pitch_class_transitions[i];
@@ -169,6 +183,7 @@ nlohmann::json to_json(const MelodyStats& s) {
           {"mean_ioi", s.mean_ioi},
           {"in_scale_rate", s.in_scale_rate},
           {"ends_on_tonic", s.ends_on_tonic},
+          {"second_half_in_key", s.second_half_in_key},
           {"key", s.key.name()},
           {"pitch_class_histogram", s.pitch_class_histogram},
           {"pitch_class_transitions", matrix(s.pitch_class_transitions, 12)},
@@ -187,6 +202,7 @@ nlohmann::json to_json(const SetStats& s) {
           {"mean_ioi", ms(s.mean_ioi)},
           {"in_scale_rate", ms(s.in_scale_rate)},
           {"ends_on_tonic", ms(s.ends_on_tonic)},
+          {"second_half_in_key", ms(s.second_half_in_key)},
           {"pitch_class_histogram", normalised(s.pitch_class_histogram)},
           {"pitch_class_transitions", matrix(s.pitch_class_transitions, 12)},
           {"note_length_classes", note_length_class_names()},

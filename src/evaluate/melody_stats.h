@@ -26,6 +26,9 @@
 //                       minor plus the raised 7th (0 2 3 5 7 8 10 11). 0 with no notes.
 //   ends_on_tonic       1 when the last note's pitch class is the tonic of that key, else 0 (over a set:
 //                       the fraction of melodies that end on their tonic).
+//   second_half_in_key  1 when estimate_key of the melody's second half (the events that start at or
+//                       after half its length) has that key's tonic, else 0: whether the melody is in its
+//                       key again (or still) when it closes, or has settled on another centre (drift).
 #include <array>
 #include <string>
 #include <vector>
@@ -50,6 +53,7 @@ struct MelodyStats {
   double mean_ioi = 0.0;
   double in_scale_rate = 0.0;
   double ends_on_tonic = 0.0;
+  double second_half_in_key = 0.0;
   Key key;
   std::array<double, 12> pitch_class_histogram{};                                   // (12) counts
   std::array<double, 144> pitch_class_transitions{};                                // (12, 12) counts
@@ -66,7 +70,7 @@ struct MeanStd {
 };
 struct SetStats {
   size_t melodies = 0;
-  MeanStd note_count, pitch_count, pitch_range, mean_abs_interval, mean_ioi, in_scale_rate, ends_on_tonic;
+  MeanStd note_count, pitch_count, pitch_range, mean_abs_interval, mean_ioi, in_scale_rate, ends_on_tonic, second_half_in_key;
   std::array<double, 12> pitch_class_histogram{};
   std::array<double, 144> pitch_class_transitions{};
   std::array<double, kNoteLengthClasses> note_length_histogram{};
