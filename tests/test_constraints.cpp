@@ -64,13 +64,6 @@ GenerateOptions two_four(int outputs, uint64_t seed, int max_steps, int bars) {
   return o;
 }
 
-// A decoded melody's length in quarters.
-Rational length_of(const Melody& m) {
-  Rational length(0);
-  for (const auto& e : m.events) length += e.duration;
-  return length;
-}
-
 std::string holds(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += " _";
@@ -222,7 +215,7 @@ TEST(Constraints, GeneratedTripletsKeepTheBarsWhole) {
       const Melody back = decode_symbols(g.symbols);
       for (size_t b = 1; b < back.barlines.size(); ++b) EXPECT_EQ(back.barlines[b] - back.barlines[b - 1], Rational(2));
       if (bars > 0) {
-        EXPECT_EQ(length_of(back), Rational(6));
+        EXPECT_EQ(melody_length(back), Rational(6));
       }
     }
   }
@@ -255,7 +248,7 @@ TEST(Constraints, GeneratedMelodiesCountDown) {
         EXPECT_EQ(counts.size() - (counts.front() == 0 && g.symbols[2] == "|"), static_cast<size_t>(bars) - 1);
       }
       const Melody back = decode_symbols(g.symbols);
-      EXPECT_LE(length_of(back) - back.barlines.back(), Rational(2));  // the last bar is at most one 2/4 bar
+      EXPECT_LE(melody_length(back) - back.barlines.back(), Rational(2));  // the last bar is at most one 2/4 bar
     }
     EXPECT_GT(ended, 0);
   }
@@ -296,7 +289,7 @@ TEST(Constraints, GeneratedMelodiesMarkTheirLastNote) {
           EXPECT_EQ((last - (g.symbols[0] == "K:G" ? 7 : 0)) % 12, 0);
         }
         if (bars > 0) {
-          EXPECT_EQ(length_of(back), Rational(6));
+          EXPECT_EQ(melody_length(back), Rational(6));
         }
       }
     }

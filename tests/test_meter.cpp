@@ -105,8 +105,7 @@ TEST(MidiBarlines, AgreeWithMido) {
     const Rational step(1, 4);
     const Rational first = Rational(m.events[0].tick, parsed.ticks_per_quarter) / step;
     const Rational origin = Rational((first.num * 2 + first.den) / (first.den * 2)) * step;  // round half up
-    Rational length(0);
-    for (const auto& e : m.events) length += e.duration;
+    const Rational length = melody_length(m);
     std::vector<Rational> expected;
     for (const Rational& b : bars)
       if (b > origin && b < origin + length && ((b - origin) / step).den == 1) expected.push_back(b - origin);

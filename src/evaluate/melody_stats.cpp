@@ -51,8 +51,8 @@ std::vector<Note> notes_of(const Melody& melody) {
 
 // The events that start at or after half the melody's length (a tie into them is cut there).
 Melody second_half(const Melody& melody) {
-  Rational total(0), time(0);
-  for (const auto& e : melody.events) total += e.duration;
+  const Rational total = melody_length(melody);
+  Rational time(0);
   Melody half;
   for (const auto& e : melody.events) {
     if (time + time >= total) half.events.push_back(e);

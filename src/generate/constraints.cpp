@@ -173,10 +173,9 @@ int64_t Constraints::needed_steps(const ConstraintState& primed) const {
 
 void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) const {
   const size_t V = symbols_.size();
-  auto allow = [&](auto keep) { allow_only(out, keep); };
   if (inert_) return out.assign(V, 1);
   if (s.units_left > 0)  // inside a triplet window: its three units, the first an onset (notation's rule; after "$", a note)
-    return allow([&](const Symbol& y) {
+    return allow_only(out, [&](const Symbol& y) {
       return y.kind == pitch || (y.kind == rest && !(s.final_window && s.units_left == 3)) || (y.kind == hold && s.units_left < 3);
     });
   allowed_here(s, out);
@@ -228,7 +227,6 @@ void Constraints::apply_final_mark(const ConstraintState& s, std::vector<char>& 
 void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out) const {
   const size_t V = symbols_.size();
   out.assign(V, 0);
-  auto allow = [&](auto keep) { allow_only(out, keep); };
   // A triplet window starts on a multiple of its length from the bar's start and ends by the next line.
   const int64_t limit = window_limit(s), origin = bar_origin(s);
   auto window = [&](const Symbol& y) {
@@ -238,9 +236,9 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
   const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
   const bool need_bars = options_.bars > 0 || has_bar_;
   if (s.key_due)  // the key again where the countdown starts (restate_key)
-    return allow([&](const Symbol& y) { return y.kind == key && y.tonic == s.key_tonic && y.minor == s.key_minor; });
+    return allow_only(out, [&](const Symbol& y) { return y.kind == key && y.tonic == s.key_tonic && y.minor == s.key_minor; });
   if (!s.started) {  // the header: key, meter, then a note or rest
-    if (has_keys_ && s.key_tonic < 0) return allow([](const Symbol& y) { return y.kind == key && y.can_end; });
+    if (has_keys_ && s.key_tonic < 0) return allow_only(out, [](const Symbol& y) { return y.kind == key && y.can_end; });
     if (has_meters_ && !s.meter_seen) {
       for (size_t v = 0; v < V; ++v) {
         const Symbol& y = symbols_[v];
@@ -253,7 +251,7 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
     // A "|" before the first note says the song starts on a bar (23% of the Essen songs): allowed once,
     // unless a pickup was asked for.
     const bool lead_bar = has_bar_ && s.last_bar < 0 && (options_.bars == 0 || options_.pickup_steps == 0);
-    return allow([&](const Symbol& y) {
+    return allow_only(out, [&](const Symbol& y) {
       return y.kind == pitch || y.kind == rest || window(y) || (lead_bar && bar_ok(s, y, options_.bars, true));
     });
   }
@@ -262,12 +260,12 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
   auto timed = [](const Symbol& y) { return y.kind == pitch || y.kind == rest || y.kind == hold; };
   if (options_.bars > 0 && L > 0) {
     const int64_t P = options_.pickup_steps, E = P + options_.bars * L;
-    if (t >= E) return allow([](const Symbol& y) { return y.kind == end; });
+    if (t >= E) return allow_only(out, [](const Symbol& y) { return y.kind == end; });
     const bool line = (t == P && P > 0) || (t > P && (t - P) % L == 0);
     const int to_go = static_cast<int>(options_.bars - (t - P) / L);  // the line at P + m L opens bar m + 1
-    if (line && has_bar_ && !barred) return allow([&](const Symbol& y) { return bar_ok(s, y, to_go, false); });
-    if (!last_step_rule() || E - t >= 2) return allow([&](const Symbol& y) { return timed(y) || window(y); });
-    return allow([&](const Symbol& y) { return last_step_ok(s, y); });  // the last note must be in the set
+    if (line && has_bar_ && !barred) return allow_only(out, [&](const Symbol& y) { return bar_ok(s, y, to_go, false); });
+    if (!last_step_rule() || E - t >= 2) return allow_only(out, [&](const Symbol& y) { return timed(y) || window(y); });
+    return allow_only(out, [&](const Symbol& y) { return last_step_ok(s, y); });  // the last note must be in the set
   }
   // Whole bars without --bars: only for a meter the model said (a model without meter symbols places
   // its "|" as it learned to).
@@ -277,18 +275,18 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
     const bool first = s.last_bar < 0;
     if (!first || t <= M) {
       const bool due = first ? t == M : (t - s.last_bar) % M == 0;
-      if (due) return allow([&](const Symbol& y) { return bar_ok(s, y, 0, first) || (y.kind == end && end_ok); });
+      if (due) return allow_only(out, [&](const Symbol& y) { return bar_ok(s, y, 0, first) || (y.kind == end && end_ok); });
       const int64_t P = s.first_bar > 0 && s.first_bar < M ? s.first_bar : 0;  // the pickup
       const bool completes = P > 0 && !first && t - s.last_bar == M - P;       // a last bar of L - P
       if (countdown_ > 0 && s.bars_left == 1 && last_step_rule() && t - s.last_bar == M - 1)
-        return allow([&](const Symbol& y) { return last_step_ok(s, y) || (completes && y.kind == end && end_ok); });
-      return allow([&](const Symbol& y) {
+        return allow_only(out, [&](const Symbol& y) { return last_step_ok(s, y) || (completes && y.kind == end && end_ok); });
+      return allow_only(out, [&](const Symbol& y) {
         return timed(y) || window(y) || (first && bar_ok(s, y, 0, true)) || (completes && y.kind == end && end_ok);
       });
     }
   }
-  if (barred) return allow([&](const Symbol& y) { return timed(y) || window(y); });
-  return allow([&](const Symbol& y) {
+  if (barred) return allow_only(out, [&](const Symbol& y) { return timed(y) || window(y); });
+  return allow_only(out, [&](const Symbol& y) {
     return timed(y) || window(y) || (y.kind == end && end_ok) || bar_ok(s, y, 0, s.last_bar < 0) || y.kind == other;
   });
 }

@@ -2,6 +2,12 @@
 
 namespace melodist {
 
+Rational melody_length(const Melody& melody) {
+  Rational length(0);
+  for (const auto& e : melody.events) length += e.duration;
+  return length;
+}
+
 std::string Key::name() const {
   static const char* kNames[12] = {"C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B"};
   std::string n = kNames[((tonic_pitch_class % 12) + 12) % 12];

@@ -63,4 +63,7 @@ struct Melody {
   std::vector<std::string> warnings;      // things read leniently, "line 44: ..." (reported in manifests)
 };
 
+// The melody's length in quarters: the sum of its event durations.
+Rational melody_length(const Melody& melody);
+
 }  // namespace melodist
