@@ -138,6 +138,10 @@ void setup_train(CLI::App& root) {
   app->add_flag("--add-symbols", o.add_symbols,
                 "with --init: the dataset's symbols the model lacks (an input symbol the model was not trained with, such as "
                 "\"$\" of --final-mark) are added with fresh weights from --seed; the model's own keep theirs");
+  app->add_option("--closing-weight", o.closing_weight,
+                  "loss weight of each song's closing bar (from its last barline to the end, the cadence; 1: the plain "
+                  "likelihood; needs barline symbols)")
+      ->capture_default_str();
   app->add_option("--augment-transpose", o.augment_transpose,
                   "each epoch, shift every training song by a random offset in [-N, N] semitones that keeps its pitches "
                   "(and key symbol) in the vocabulary (0: off; for datasets preprocessed with --transpose none); validation songs are never shifted")

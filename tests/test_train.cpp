@@ -287,6 +287,87 @@ TEST(TrainBatching, SongScheduleCoversEverySongOnceInOrder) {
   EXPECT_NE(melodist::plan_song_epoch(songs, T, B, 7, 3).row_song, plan.row_song);
 }
 
+// --closing-weight: the targets from each song's last barline to its end "/" carry the weight, every other
+// target 1; a song without a barline has no closing bar. Checked position by position against the
+// targets fill_song_batch writes for the same rows.
+TEST(TrainBatching, ClosingWeightsCoverEachSongsLastBarAndItsEnd) {
+  const int bar = 1, count1 = 2, note = 3, delimiter = 0;
+  const std::vector<bool> barline = {false, true, true, false};
+  const std::vector<std::vector<int>> songs = {{note, bar, note, count1, note, note},  // closing bar from position 3
+                                               {note, note, note},                     // no barline
+                                               {count1, note}};                         // all of it
+  const std::vector<int64_t> from = melodist::closing_bar_starts(songs, barline);
+  EXPECT_EQ(from, (std::vector<int64_t>{3, 4, 0}));
+  const int T = 3, B = 2;
+  const auto plan = melodist::plan_song_epoch(songs, T, B, 5, 0);
+  int weighted = 0;
+  for (int64_t step = 0; step < plan.steps; ++step) {
+    std::vector<int> tokens(T * B), targets(T * B);
+    std::vector<unsigned char> starts(B);
+    std::vector<float> weights(T * B, -1.0f);
+    melodist::fill_song_batch(songs, plan, T, B, step, delimiter, 0, B, tokens.data(), targets.data(), starts.data());
+    melodist::fill_closing_weights(from, plan, T, B, step, 0, B, 4.0f, weights.data());
+    for (int r = 0; r < B; ++r) {
+      const int s = plan.row_song[step * B + r];
+      for (int t = 0; t < T; ++t) {
+        const int i = t * B + r;
+        if (targets[i] < 0) continue;  // padding: not scored
+        const int64_t p = static_cast<int64_t>(plan.row_window[step * B + r]) * T + t;
+        const bool closing = (s == 0 && p >= 3) || s == 2;
+        EXPECT_EQ(weights[i], closing ? 4.0f : 1.0f) << "song " << s << " position " << p;
+        weighted += closing;
+      }
+    }
+  }
+  EXPECT_EQ(weighted, 4 + 3);  // song 0: "|1" . . "/"; song 2: "|1" . "/"
+}
+
+// The weights reach training: --closing-weight 4 trains other weights than the plain run and is
+// recorded; a vocabulary without barlines and shuffled windows are refused.
+TEST(TrainLibrary, ClosingWeightChangesTrainingAndNeedsBarlines) {
+  melodist::TrainingData d = melodist::load_training_data(kTiny);
+  auto options = [&](float weight, const fs::path& out) {
+    melodist::TrainOptions o;
+    o.vocabulary = d.vocabulary;
+    o.vocabulary.push_back("|");
+    const int bar = static_cast<int>(o.vocabulary.size()) - 1;
+    for (size_t i = 0; i < d.songs.size(); ++i) {
+      std::vector<int> song;
+      for (size_t k = 0; k < d.songs[i].size(); ++k) {
+        if (k > 0 && k % 8 == 0) song.push_back(bar);
+        song.push_back(d.songs[i][k]);
+      }
+      (i % 3 == 0 ? o.validation_songs : o.train_songs).push_back(song);
+    }
+    o.delimiter_length = 8;
+    o.hidden = 8, o.seq_len = 8, o.batch = 4, o.epochs = 2, o.threads = 1, o.verbose = false, o.lr = 0.01f;
+    o.closing_weight = weight, o.out_dir = out.string();
+    return o;
+  };
+  const fs::path plain = scratch("cw-plain"), four = scratch("cw-4");
+  auto r1 = melodist::train_model(options(1, plain));
+  auto r4 = melodist::train_model(options(4, four));
+  EXPECT_FLOAT_EQ(r1.best_model.metadata["training"]["closing_weight"].get<float>(), 1.0f);
+  EXPECT_NE(checkpoint_params(plain), checkpoint_params(four));
+  EXPECT_FLOAT_EQ(r4.best_model.metadata["training"]["closing_weight"].get<float>(), 4.0f);
+  melodist::TrainOptions no_bars = options(4, scratch("cw-nobars"));
+  no_bars.vocabulary = d.vocabulary, no_bars.train_songs = d.songs, no_bars.validation_songs = {d.songs[0]};
+  try {
+    melodist::train_model(no_bars);
+    ADD_FAILURE() << "a vocabulary without barlines was accepted";
+  } catch (const melodist::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no barline symbols"), std::string::npos) << e.what();
+  }
+  melodist::TrainOptions shuffled = options(4, scratch("cw-shuffled"));
+  shuffled.windows = melodist::WindowMode::shuffled;
+  try {
+    melodist::train_model(shuffled);
+    ADD_FAILURE() << "--closing-weight with shuffled windows was accepted";
+  } catch (const melodist::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--windows songs"), std::string::npos) << e.what();
+  }
+}
+
 // The default training windows see exactly what validation scores: with dropout off and a learning
 // rate too small to move any weight, the training loss of an epoch over the training songs equals the
 // shared validation loss (score_songs: fresh state, delimiter_length "/", song + first "/") of those

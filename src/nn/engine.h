@@ -66,11 +66,11 @@ void dense_backward(const Real* w /*(H,V)*/, int H, int V, int N, const same_t<R
 template <class Real>
 double softmax_xent_forward(Real* logits /*(N,V) in: logits, out: probabilities*/, const int* targets /*(N)*/, int N, int V,
                             long* scored, long* correct);
-// dlogits = scale * (p - onehot(target)) on scored rows, 0 on the others (scale = 1 / scored rows of
-// the whole batch, so the loss is the mean).
+// dlogits = scale * weight[n] * (p - onehot(target)) on scored rows, 0 on the others (scale = 1 / scored
+// rows of the whole batch, so the loss is the mean; weights: the loss weight of each row's target).
 template <class Real>
-void softmax_xent_backward(const Real* probs /*(N,V)*/, const int* targets /*(N)*/, int N, int V, same_t<Real> scale,
-                           same_t<Real>* dlogits /*(N,V)*/);
+void softmax_xent_backward(const Real* probs /*(N,V)*/, const int* targets /*(N)*/, const same_t<Real>* weights /*(N)*/, int N, int V,
+                           same_t<Real> scale, same_t<Real>* dlogits /*(N,V)*/);
 
 // ---- inverted dropout (nn/dropout.cpp) -----------------------------------------------------------
 // mask (N, H) in {0, 1/(1-p)}, drawn from a counter-based hash of (seed, layer, t, global row, j) so
@@ -114,6 +114,7 @@ struct BasicNetwork {
   std::vector<Real> dw_h_scratch;     // (H, 4H) gradient w.r.t. the dropped matrix
   std::vector<int> tokens;   // (T, B) input ids
   std::vector<int> targets;  // (T, B) target ids, -1 = not scored
+  std::vector<Real> target_weights;  // (T, B) loss weight of each target in the gradient (1 but for train --closing-weight)
   std::vector<LayerBuffers<Real>> layers;  // (L)
   std::vector<Real> probs;    // (T, B, V) logits, then probabilities
   std::vector<Real> dlogits;  // (T, B, V)

@@ -19,6 +19,7 @@ BasicNetwork<Real> make_basic_network(const ModelConfig& config, int T, int B) {
   const size_t TB = static_cast<size_t>(T) * B, H = net.H;
   net.tokens.assign(TB, 0);
   net.targets.assign(TB, -1);
+  net.target_weights.assign(TB, Real(1));
   net.layers.resize(net.L);
   for (auto& lb : net.layers) {
     lb.gates.assign(TB * 4 * H, 0);
@@ -107,7 +108,7 @@ void network_backward(BasicNetwork<Real>& net, const same_t<Real>* params, int r
   const size_t n = static_cast<size_t>(T) * rows * H;
   const ParameterViewsOf<const Real> p = parameter_views(net.config, params);
   const ParameterViewsOf<Real> g = parameter_views(net.config, grads);
-  softmax_xent_backward(net.probs.data(), net.targets.data(), T * rows, V, scale, net.dlogits.data());
+  softmax_xent_backward(net.probs.data(), net.targets.data(), net.target_weights.data(), T * rows, V, scale, net.dlogits.data());
   dense_backward(p.w_y, H, V, T * rows, net.layers[net.L - 1].y.data(), net.dlogits.data(), g.w_y, g.b_y, net.dy.data());
   for (int l = net.L - 1; l >= 0; --l) {
     LayerBuffers<Real>& lb = net.layers[l];

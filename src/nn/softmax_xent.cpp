@@ -34,7 +34,8 @@ double softmax_xent_forward(Real* logits, const int* targets, int N, int V, long
 }
 
 template <class Real>
-void softmax_xent_backward(const Real* probs, const int* targets, int N, int V, same_t<Real> scale, same_t<Real>* dlogits) {
+void softmax_xent_backward(const Real* probs, const int* targets, const same_t<Real>* weights, int N, int V, same_t<Real> scale,
+                           same_t<Real>* dlogits) {
   for (int n = 0; n < N; ++n) {
     const Real* p = probs + static_cast<size_t>(n) * V;
     Real* d = dlogits + static_cast<size_t>(n) * V;
@@ -43,14 +44,15 @@ void softmax_xent_backward(const Real* probs, const int* targets, int N, int V, 
       std::fill(d, d + V, Real(0));
       continue;
     }
-    for (int v = 0; v < V; ++v) d[v] = scale * p[v];
-    d[target] -= scale;
+    const Real s = scale * weights[n];
+    for (int v = 0; v < V; ++v) d[v] = s * p[v];
+    d[target] -= s;
   }
 }
 
 #define MELODIST_INSTANTIATE(Real)                                                           \
   template double softmax_xent_forward<Real>(Real*, const int*, int, int, long*, long*);     \
-  template void softmax_xent_backward<Real>(const Real*, const int*, int, int, Real, Real*);
+  template void softmax_xent_backward<Real>(const Real*, const int*, const Real*, int, int, Real, Real*);
 MELODIST_INSTANTIATE(float)
 MELODIST_INSTANTIATE(double)
 #undef MELODIST_INSTANTIATE

@@ -109,6 +109,32 @@ void fill_song_batch(const std::vector<std::vector<int>>& songs, const EpochPlan
   }
 }
 
+std::vector<int64_t> closing_bar_starts(const std::vector<std::vector<int>>& songs, const std::vector<bool>& barlines) {
+  std::vector<int64_t> from(songs.size());
+  for (size_t s = 0; s < songs.size(); ++s) {
+    from[s] = static_cast<int64_t>(songs[s].size()) + 1;
+    for (size_t p = songs[s].size(); p-- > 0;)
+      if (barlines[songs[s][p]]) {
+        from[s] = static_cast<int64_t>(p);
+        break;
+      }
+  }
+  return from;
+}
+
+void fill_closing_weights(const std::vector<int64_t>& closing_from, const EpochPlan& plan, int T, int B, int64_t step,
+                          int row_begin, int row_end, float weight, float* weights) {
+  const int rows = row_end - row_begin;
+  for (int r = 0; r < rows; ++r) {
+    const size_t at = static_cast<size_t>(step) * B + row_begin + r;
+    const int s = plan.row_song[at];
+    for (int t = 0; t < T; ++t) {
+      const int64_t p = static_cast<int64_t>(s < 0 ? 0 : plan.row_window[at]) * T + t;  // as fill_song_batch
+      weights[t * rows + r] = s >= 0 && p >= closing_from[s] ? weight : 1.0f;
+    }
+  }
+}
+
 int batch_rows(const EpochPlan& plan, int B, int64_t step, WindowMode mode) {
   if (mode == WindowMode::songs && !plan.row_song.empty()) return B;
   if (mode == WindowMode::stateful && plan.lane_length > 0) return B;

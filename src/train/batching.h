@@ -59,6 +59,15 @@ void fill_song_batch(const std::vector<std::vector<int>>& songs, const EpochPlan
                      int delimiter_id, int row_begin, int row_end, int* tokens /*(T,rows)*/, int* targets /*(T,rows)*/,
                      unsigned char* starts /*(rows)*/);
 
+// The closing bar of each song (train --closing-weight): the position of its last barline symbol (an id in
+// `barlines`; one past the end "/" when it has none); position p's target (song + "/")[p] is in the
+// closing bar when p >= that, the barline itself and the end "/" included.
+std::vector<int64_t> closing_bar_starts(const std::vector<std::vector<int>>& songs, const std::vector<bool>& barlines /*(V)*/);
+// windows songs: the loss weights (T, rows) of the targets fill_song_batch writes for the same rows:
+// `weight` in each song's closing bar, 1 elsewhere.
+void fill_closing_weights(const std::vector<int64_t>& closing_from, const EpochPlan& plan, int T, int B, int64_t step,
+                          int row_begin, int row_end, float weight, float* weights /*(T,rows)*/);
+
 // Rows of batch `step` (at most B; the last shuffled batch may be short).
 int batch_rows(const EpochPlan& plan, int B, int64_t step, WindowMode mode);
 

@@ -32,6 +32,9 @@ void check_options(const TrainOptions& o) {
   if (o.patience < 0) bad("--patience must be >= 0");
   if (o.data_dir.empty() ? false : o.val_every < 2) bad("--val-every must be at least 2");
   if (o.threads < 0 || o.threads > 256) bad("--threads must be between 0 (every core) and 256");
+  if (!(o.closing_weight > 0 && o.closing_weight <= 100)) bad("--closing-weight must be in (0, 100] (1: the plain likelihood)");
+  if (o.closing_weight != 1 && !(o.objective == Objective::all && o.windows == WindowMode::songs))
+    bad("--closing-weight weights each song's closing bar: it needs --objective all --windows songs");
   if (o.augment_transpose < 0 || o.augment_transpose > 127)
     bad("--augment-transpose " + std::to_string(o.augment_transpose) + " makes no sense (0 = off, up to 127 semitones)");
 }
@@ -45,6 +48,7 @@ nlohmann::json fixed_options(const TrainOptions& o, const nlohmann::json& init_i
   if (o.augment_transpose != 0) j["augment_transpose"] = o.augment_transpose;
   if (o.ema != 0) j["ema"] = o.ema;
   if (o.weight_drop != 0) j["weight_drop"] = o.weight_drop;
+  if (o.closing_weight != 1) j["closing_weight"] = o.closing_weight;
   return j;
 }
 

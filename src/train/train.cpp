@@ -1,5 +1,6 @@
 #include "train/train.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -62,6 +63,7 @@ struct Run {
   std::string checkpoint_path;
   std::optional<TransposeAugmenter> augmenter;
   bool song_windows = false, stateful = false;
+  std::vector<int64_t> closing_from;    // closing_weight != 1: where each training song's closing bar starts
   int threads = 1;                      // this rank's workers
   Clock::time_point start = Clock::now();
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -94,6 +96,16 @@ RunData load_run_data(const TrainOptions& o) {
     if (d.train_songs.empty()) throw Error("no training songs");
   }
   return d;
+}
+
+// train --closing-weight: where each training song's closing bar starts (its last barline symbol;
+// transposition does not move it). A vocabulary without barline symbols has no bars to weight.
+std::vector<int64_t> closing_starts(const RunData& d) {
+  std::vector<bool> barline(d.vocabulary.size());
+  for (size_t i = 0; i < d.vocabulary.size(); ++i) barline[i] = bar_countdown(d.vocabulary[i]) >= 0;
+  if (std::find(barline.begin(), barline.end(), true) == barline.end())
+    throw Error("--closing-weight weights each song's closing bar: the dataset has no barline symbols (preprocess --barlines)");
+  return closing_bar_starts(d.train_songs, barline);
 }
 
 // The run trains over `used` (a model's vocabulary that holds the dataset's and more): ids remapped.
@@ -229,7 +241,7 @@ nlohmann::json training_metadata(const Run& run) {
                                     {"batch", o.batch}, {"lr", o.lr}, {"lr_schedule", o.lr_schedule}, {"clip", o.clip}, {"ema", o.ema}, {"epochs", o.epochs},
                                     {"time_limit", o.time_limit}, {"patience", o.patience}, {"seed", o.seed},
                                     {"objective", to_string(o.objective)}, {"windows", to_string(o.windows)},
-                                    {"augment_transpose", o.augment_transpose},
+                                    {"augment_transpose", o.augment_transpose}, {"closing_weight", o.closing_weight},
                                     {"optimizer", {{"name", "adam"}, {"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-7}}},
                                     {"train_songs", run.data.train_songs.size()}, {"train_symbols", run.data.stream.size()}}},
                       {"validation", run.data.validation_rule},
@@ -278,6 +290,7 @@ Run prepare_run(const TrainOptions& options, Communicator& comm) {
   }
   run.song_windows = o.objective == Objective::all && o.windows == WindowMode::songs;
   run.stateful = o.objective == Objective::all && o.windows == WindowMode::stateful;
+  if (o.closing_weight != 1) run.closing_from = closing_starts(run.data);
   run.config.vocab_size = static_cast<int>(run.data.vocabulary.size());
   run.config.hidden_size = o.hidden;
   run.config.num_layers = o.layers;
@@ -375,9 +388,10 @@ int64_t train_step(Run& run, WorkerPool& pool, StartState& start, const EpochBat
   TrainState& s = run.state;
   const int T = o.seq_len, B = o.batch;
   const int rows = batch_rows(e.plan, B, step, o.windows);
-  const int64_t scored = pool.fill(rows, [&](int b0, int b1, int* tokens, int* targets, unsigned char* starts) {
+  const int64_t scored = pool.fill(rows, [&](int b0, int b1, int* tokens, int* targets, float* weights, unsigned char* starts) {
     if (run.song_windows) fill_song_batch(*e.songs, e.plan, T, B, step, run.data.delimiter, b0, b1, tokens, targets, starts);
     else fill_batch(*e.stream, e.plan, T, B, step, o.objective, o.windows, b0, b1, tokens, targets);
+    if (!run.closing_from.empty()) fill_closing_weights(run.closing_from, e.plan, T, B, step, b0, b1, o.closing_weight, weights);
   });
   if (run.song_windows) {
     // Rows that begin a song (or idle) start from the start state; the others keep the carried one.

@@ -55,6 +55,11 @@ struct TrainOptions {
   // semitone offset drawn from those in [-N, N] that keep it inside the vocabulary. 0 = off. Validation
   // songs are never shifted.
   int augment_transpose = 0;
+  // The loss weight of the targets in each song's closing bar (from its last barline symbol to the end
+  // "/", the cadence), 1 for every other target: where a network's capacity goes, not what it should
+  // predict (the best predictor of a weighted likelihood is the same). Needs barline symbols and windows
+  // songs; 1 = the plain likelihood. Validation is never weighted.
+  float closing_weight = 1.0f;
   // Free-form facts stored in the model's metadata "about" (`train --about corpus=... --about licence=...`):
   // what the model was trained on and under which licence, shown by `melodist serve` and the API.
   std::vector<std::pair<std::string, std::string>> about;

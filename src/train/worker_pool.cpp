@@ -32,7 +32,7 @@ int64_t WorkerPool::fill(int rows, const FillRows& fill_rows) {
     if (!w.active) continue;
     w.row_begin = static_cast<int>(rows * g / active);
     w.row_end = static_cast<int>(rows * (g + 1) / active);
-    fill_rows(w.row_begin, w.row_end, w.net.tokens.data(), w.net.targets.data(), w.starts.data());
+    fill_rows(w.row_begin, w.row_end, w.net.tokens.data(), w.net.targets.data(), w.net.target_weights.data(), w.starts.data());
     for (int i = 0; i < T_ * (w.row_end - w.row_begin); ++i) scored += w.net.targets[i] >= 0;
   }
   return comm_.sum(scored);

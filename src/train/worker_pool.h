@@ -20,9 +20,9 @@ class WorkerPool {
   // threads: this rank's workers. B: rows of a full batch, T: steps.
   WorkerPool(const ModelConfig& config, int T, int B, int threads, float weight_drop, Communicator& comm);
 
-  // Writes rows [row_begin, row_end) of the batch: tokens, targets (T, rows) and starts (rows: 1 where a
-  // row starts from the start state, songs windows only).
-  using FillRows = std::function<void(int row_begin, int row_end, int* tokens, int* targets, unsigned char* starts)>;
+  // Writes rows [row_begin, row_end) of the batch: tokens, targets, the targets' loss weights (T, rows; all
+  // 1 when left) and starts (rows: 1 where a row starts from the start state, songs windows only).
+  using FillRows = std::function<void(int row_begin, int row_end, int* tokens, int* targets, float* weights, unsigned char* starts)>;
   // Fills this rank's rows of a batch of `rows` rows; returns the scored positions of the whole batch
   // (every rank's), the denominator of the mean loss.
   int64_t fill(int rows, const FillRows& fill_rows);
