@@ -18,8 +18,9 @@ which=${1:?usage: tools/train_bundled_models.sh german|nottingham [WORK_DIR]}
 W=${2:-/tmp/melodist-bundled}
 mkdir -p "$W"
 SYMBOLS=(--transpose none --key-symbol --meter-symbol --barlines)
-TRAIN=(--dropout 0.3 --lr 0.004 --ema 0.998 --augment-transpose 6 --val-every 10 --seed 1)
-CLOSE=(--dropout 0.3 --lr 0.002 --ema 0.998 --augment-transpose 6 --val-every 10 --seed 1 --seq-len 256)
+COMMON=(--dropout 0.3 --ema 0.998 --augment-transpose 6 --val-every 10 --seed 1)
+TRAIN=("${COMMON[@]}" --lr 0.004)
+CLOSE=("${COMMON[@]}" --lr 0.002 --seq-len 256)
 
 heldout_and_exclusions() {  # NAME CORPUS HELDOUT_SOURCE [OPTIONS...]: $W/NAME-heldout.txt, $W/NAME-exclude.txt
   local name=$1 corpus=$2 source=$3; shift 3

@@ -91,6 +91,14 @@ EpochPlan plan_song_epoch(const std::vector<std::vector<int>>& songs, int T, int
   return plan;
 }
 
+namespace {
+// windows songs: the sample position in its song of step t of the row at plan index `at` (0 for an idle row):
+// input ("/" + song)[p], target (song + "/")[p].
+int64_t song_position(const EpochPlan& plan, size_t at, int T, int t) {
+  return static_cast<int64_t>(plan.row_song[at] < 0 ? 0 : plan.row_window[at]) * T + t;
+}
+}  // namespace
+
 void fill_song_batch(const std::vector<std::vector<int>>& songs, const EpochPlan& plan, int T, int B, int64_t step,
                      int delimiter_id, int row_begin, int row_end, int* tokens, int* targets, unsigned char* starts) {
   const int rows = row_end - row_begin;
@@ -98,10 +106,9 @@ void fill_song_batch(const std::vector<std::vector<int>>& songs, const EpochPlan
     const size_t at = static_cast<size_t>(step) * B + row_begin + r;
     const int s = plan.row_song[at];
     starts[r] = s < 0 || plan.row_window[at] == 0;
-    // Sample position p (0..n): input ("/" + song)[p], target (song + "/")[p].
     const int64_t n = s < 0 ? -1 : static_cast<int64_t>(songs[s].size());
     for (int t = 0; t < T; ++t) {
-      const int64_t p = static_cast<int64_t>(s < 0 ? 0 : plan.row_window[at]) * T + t;
+      const int64_t p = song_position(plan, at, T, t);  // 0..n
       const bool in = s >= 0 && p <= n;
       tokens[t * rows + r] = in && p > 0 ? songs[s][p - 1] : delimiter_id;
       targets[t * rows + r] = !in ? -1 : p < n ? songs[s][p] : delimiter_id;
@@ -129,8 +136,7 @@ void fill_closing_weights(const std::vector<int64_t>& closing_from, const EpochP
     const size_t at = static_cast<size_t>(step) * B + row_begin + r;
     const int s = plan.row_song[at];
     for (int t = 0; t < T; ++t) {
-      const int64_t p = static_cast<int64_t>(s < 0 ? 0 : plan.row_window[at]) * T + t;  // as fill_song_batch
-      weights[t * rows + r] = s >= 0 && p >= closing_from[s] ? weight : 1.0f;
+      weights[t * rows + r] = s >= 0 && song_position(plan, at, T, t) >= closing_from[s] ? weight : 1.0f;
     }
   }
 }
