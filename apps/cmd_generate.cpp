@@ -26,6 +26,8 @@ struct GenerateArgs {
   std::string primer_file;
   int steps = 500;
   double temperature = 1.0;
+  double cadence_temperature = -1;  // --cadence-temperature; negative: --temperature
+  int cadence_bars = 3;
   int top_k = 0;
   double top_p = 1.0;
   int beam_size = 1;
@@ -117,6 +119,8 @@ void run(const GenerateArgs& a) {
   options.beam.sampler.top_k = a.top_k;
   options.beam.sampler.top_p = a.top_p;
   melodist::validate_sampler_options(options.beam.sampler);
+  options.beam.cadence_temperature = a.cadence_temperature;
+  options.beam.cadence_bars = a.cadence_bars;
   if (a.steps < 0 || a.steps > melodist::kMaxGenerateSteps)
     throw melodist::Error("--steps must be from 0 to " + std::to_string(melodist::kMaxGenerateSteps));
   if (a.num_outputs < 1 || a.num_outputs > 100000) throw melodist::Error("--num-outputs must be between 1 and 100000");
@@ -243,6 +247,9 @@ void setup(CLI::App& root) {
   app->add_option("--primer-file", args->primer_file, "start of the melody from a .krn or .mid song, preprocessed as for training");
   app->add_option("--steps", args->steps, "symbols to generate at most, up to 1,000,000 (a symbol is a 16th note by default); progress is shown when it takes over a second")->capture_default_str();
   app->add_option("--temperature,-t", args->temperature, "probabilities raised to 1/T and renormalised; 0 = greedy")->capture_default_str();
+  app->add_option("--cadence-temperature", args->cadence_temperature,
+                  "the temperature of the melody's last --cadence-bars bars (a model with countdown barlines, or --bars); default --temperature");
+  app->add_option("--cadence-bars", args->cadence_bars, "the bars --cadence-temperature applies to")->capture_default_str();
   app->add_option("--top-k", args->top_k, "sample only among the K most likely symbols (0 = off)")->capture_default_str();
   app->add_option("--top-p", args->top_p, "nucleus sampling: the most likely symbols holding probability P, in (0, 1]")->capture_default_str();
   app->add_option("--beam-size", args->beam_size, "beams kept (Magenta-style beam search; 1 = plain sampling)")->capture_default_str();

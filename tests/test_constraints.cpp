@@ -419,3 +419,74 @@ TEST(Constraints, CandidatesAreResampledByWeight) {
 }
 
 }  // namespace
+
+// bars_to_end: which bar from the end the next symbol falls in, from --bars or from the countdown.
+TEST(Constraints, BarsToEndCountsTheLastBars) {
+  const Model m = network(3, kCountdownVocab);
+  auto to_end = [&](const Constraints& c, const std::string& text) {
+    std::vector<int> ids;
+    for (const auto& s : split_symbols(text)) ids.push_back(id(s, kCountdownVocab));
+    return c.bars_to_end(c.after(ids));
+  };
+  ConstraintOptions o;
+  o.bars = 3;  // 2/4 at step 1/4: bars of 8 steps, the end at 24
+  const Constraints bars(m, o);
+  EXPECT_EQ(to_end(bars, "K:C M:2/4"), 3);
+  EXPECT_EQ(to_end(bars, "K:C M:2/4 60" + holds(6)), 3);
+  EXPECT_EQ(to_end(bars, "K:C M:2/4 60" + holds(7)), 2);
+  EXPECT_EQ(to_end(bars, "K:C M:2/4 60" + holds(7) + " |2 62" + holds(7) + " |1"), 1);
+  EXPECT_EQ(to_end(bars, "K:C M:2/4 60" + holds(7) + " |2 62" + holds(7) + " |1 64" + holds(7)), 0);  // over: "/" is due
+  const Constraints free(m, ConstraintOptions{});
+  EXPECT_EQ(to_end(free, "K:C M:2/4 60" + holds(7) + " |"), 0);  // before the countdown: unknown
+  EXPECT_EQ(to_end(free, "K:C M:2/4 60" + holds(7) + " | 62" + holds(7) + " |2"), 2);
+  EXPECT_EQ(to_end(free, "K:C M:2/4 60" + holds(7) + " | 62" + holds(7) + " |2 64" + holds(7) + " |1 67"), 1);
+}
+
+// --cadence-temperature: the last --cadence-bars bars are drawn at their own temperature. With the
+// temperature of every bar the melodies are those of a plain run; greedy over every bar they are those
+// of a greedy run; greedy over the last bar only, what comes before "|1" is the plain run's (the same
+// draws), and what follows is the greedy continuation of that prefix (given as a primer: another path).
+TEST(Constraints, TheCadenceIsDrawnAtItsOwnTemperature) {
+  const Model m = network(7, kCountdownVocab);
+  GenerateOptions o = two_four(12, 5, 200, 3);
+  o.controls.key = Key{0, false};  // the header is given: before the meter no bar is known, its key is drawn at 1.5
+  o.candidates = 1;
+  o.beam.sampler.temperature = 1.5;
+  const std::vector<GeneratedMelody> plain = generate_melodies(m, o);
+  auto symbols_with = [&](double cadence_temperature, int cadence_bars) {
+    GenerateOptions c = o;
+    c.beam.cadence_temperature = cadence_temperature;
+    c.beam.cadence_bars = cadence_bars;
+    std::vector<std::string> out;
+    for (const GeneratedMelody& g : generate_melodies(m, c)) out.push_back(join_symbols(g.symbols));
+    return out;
+  };
+  std::vector<std::string> plain_text;
+  for (const GeneratedMelody& g : plain) plain_text.push_back(join_symbols(g.symbols));
+  EXPECT_EQ(symbols_with(1.5, 3), plain_text);
+  GenerateOptions greedy = o;
+  greedy.beam.sampler.temperature = 0;
+  std::vector<std::string> greedy_text;
+  for (const GeneratedMelody& g : generate_melodies(m, greedy)) greedy_text.push_back(join_symbols(g.symbols));
+  EXPECT_EQ(symbols_with(0, 4), greedy_text);
+  const std::vector<std::string> cooled = symbols_with(0, 1);
+  int differ = 0;
+  for (size_t n = 0; n < plain.size(); ++n) {
+    SCOPED_TRACE(cooled[n]);
+    const size_t cut = cooled[n].find("|1");
+    ASSERT_NE(cut, std::string::npos);
+    EXPECT_EQ(cooled[n].substr(0, cut), plain_text[n].substr(0, cut));
+    GenerateOptions rest = greedy;
+    rest.num_outputs = 1;
+    rest.primer = split_symbols(cooled[n].substr(0, cut + 2));
+    EXPECT_EQ(join_symbols(generate_melodies(m, rest).front().symbols), cooled[n]);
+    differ += cooled[n] != plain_text[n];
+  }
+  EXPECT_GT(differ, 0);  // the cooled last bar is not what temperature 1.5 drew
+  // Without --bars a model without the countdown cannot know its last bars.
+  GenerateOptions unknown = two_four(1, 5, 200, 0);
+  unknown.beam.cadence_temperature = 0.3;
+  EXPECT_THROW(generate_melodies(network(3), unknown), Error);
+  unknown.beam.cadence_temperature = std::nan("");
+  EXPECT_THROW(generate_melodies(network(3, kCountdownVocab), unknown), Error);
+}

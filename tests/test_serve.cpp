@@ -229,6 +229,8 @@ TEST(Serve, RefusesOutOfRangeFieldsNamingThem) {
       {{{"variations", 0}}, "variations"}, {{{"variations", 9}}, "variations"}, {{{"steps", 100000}}, "steps"},
       {{{"candidates", 0}}, "candidates"}, {{{"candidates", 17}}, "candidates"},
       {{{"temperature", -0.5}}, "temperature"}, {{{"temperature", 99}}, "temperature"}, {{{"top_p", 0}}, "top_p"},
+      {{{"cadence_temperature", -1}}, "cadence_temperature"}, {{{"cadence_temperature", "cool"}}, "cadence_temperature"},
+      {{{"cadence_bars", 0}}, "cadence_bars"},
       {{{"top_p", 1.5}}, "top_p"},       {{{"seed", -1}}, "seed"},          {{{"seed", 1.5}}, "seed"},
       {{{"meter", "5/3"}}, "meter"},     {{{"meter", "x"}}, "meter"},       {{{"key", "H major"}}, "key"},
       {{{"key", "D dorian"}}, "key"},    {{{"primer", "67 _ 999"}}, "primer"}, {{{"primer", "67 / 67"}}, "primer"},

@@ -26,6 +26,10 @@ struct GenerationOptions {
   double temperature = 1.0;         // probabilities ^ (1/T), renormalised; 0 = greedy
   int top_k = 0;                    // sample among the K likeliest symbols; 0 = off
   double top_p = 1.0;               // nucleus sampling, (0, 1]
+  // The cadence, as `generate --cadence-temperature --cadence-bars`: the melody's last cadence_bars bars
+  // drawn at cadence_temperature (negative: temperature); needs a model with countdown barlines, or bars.
+  double cadence_temperature = -1;
+  int cadence_bars = 3;
   int beam_size = 1;                // 1 = plain sampling
   int branch_factor = 1;            // continuations per beam and step
   uint64_t seed = 1;

@@ -50,6 +50,8 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   options.beam.sampler.top_k = o.top_k;
   options.beam.sampler.top_p = o.top_p;
   validate_sampler_options(options.beam.sampler);
+  options.beam.cadence_temperature = o.cadence_temperature;
+  options.beam.cadence_bars = o.cadence_bars;
   // The same checks and messages as `melodist generate` (apps/cmd_generate.cpp).
   if (o.max_steps < 0 || o.max_steps > kMaxGenerateSteps) throw Error("--steps must be from 0 to " + std::to_string(kMaxGenerateSteps));
   if (o.count < 1 || o.count > 100000) throw Error("--num-outputs must be between 1 and 100000");

@@ -118,6 +118,17 @@ double log_allowed_mass(const float* logits, int V, const std::vector<char>& all
 std::vector<BeamResult> beam_search(const Model& model, const StepState& start, const std::vector<float>& start_logits,
                                     int num_outputs, const BeamOptions& o) {
   validate_sampler_options(o.sampler);
+  SamplerOptions cadence_sampler = o.sampler;
+  if (std::isnan(o.cadence_temperature)) throw Error("--cadence-temperature must be a number");
+  if (o.cadence_temperature >= 0.0) {
+    cadence_sampler.temperature = o.cadence_temperature;
+    try {
+      validate_sampler_options(cadence_sampler);
+    } catch (const Error&) {
+      throw Error("--cadence-temperature must be finite; negative: --temperature throughout");
+    }
+  }
+  if (o.cadence_bars < 1) throw Error("--cadence-bars must be 1 or more");
   if (o.beam_size < 1) throw Error("--beam-size must be 1 or more");
   if (o.branch_factor < 1) throw Error("--branch-factor must be 1 or more");
   if (num_outputs < 1) throw Error("--num-outputs must be 1 or more");
@@ -177,10 +188,12 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
           mask_logits(row, V, allowed, masked);
           sampled = masked.data();
         }
-        sampling_distribution(sampled, V, o.sampler, probs.data());
+        const int64_t to_end = constraints && o.cadence_temperature >= 0.0 ? constraints->bars_to_end(bs[b].constraint) : 0;
+        const SamplerOptions& sampler = to_end >= 1 && to_end <= o.cadence_bars ? cadence_sampler : o.sampler;
+        sampling_distribution(sampled, V, sampler, probs.data());
         if (step == 0 && !o.banned_at_start.empty()) exclude(sampled, V, o.banned_at_start, probs.data());
         if (constraints) restrict_to(sampled, V, allowed, probs.data());
-        const double lw = constraints ? log_allowed_mass(row, V, allowed, o.sampler.temperature, scratch.data()) : 0.0;
+        const double lw = constraints ? log_allowed_mass(row, V, allowed, sampler.temperature, scratch.data()) : 0.0;
         for (int f = 0; f < F; ++f) {
           const int s = draw(probs.data(), V, rngs[n]);
           const double lp = constraints ? constrained_log_probability(row, V, allowed, s) : log_probability(row, V, s);

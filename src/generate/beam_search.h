@@ -26,6 +26,11 @@ struct BeamOptions {
   int branch_factor = 1;  // F >= 1
   int max_steps = 500;    // generated symbols at most (not counting the closing "/")
   SamplerOptions sampler;
+  // The temperature of the cadence, the melody's last `cadence_bars` bars (Constraints::bars_to_end: the
+  // countdown's bars, or the last of --bars); negative: sampler.temperature throughout. A cooler cadence
+  // ends as songs end more often without forcing a note (README, Endings).
+  double cadence_temperature = -1;
+  int cadence_bars = 3;
   uint64_t seed = 1;      // output n uses Rng(seed, n): a melody does not depend on how many run beside it
   // Symbols never drawn at the first step (renormalised without them). Without a primer the melody
   // starts right after the start symbols, where "/" (an empty song: after 64 "/" the network's most

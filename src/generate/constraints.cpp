@@ -188,14 +188,20 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
   }
 }
 
-bool Constraints::mark_ok(const ConstraintState& s) const {
-  if (!has_final_ || !s.started || s.final_stage != 0) return false;
+int64_t Constraints::bars_to_end(const ConstraintState& s) const {
   const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
   if (options_.bars > 0 && L > 0) {
     const int64_t E = end_time(s);
-    return s.time >= E - L && s.time < E;
+    return s.time < E ? (E - s.time + L - 1) / L : 0;
   }
-  return countdown_ == 0 || s.bars_left == 1;
+  return countdown_ > 0 ? s.bars_left : 0;
+}
+
+bool Constraints::mark_ok(const ConstraintState& s) const {
+  if (!has_final_ || !s.started || s.final_stage != 0) return false;
+  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  if ((options_.bars > 0 && L > 0) || countdown_ > 0) return bars_to_end(s) == 1;
+  return true;
 }
 
 bool Constraints::mark_due(const ConstraintState& s) const {

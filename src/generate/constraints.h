@@ -111,6 +111,12 @@ class Constraints {
   bool can_end(const ConstraintState& state) const;
   // The end step E (bars mode, once the bar length is known), else -1.
   int64_t end_time(const ConstraintState& state) const;
+  // The bar from the end the next symbol falls in (1: the last bar): bars mode, from the end step E and
+  // the bar length; else, with the countdown, k of the last "|k". 0 where it is not known (before the
+  // countdown starts, or with neither).
+  int64_t bars_to_end(const ConstraintState& state) const;
+  // Whether the model's vocabulary holds countdown barlines ("|k", preprocess --countdown-bars).
+  bool has_countdown() const { return countdown_ > 0; }
   // The most symbols a melody under these constraints can need (bars mode): header, pickup, N bars and
   // their bar lines (and "$"), for the longest bar the model knows. 0 without bars.
   int64_t needed_steps(const ConstraintState& primed) const;

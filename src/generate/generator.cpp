@@ -243,6 +243,9 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
   ConstraintOptions constraint = constraint_options(model, options.encoding.step, controls, options.primer, options.beam.max_steps);
   constraint.restate_key = options.encoding.countdown_key;
   const Constraints constraints(model, constraint);
+  if (options.beam.cadence_temperature >= 0.0 && controls.bars == 0 && !constraints.has_countdown())
+    throw Error("--cadence-temperature needs --bars or a model with countdown barlines (train one on data made with "
+                "`melodist preprocess --countdown-bars 4`)");
   const ConstraintState primed = constraints.after(primer);
   if (controls.bars > 0) {
     const int64_t needed = constraints.needed_steps(primed);

@@ -114,7 +114,7 @@ std::string field_of_library_error(const std::string& message) {
   std::string head = message.substr(message.rfind("--", 0) == 0 ? 2 : 0);
   head = head.substr(0, head.find_first_of(" :\""));
   std::replace(head.begin(), head.end(), '-', '_');
-  for (const char* f : {"key", "meter", "bars", "pickup", "end_on", "temperature", "top_p", "primer", "steps"})
+  for (const char* f : {"key", "meter", "bars", "pickup", "end_on", "temperature", "cadence_temperature", "cadence_bars", "top_p", "primer", "steps"})
     if (head == f) return f;
   return "";
 }
@@ -140,10 +140,10 @@ std::vector<ServedModel> load_served_models(const std::vector<std::string>& dirs
 ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& models) {
   if (!body.is_object()) throw ApiError(400, "", "the request body must be a JSON object");
   static const std::set<std::string> kFields = {"model", "key", "meter", "bars", "pickup", "end_on", "steps", "temperature",
-                                                "top_p", "seed", "primer", "variations", "candidates"};
+                                                "cadence_temperature", "cadence_bars", "top_p", "seed", "primer", "variations", "candidates"};
   for (const auto& [k, v] : body.items())
     if (!kFields.count(k))
-      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, top_p, seed, primer, variations, candidates)");
+      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, cadence_temperature, cadence_bars, top_p, seed, primer, variations, candidates)");
   ComposeRequest r;
   r.model = &choose_model(body, models);
   r.key = string_field(body, "key", 20);
@@ -159,6 +159,8 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
   // Exactly `bars` bars need room: without an explicit `steps`, the bound is then the most allowed.
   r.steps = int_field(body, "steps", r.bars > 0 ? kMaxSteps : r.steps, 1, kMaxSteps);
   r.temperature = number_field(body, "temperature", r.temperature, 0, kMaxTemperature, false);
+  r.cadence_temperature = number_field(body, "cadence_temperature", r.cadence_temperature, 0, kMaxTemperature, false);
+  r.cadence_bars = int_field(body, "cadence_bars", r.cadence_bars, 1, kMaxBars);
   r.top_p = number_field(body, "top_p", r.top_p, 0, 1, true);
   r.variations = int_field(body, "variations", r.variations, 1, kMaxVariations);
   r.candidates = int_field(body, "candidates", r.candidates, 1, kMaxCandidates);
@@ -180,7 +182,8 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
 
 json request_json(const ComposeRequest& r) {
   return {{"model", r.model->name}, {"key", r.key}, {"meter", std::to_string(r.meter.numerator) + "/" + std::to_string(r.meter.denominator)},
-          {"bars", r.bars}, {"pickup", r.pickup}, {"end_on", r.end_on}, {"steps", r.steps}, {"temperature", r.temperature}, {"top_p", r.top_p}, {"seed", r.seed},
+          {"bars", r.bars}, {"pickup", r.pickup}, {"end_on", r.end_on}, {"steps", r.steps}, {"temperature", r.temperature},
+          {"cadence_temperature", r.cadence_temperature}, {"cadence_bars", r.cadence_bars}, {"top_p", r.top_p}, {"seed", r.seed},
           {"primer", join_symbols(r.primer)}, {"variations", r.variations}, {"candidates", r.candidates}, {"step", r.model->model.info().step}};
 }
 
@@ -190,6 +193,8 @@ api::GenerationOptions generation_options(const ComposeRequest& r) {
   o.candidates = r.candidates;
   o.max_steps = r.steps;
   o.temperature = r.temperature;
+  o.cadence_temperature = r.cadence_temperature;
+  o.cadence_bars = r.cadence_bars;
   o.top_p = r.top_p;
   o.seed = r.seed;
   o.primer = r.primer;

@@ -47,6 +47,8 @@ struct ComposeRequest {
   std::string end_on;       // "", "tonic" or "triad"
   int steps = 512;          // symbols at most (default with bars: kMaxSteps)
   double temperature = 1.0;
+  double cadence_temperature = -1;  // < 0: temperature (generate --cadence-temperature)
+  int cadence_bars = 3;
   double top_p = 1.0;
   uint64_t seed = 1;
   std::vector<std::string> primer;

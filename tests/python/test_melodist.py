@@ -92,6 +92,15 @@ def test_generate_controls_as_the_cli(tmp_path):
         assert m.notes["pitch"][-1] % 12 == 2
     with pytest.raises(melodist.Error, match="never seen this meter"):
         model.generate(meter="7/8")
+    # the cadence's own temperature, as `generate --cadence-temperature 0 --cadence-bars 2`
+    subprocess.run([CLI, "generate", "--model", str(tmp_path / "m"), "--meter", "3/4", "--bars", "4", "--seed", "3", "-t", "1.3",
+                    "--cadence-temperature", "0", "--cadence-bars", "2", "--out", str(tmp_path / "cli-cadence.mid")],
+                   check=True, capture_output=True)
+    cooled = model.generate(meter="3/4", bars=4, seed=3, temperature=1.3, cadence_temperature=0, cadence_bars=2)[0]
+    cooled.write(str(tmp_path / "py-cadence.mid"))
+    assert (tmp_path / "py-cadence.mid").read_bytes() == (tmp_path / "cli-cadence.mid").read_bytes()
+    with pytest.raises(melodist.Error, match="--cadence-temperature needs --bars"):
+        model.generate(cadence_temperature=0.3)
 
 
 def test_prediction_encodings_as_the_cli(tmp_path):
