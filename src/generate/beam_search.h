@@ -48,7 +48,7 @@ struct BeamResult {
   double log_likelihood = 0;  // nats: sum of ln p(symbol) under the model (under the constrained
                               // distribution when BeamOptions::constraints is active), closing "/" included
   // With active constraints: the sum over steps of ln Z, Z the mass the tempered
-  // model (temperature only; 1 when greedy) puts on the allowed symbols. exp(log_weight) = p(x) / q(x),
+  // model (temperature only, the cadence's in its bars; 1 when greedy) puts on the allowed symbols. exp(log_weight) = p(x) / q(x),
   // p the tempered model, q the constrained sampler: the importance weight of the melody as a draw
   // from the model's own distribution over melodies that meet the constraints (forced "/" at the
   // last bar: the model's probability of ending there).
