@@ -114,7 +114,7 @@ function tuneView(tune) {
   view.dataset.id = tune.id;
   const r = tune.request;
   view.innerHTML = `<h3><a href="${tune.permalink}">#${tune.id}</a> ${tune.model}, seed ${r.seed}${r.variations > 1 ? ", variation " + (tune.variation + 1) : ""}</h3>
-    <div class="meta">${r.key || "model's key"} · ${r.meter} · ${r.bars} bars · temperature ${r.temperature}${r.cadence_temperature >= 0 ? ` (cadence ${r.cadence_temperature})` : ""} · top-p ${r.top_p} ·
+    <div class="meta">${r.key || "model's key"} · ${r.meter} · ${r.bars} bars · temperature ${r.temperature}${r.cadence_temperature !== undefined ? ` (cadence ${r.cadence_temperature})` : ""} · top-p ${r.top_p} ·
       log-likelihood ${tune.log_likelihood.toFixed(2)} nats</div>
     <div class="staff"></div><canvas class="roll"></canvas>
     <div class="controls"><button class="play">Play</button><button class="stop">Stop</button>

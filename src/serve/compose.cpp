@@ -180,11 +180,15 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
   return r;
 }
 
+// The request as composed; cadence_temperature only when it was given (every echoed field is one
+// parse_compose accepts).
 json request_json(const ComposeRequest& r) {
-  return {{"model", r.model->name}, {"key", r.key}, {"meter", std::to_string(r.meter.numerator) + "/" + std::to_string(r.meter.denominator)},
+  json j = {{"model", r.model->name}, {"key", r.key}, {"meter", std::to_string(r.meter.numerator) + "/" + std::to_string(r.meter.denominator)},
           {"bars", r.bars}, {"pickup", r.pickup}, {"end_on", r.end_on}, {"steps", r.steps}, {"temperature", r.temperature},
-          {"cadence_temperature", r.cadence_temperature}, {"cadence_bars", r.cadence_bars}, {"top_p", r.top_p}, {"seed", r.seed},
+          {"cadence_bars", r.cadence_bars}, {"top_p", r.top_p}, {"seed", r.seed},
           {"primer", join_symbols(r.primer)}, {"variations", r.variations}, {"candidates", r.candidates}, {"step", r.model->model.info().step}};
+  if (r.cadence_temperature >= 0) j["cadence_temperature"] = r.cadence_temperature;
+  return j;
 }
 
 api::GenerationOptions generation_options(const ComposeRequest& r) {
