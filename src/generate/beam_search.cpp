@@ -118,16 +118,10 @@ double log_allowed_mass(const float* logits, int V, const std::vector<char>& all
 std::vector<BeamResult> beam_search(const Model& model, const StepState& start, const std::vector<float>& start_logits,
                                     int num_outputs, const BeamOptions& o) {
   validate_sampler_options(o.sampler);
+  if (!(o.cadence_temperature < 0.0) && !std::isfinite(o.cadence_temperature))  // NaN or +inf; negative: off
+    throw Error("--cadence-temperature must be finite; negative: --temperature throughout");
   SamplerOptions cadence_sampler = o.sampler;
-  if (std::isnan(o.cadence_temperature)) throw Error("--cadence-temperature must be a number");
-  if (o.cadence_temperature >= 0.0) {
-    cadence_sampler.temperature = o.cadence_temperature;
-    try {
-      validate_sampler_options(cadence_sampler);
-    } catch (const Error&) {
-      throw Error("--cadence-temperature must be finite; negative: --temperature throughout");
-    }
-  }
+  if (o.cadence_temperature >= 0.0) cadence_sampler.temperature = o.cadence_temperature;
   if (o.cadence_bars < 1) throw Error("--cadence-bars must be 1 or more");
   if (o.beam_size < 1) throw Error("--beam-size must be 1 or more");
   if (o.branch_factor < 1) throw Error("--branch-factor must be 1 or more");

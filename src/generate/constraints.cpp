@@ -122,7 +122,7 @@ bool Constraints::last_step_ok(const ConstraintState& s, const Symbol& y) const 
 }
 
 int64_t Constraints::bar_origin(const ConstraintState& s) const {
-  const int64_t t = s.time, L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  const int64_t t = s.time, L = bar_steps(s);
   if (options_.bars > 0 && L > 0) {
     const int64_t P = options_.pickup_steps;
     return t < P ? P - L : P + (t - P) / L * L;
@@ -131,7 +131,7 @@ int64_t Constraints::bar_origin(const ConstraintState& s) const {
 }
 
 int64_t Constraints::window_limit(const ConstraintState& s) const {
-  const int64_t t = s.time, L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  const int64_t t = s.time, L = bar_steps(s);
   // The last step stays free for the rule of the last step, or for the "$" forced there.
   const bool last_step_rule = this->last_step_rule() || (has_final_ && s.final_stage == 0);
   if (options_.bars > 0 && L > 0) {
@@ -153,7 +153,7 @@ bool Constraints::can_end(const ConstraintState& s) const {
 }
 
 int64_t Constraints::end_time(const ConstraintState& s) const {
-  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  const int64_t L = bar_steps(s);
   if (options_.bars <= 0 || L <= 0) return -1;
   return options_.pickup_steps + options_.bars * L;
 }
@@ -189,9 +189,8 @@ void Constraints::allowed(const ConstraintState& s, std::vector<char>& out) cons
 }
 
 int64_t Constraints::bars_to_end(const ConstraintState& s) const {
-  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
-  if (options_.bars > 0 && L > 0) {
-    const int64_t E = end_time(s);
+  if (const int64_t E = end_time(s); E >= 0) {
+    const int64_t L = bar_steps(s);
     return s.time < E ? (E - s.time + L - 1) / L : 0;
   }
   return countdown_ > 0 ? s.bars_left : 0;
@@ -199,8 +198,7 @@ int64_t Constraints::bars_to_end(const ConstraintState& s) const {
 
 bool Constraints::mark_ok(const ConstraintState& s) const {
   if (!has_final_ || !s.started || s.final_stage != 0) return false;
-  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
-  if ((options_.bars > 0 && L > 0) || countdown_ > 0) return bars_to_end(s) == 1;
+  if (end_time(s) >= 0 || countdown_ > 0) return bars_to_end(s) == 1;
   return true;
 }
 
@@ -239,7 +237,7 @@ void Constraints::allowed_here(const ConstraintState& s, std::vector<char>& out)
     return y.kind == tuplet && y.bar_steps > 0 && s.time + y.bar_steps <= limit && origin != kNoOrigin &&
            (s.time - origin) % y.bar_steps == 0;
   };
-  const int64_t L = s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_;
+  const int64_t L = bar_steps(s);
   const bool need_bars = options_.bars > 0 || has_bar_;
   if (s.key_due)  // the key again where the countdown starts (restate_key)
     return allow_only(out, [&](const Symbol& y) { return y.kind == key && y.tonic == s.key_tonic && y.minor == s.key_minor; });

@@ -145,6 +145,8 @@ class Constraints {
   // The time by which a triplet window opened now must end: the next line, the end (the last step with
   // end_on: it follows the rule of the last step); INT64_MAX when no bar is known.
   int64_t window_limit(const ConstraintState& s) const;
+  // L: the bar length in steps of the state's meter symbol, else of fallback_meter; 0 unknown.
+  int64_t bar_steps(const ConstraintState& s) const { return s.bar_steps > 0 ? s.bar_steps : fallback_bar_steps_; }
   // The start of the bar the time is in (bars mode: from the pickup; else the last line), kNoOrigin unknown.
   static constexpr int64_t kNoOrigin = std::numeric_limits<int64_t>::min();
   int64_t bar_origin(const ConstraintState& s) const;
