@@ -27,6 +27,7 @@ struct GenerateArgs {
   int steps = 500;
   double temperature = 1.0;
   double cadence_temperature = -1;  // --cadence-temperature; negative: --temperature
+  double rhythm_temperature = -1;   // --rhythm-temperature; negative: --temperature
   int cadence_bars = 3;
   int top_k = 0;
   double top_p = 1.0;
@@ -118,6 +119,7 @@ void run(const GenerateArgs& a) {
   options.beam.sampler.temperature = a.temperature;
   options.beam.sampler.top_k = a.top_k;
   options.beam.sampler.top_p = a.top_p;
+  options.beam.sampler.rhythm_temperature = a.rhythm_temperature;
   melodist::validate_sampler_options(options.beam.sampler);
   options.beam.cadence_temperature = a.cadence_temperature;
   options.beam.cadence_bars = a.cadence_bars;
@@ -250,6 +252,9 @@ void setup(CLI::App& root) {
   app->add_option("--cadence-temperature", args->cadence_temperature,
                   "the temperature of the melody's last --cadence-bars bars (a model with countdown barlines, or --bars); default --temperature");
   app->add_option("--cadence-bars", args->cadence_bars, "the bars --cadence-temperature applies to")->capture_default_str();
+  app->add_option("--rhythm-temperature", args->rhythm_temperature,
+                  "the temperature of each step's choice between holding the note and something new (1: the model's own "
+                  "rhythm); --temperature and --cadence-temperature then temper only what comes; default --temperature");
   app->add_option("--top-k", args->top_k, "sample only among the K most likely symbols (0 = off)")->capture_default_str();
   app->add_option("--top-p", args->top_p, "nucleus sampling: the most likely symbols holding probability P, in (0, 1]")->capture_default_str();
   app->add_option("--beam-size", args->beam_size, "beams kept (Magenta-style beam search; 1 = plain sampling)")->capture_default_str();

@@ -56,13 +56,14 @@ PYBIND11_MODULE(melodist, m) {
                           int top_k, uint64_t seed, int max_steps, std::vector<std::string> primer, const std::string& meter,
                           const std::string& pickup, const std::string& end_on, int beam_size, int branch_factor,
                           const std::string& time_signature, int candidates,
-                          double cadence_temperature, int cadence_bars) {
+                          double cadence_temperature, int cadence_bars, double rhythm_temperature) {
             api::GenerationOptions o;
             o.count = n; o.key = key; o.bars = bars; o.temperature = temperature; o.top_p = top_p; o.top_k = top_k;
             o.seed = seed; o.max_steps = max_steps; o.primer = std::move(primer);
             o.pickup = pickup; o.end_on = end_on; o.beam_size = beam_size; o.branch_factor = branch_factor;
             o.candidates = candidates;
             o.cadence_temperature = cadence_temperature; o.cadence_bars = cadence_bars;
+            o.rhythm_temperature = rhythm_temperature;
             auto parse_meter = [](const std::string& text, const char* name) -> std::optional<api::Meter> {
               if (text.empty()) return std::nullopt;
               const size_t slash = text.find('/');  // "6/8"; the library checks the range
@@ -81,7 +82,7 @@ PYBIND11_MODULE(melodist, m) {
           py::arg("top_k") = 0, py::arg("seed") = 1, py::arg("max_steps") = 500, py::arg("primer") = std::vector<std::string>{},
           py::arg("meter") = "", py::arg("pickup") = "", py::arg("end_on") = "", py::arg("beam_size") = 1, py::arg("branch_factor") = 1,
           py::arg("time_signature") = "", py::arg("candidates") = 0,
-          py::arg("cadence_temperature") = -1.0, py::arg("cadence_bars") = 3)
+          py::arg("cadence_temperature") = -1.0, py::arg("cadence_bars") = 3, py::arg("rhythm_temperature") = -1.0)
       .def("score", [](const api::Model& self, const api::Melody& melody, bool score_end) {
             api::Score s;
             {

@@ -120,6 +120,19 @@ TEST(AbcReader, RepeatBarlinesArePerformed) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(m.barlines[i], want[i]) << i;
 }
 
+TEST(AbcReader, ARepeatWithAPickupPlaysWholeBars) {
+  // |:G|C D|E:|F A|c2|] plays G C D E G C D E F A c2. The repeat's short bar (E) and the pickup played
+  // again after it (G) are one bar: no barline at 4. The second E, before the bar F A, keeps its own.
+  // (The "|:" that opens the tune is a barline at 0, as every performed bar line is.)
+  Melody m = read_song_file(kDir + "repeat_pickup.abc");
+  EXPECT_EQ(m.barlines, (std::vector<Rational>{Rational(0), Rational(1), Rational(3), Rational(5), Rational(7), Rational(8), Rational(10)}));
+  // Only at a jump: the same bars written out have their barline at 4.
+  const AbcBook book = split_abc_book("X:1\nM:2/4\nL:1/4\nK:C\nG|C D|E|G|C D|E|F A|c2|]\n", "written.abc");
+  ASSERT_EQ(book.tunes.size(), 1u);
+  Melody written = parse_abc_tune(book.tunes[0], AbcReadOptions{}, "written.abc");
+  EXPECT_EQ(written.barlines, (std::vector<Rational>{Rational(1), Rational(3), Rational(4), Rational(5), Rational(7), Rational(8), Rational(10)}));
+}
+
 TEST(AbcReader, BadTunesNameFileTuneAndLineAndTheOthersStillRead) {
   const std::string path = kDir + "bad_tunes.abc";
   auto songs = read_songs(path);

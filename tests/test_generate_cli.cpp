@@ -218,6 +218,7 @@ TEST_F(GenerateCli, BadInputsOneLineExitOneNothingWritten) {
   expect_one_line_error(base + " --cadence-temperature 0.3", "--cadence-temperature needs --bars or a model with countdown barlines");
   expect_one_line_error(base + " --cadence-temperature inf --bars 1", "--cadence-temperature must be finite");
   expect_one_line_error(base + " --cadence-temperature 0.3 --cadence-bars 0 --bars 1", "--cadence-bars must be 1 or more");
+  expect_one_line_error(base + " --rhythm-temperature nan", "--rhythm-temperature must be finite");
   expect_one_line_error("generate --model " + quote((dir / "nothing").string()) + " --out " + out("x.mid"), "no model here");
   // A foreign file where the model should be.
   fs::create_directories(dir / "foreign");

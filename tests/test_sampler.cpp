@@ -187,6 +187,53 @@ TEST(Sampler, InvalidOptions) {
   EXPECT_THROW(validate_sampler_options(o), Error);
 }
 
+// --rhythm-temperature: "_" keeps the untempered network's probability at R = 1, its two-way choice is
+// tempered at R otherwise; the other symbols share the rest in the ratios of the reference formula at T.
+TEST(Sampler, TheRhythmHasItsOwnTemperature) {
+  const std::vector<float> logits = {0.3f, 2.2f, -0.7f, 1.1f, 0.4f};  // symbol 1 is "_"
+  const std::vector<double> untempered = reference_tempered(logits, 1.0);
+  const double h = untempered[1];
+  for (double R : {1.0, 0.5, 2.0}) {
+    for (double T : {0.4, 1.0, 1.7}) {
+      SamplerOptions o;
+      o.temperature = T;
+      o.rhythm_temperature = R;
+      o.hold_symbol = 1;
+      std::vector<double> got(5);
+      sampling_distribution(logits.data(), 5, o, got.data());
+      const double held = std::pow(h, 1 / R) / (std::pow(h, 1 / R) + std::pow(1 - h, 1 / R));
+      EXPECT_NEAR(got[1], held, 1e-12) << R << " " << T;
+      std::vector<float> others = {logits[0], logits[2], logits[3], logits[4]};
+      const std::vector<double> rest = reference_tempered(others, T);
+      const int ids[4] = {0, 2, 3, 4};
+      for (int k = 0; k < 4; ++k) EXPECT_NEAR(got[ids[k]], (1 - held) * rest[k], 1e-12) << R << " " << T << " " << k;
+    }
+  }
+  // R = 0: hold exactly when the network holds more likely than not (here: h = 0.6 > 1/2).
+  SamplerOptions o;
+  o.rhythm_temperature = 0.0;
+  o.hold_symbol = 1;
+  std::vector<double> got(5);
+  sampling_distribution(logits.data(), 5, o, got.data());
+  EXPECT_GT(h, 0.5);
+  EXPECT_EQ(got[1], 1.0);
+  // Negative, or no "_" in the vocabulary: the plain tempered distribution.
+  for (int hold : {1, -1}) {
+    SamplerOptions off;
+    off.temperature = 0.6;
+    off.rhythm_temperature = hold < 0 ? 1.0 : -1.0;
+    off.hold_symbol = hold;
+    sampling_distribution(logits.data(), 5, off, got.data());
+    const std::vector<double> want = reference_tempered(logits, 0.6);
+    for (int j = 0; j < 5; ++j) EXPECT_NEAR(got[j], want[j], 1e-12) << hold << " " << j;
+  }
+  SamplerOptions bad;
+  bad.rhythm_temperature = std::nan("");
+  EXPECT_THROW(validate_sampler_options(bad), Error);
+  bad.rhythm_temperature = INFINITY;
+  EXPECT_THROW(validate_sampler_options(bad), Error);
+}
+
 TEST(BeamSearch, GreedyEqualsBeamSizeOne) {
   // Greedy decoding written out here with model_step + argmax, against beam search with beam size 1
   // (branch factors 1 and 3) at temperature 0.

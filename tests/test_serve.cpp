@@ -231,6 +231,7 @@ TEST(Serve, RefusesOutOfRangeFieldsNamingThem) {
       {{{"temperature", -0.5}}, "temperature"}, {{{"temperature", 99}}, "temperature"}, {{{"top_p", 0}}, "top_p"},
       {{{"cadence_temperature", -1}}, "cadence_temperature"}, {{{"cadence_temperature", "cool"}}, "cadence_temperature"},
       {{{"cadence_bars", 0}}, "cadence_bars"},
+      {{{"rhythm_temperature", -0.5}}, "rhythm_temperature"}, {{{"rhythm_temperature", "even"}}, "rhythm_temperature"},
       {{{"top_p", 1.5}}, "top_p"},       {{{"seed", -1}}, "seed"},          {{{"seed", 1.5}}, "seed"},
       {{{"meter", "5/3"}}, "meter"},     {{{"meter", "x"}}, "meter"},       {{{"key", "H major"}}, "key"},
       {{{"key", "D dorian"}}, "key"},    {{{"primer", "67 _ 999"}}, "primer"}, {{{"primer", "67 / 67"}}, "primer"},

@@ -62,6 +62,7 @@ function formRequest() {
   };
   if (v("key")) body.key = v("key");
   if (v("cadence_temperature") !== "") body.cadence_temperature = Number(v("cadence_temperature"));
+  if (v("rhythm_temperature") !== "") body.rhythm_temperature = Number(v("rhythm_temperature"));
   if (v("primer").trim()) body.primer = v("primer").trim();
   return body;
 }
@@ -114,7 +115,7 @@ function tuneView(tune) {
   view.dataset.id = tune.id;
   const r = tune.request;
   view.innerHTML = `<h3><a href="${tune.permalink}">#${tune.id}</a> ${tune.model}, seed ${r.seed}${r.variations > 1 ? ", variation " + (tune.variation + 1) : ""}</h3>
-    <div class="meta">${r.key || "model's key"} · ${r.meter} · ${r.bars} bars · temperature ${r.temperature}${r.cadence_temperature !== undefined ? ` (cadence ${r.cadence_temperature})` : ""} · top-p ${r.top_p} ·
+    <div class="meta">${r.key || "model's key"} · ${r.meter} · ${r.bars} bars · temperature ${r.temperature}${r.cadence_temperature !== undefined ? ` (cadence ${r.cadence_temperature})` : ""}${r.rhythm_temperature !== undefined ? ` (rhythm ${r.rhythm_temperature})` : ""} · top-p ${r.top_p} ·
       log-likelihood ${tune.log_likelihood.toFixed(2)} nats</div>
     <div class="staff"></div><canvas class="roll"></canvas>
     <div class="controls"><button class="play">Play</button><button class="stop">Stop</button>

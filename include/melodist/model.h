@@ -30,6 +30,10 @@ struct GenerationOptions {
   // drawn at cadence_temperature (negative: temperature); needs a model with countdown barlines, or bars.
   double cadence_temperature = -1;
   int cadence_bars = 3;
+  // The rhythm, as `generate --rhythm-temperature`: each step's choice between holding the note and
+  // something new at this temperature (1: the model's own rhythm; temperature then tempers only what
+  // comes); negative: temperature for both.
+  double rhythm_temperature = -1;
   int beam_size = 1;                // 1 = plain sampling
   int branch_factor = 1;            // continuations per beam and step
   uint64_t seed = 1;

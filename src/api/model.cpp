@@ -49,6 +49,7 @@ std::vector<Melody> Model::generate(const GenerationOptions& o) const {
   options.beam.sampler.temperature = o.temperature;
   options.beam.sampler.top_k = o.top_k;
   options.beam.sampler.top_p = o.top_p;
+  options.beam.sampler.rhythm_temperature = o.rhythm_temperature;
   validate_sampler_options(options.beam.sampler);
   options.beam.cadence_temperature = o.cadence_temperature;
   options.beam.cadence_bars = o.cadence_bars;

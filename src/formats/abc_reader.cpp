@@ -166,6 +166,15 @@ class TuneReader {
   void switch_voice(std::string_view id);
   void end_bar(Voice& v) { v.bar_set.fill(false); }
   void perform(const std::vector<Item>& items, size_t begin, size_t end, Melody& melody, Rational& time);
+  // join_bars_split_by_jumps at jumps_, with the tune's first meter (a later M: changes the bars after
+  // it, and rarely falls at a repeat with a pickup).
+  void join_split_bars(Melody& melody) const {
+    if (!melody.time_signature) return;
+    const Rational bar(4 * melody.time_signature->numerator, melody.time_signature->denominator);
+    std::vector<BarJump> jumps;
+    for (const Rational& t : jumps_) jumps.push_back({t, bar});
+    join_bars_split_by_jumps(melody, jumps);
+  }
 
   const AbcTune& tune_;
   const AbcReadOptions& options_;
@@ -182,6 +191,7 @@ class TuneReader {
   std::map<std::string, size_t> voice_index_;
   size_t current_ = SIZE_MAX;
   bool meter_set_ = false;
+  std::vector<Rational> jumps_;  // times where perform left the written order (join_bars_split_by_jumps)
 };
 
 // The standard's rule, in quarter notes: 1/16 of a whole note below 3/4 meter, else 1/8 (also without a meter).
@@ -731,6 +741,7 @@ void TuneReader::body_line(std::string_view text, int line) {
 
 // Plays items[begin, end) with repeats and endings expanded (see the header comment of the .cpp).
 void TuneReader::perform(const std::vector<Item>& items, size_t begin, size_t end, Melody& melody, Rational& time) {
+  if (time > Rational(0)) jumps_.push_back(time);  // the next part of P:
   size_t start = begin;  // where a ":|" goes back to
   int pass = 1;
   bool skipping = false;
@@ -767,12 +778,13 @@ void TuneReader::perform(const std::vector<Item>& items, size_t begin, size_t en
     if (it.repeat_end && pass == 1) {
       pass = 2;
       i = start;
+      jumps_.push_back(time);
       continue;
     }
     if (it.repeat_end) opened = false;
     if (it.endings) {
       // ":|2", "|2": an ending begins here; played on the passes it names
-      if (!(it.endings & (uint32_t{1} << pass))) skipping = true;
+      if (!(it.endings & (uint32_t{1} << pass))) skipping = true, jumps_.push_back(time);
     } else if (it.repeat_end) {
       pass = 1, start = i + 1;  // a later ":|" with no "|:" repeats from here (abc2midi: "::")
     }
@@ -897,6 +909,7 @@ Melody TuneReader::read() {
                                       melody.events[k + 1].pitch == melody.events[k].pitch;
   // Barlines followed by a note or rest only.
   while (!melody.barlines.empty() && melody.barlines.back() >= time) melody.barlines.pop_back();
+  join_split_bars(melody);
   melody.source_format = SourceFormat::abc;
   return melody;
 }

@@ -464,9 +464,18 @@ Melody extract_melody(const MusicXmlScore& score, const MusicXmlExtractOptions& 
   // The played notes of the voice, on one timeline; chords reduced to their highest note.
   std::vector<PlayedNote> notes;
   std::vector<Rational> measure_starts;
+  std::vector<BarJump> jumps;  // where the played order leaves the written one, with the meter's bar there
+  std::vector<Rational> bar_length(part.measures.size());  // per written measure: the meter in force (0: none)
+  for (size_t i = 0; i < part.measures.size(); ++i) {
+    const std::optional<TimeSignature>& t = part.measures[i].time;
+    bar_length[i] = t ? Rational(4 * t->numerator, t->denominator) : i > 0 ? bar_length[i - 1] : Rational(0);
+  }
   Rational time(0);
+  size_t previous = SIZE_MAX;
   for (size_t index : played_order(part.measures)) {
     const MusicXmlMeasure& m = part.measures[index];
+    if (previous != SIZE_MAX && index != previous + 1) jumps.push_back({time, bar_length[index]});
+    previous = index;
     measure_starts.push_back(time);
     for (const MusicXmlNote& n : m.notes) {
       if (n.voice != voice || n.grace || !(n.duration > Rational(0))) continue;
@@ -505,6 +514,7 @@ Melody extract_melody(const MusicXmlScore& score, const MusicXmlExtractOptions& 
     if (t >= time || (!melody.barlines.empty() && melody.barlines.back() == t)) continue;
     melody.barlines.push_back(t);
   }
+  join_bars_split_by_jumps(melody, jumps);
   // Consecutive rests of the notation stay separate events (as kern); merge nothing here.
   return melody;
 }

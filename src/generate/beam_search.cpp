@@ -104,9 +104,13 @@ double constrained_log_probability(const float* logits, int V, const std::vector
   return static_cast<double>(logits[symbol]) - r.max - std::log(r.sum);
 }
 
-// ln Z (BeamResult::log_weight): the mass softmax(logits / T) puts on the allowed symbols; p (V) is scratch.
-double log_allowed_mass(const float* logits, int V, const std::vector<char>& allowed, double temperature, double* p) {
-  nn::softmax(logits, V, temperature > 0.0 ? 1.0 / temperature : 1.0, p);
+// ln Z (BeamResult::log_weight): the mass the tempered model (the sampler's temperatures, 1 for greedy)
+// puts on the allowed symbols; p (V) is scratch.
+double log_allowed_mass(const float* logits, int V, const std::vector<char>& allowed, const SamplerOptions& sampler, double* p) {
+  SamplerOptions tempered = sampler;
+  if (tempered.temperature == 0.0) tempered.temperature = 1.0;
+  if (tempered.rhythm_temperature == 0.0) tempered.rhythm_temperature = 1.0;
+  tempered_distribution(logits, V, tempered, p);
   double mass = 0.0;
   for (int j = 0; j < V; ++j)
     if (allowed[j]) mass += p[j];
@@ -187,7 +191,7 @@ std::vector<BeamResult> beam_search(const Model& model, const StepState& start, 
         sampling_distribution(sampled, V, sampler, probs.data());
         if (step == 0 && !o.banned_at_start.empty()) exclude(sampled, V, o.banned_at_start, probs.data());
         if (constraints) restrict_to(sampled, V, allowed, probs.data());
-        const double lw = constraints ? log_allowed_mass(row, V, allowed, sampler.temperature, scratch.data()) : 0.0;
+        const double lw = constraints ? log_allowed_mass(row, V, allowed, sampler, scratch.data()) : 0.0;
         for (int f = 0; f < F; ++f) {
           const int s = draw(probs.data(), V, rngs[n]);
           const double lp = constraints ? constrained_log_probability(row, V, allowed, s) : log_probability(row, V, s);

@@ -273,6 +273,7 @@ std::vector<GeneratedMelody> generate_melodies(const Model& model, const Generat
     beam.banned_at_start.push_back(delimiter);
     if (const int hold = model.symbol_id(kHoldSymbol); hold >= 0) beam.banned_at_start.push_back(hold);
   }
+  beam.sampler.hold_symbol = model.symbol_id(kHoldSymbol);  // --rhythm-temperature's "_"
   beam.constraints = &constraints;
   beam.constraint_start = primed;
   const std::vector<BeamResult> results =

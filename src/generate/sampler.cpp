@@ -25,16 +25,56 @@ void validate_sampler_options(const SamplerOptions& o) {
     throw Error("--temperature must be 0 (greedy) or more, got " + std::to_string(o.temperature));
   if (o.top_k < 0) throw Error("--top-k must be 0 (off) or more, got " + std::to_string(o.top_k));
   if (!(o.top_p > 0.0 && o.top_p <= 1.0)) throw Error("--top-p must be in (0, 1], got " + std::to_string(o.top_p));
+  if (!(o.rhythm_temperature < 0.0) && !std::isfinite(o.rhythm_temperature))  // NaN or +inf; negative: off
+    throw Error("--rhythm-temperature must be finite; negative: --temperature for the rhythm too");
+}
+
+namespace {
+
+// softmax(logits / T) (V), T = 0: one-hot argmax. Symbol `skip` (or none, -1) is left out: 0, and the rest
+// sums to 1; when only it has any mass, probs is all zero.
+void tempered_softmax(const float* logits, int V, double temperature, int skip, double* probs) {
+  if (temperature == 0.0) {
+    std::fill(probs, probs + V, 0.0);
+    int best = -1;
+    for (int j = 0; j < V; ++j)
+      if (j != skip && (best < 0 || logits[j] > logits[best])) best = j;
+    if (best >= 0 && (skip < 0 || logits[best] > -1e29f)) probs[best] = 1.0;  // -1e30: masked (constraints)
+    return;
+  }
+  nn::softmax(logits, V, 1.0 / temperature, probs);  // p^(1/T) / sum, computed stably
+  if (skip < 0) return;
+  const double rest = 1.0 - probs[skip];
+  probs[skip] = 0.0;
+  for (int j = 0; j < V; ++j) probs[j] = rest > 0.0 ? probs[j] / rest : 0.0;
+}
+
+}  // namespace
+
+void tempered_distribution(const float* logits, int V, const SamplerOptions& o, double* probs) {
+  const int hold = o.hold_symbol;
+  if (o.rhythm_temperature < 0.0 || hold < 0 || hold >= V) {
+    tempered_softmax(logits, V, o.temperature, -1, probs);
+    return;
+  }
+  nn::softmax(logits, V, 1.0, probs);
+  const double h = probs[hold];  // the untempered network's probability of holding
+  double held = h;
+  if (o.rhythm_temperature == 0.0) held = h > 0.5 ? 1.0 : (h < 0.5 ? 0.0 : 0.5);
+  else if (h > 0.0 && h < 1.0) {
+    const double a = std::log(h) / o.rhythm_temperature, b = std::log1p(-h) / o.rhythm_temperature;
+    held = 1.0 / (1.0 + std::exp(b - a));  // h^(1/R) / (h^(1/R) + (1-h)^(1/R))
+  }
+  tempered_softmax(logits, V, o.temperature, hold, probs);
+  double rest = 0.0;
+  for (int j = 0; j < V; ++j) rest += probs[j];
+  if (rest == 0.0) held = 1.0;  // nothing but "_" is possible
+  for (int j = 0; j < V; ++j) probs[j] *= 1.0 - held;
+  probs[hold] = held;
 }
 
 void sampling_distribution(const float* logits, int V, const SamplerOptions& o, double* probs) {
-  if (o.temperature == 0.0) {
-    std::fill(probs, probs + V, 0.0);
-    probs[nn::row_max(logits, V).index] = 1.0;
-    return;
-  }
-  // p^(1/T) / sum = softmax(logits / T): the same thing, computed stably.
-  nn::softmax(logits, V, 1.0 / o.temperature, probs);
+  tempered_distribution(logits, V, o, probs);
   if ((o.top_k > 0 && o.top_k < V) || o.top_p < 1.0) {
     std::vector<int> order(V);  // most likely first; ties by id
     std::iota(order.begin(), order.end(), 0);

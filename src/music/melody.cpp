@@ -8,6 +8,25 @@ Rational melody_length(const Melody& melody) {
   return length;
 }
 
+void join_bars_split_by_jumps(Melody& melody, const std::vector<BarJump>& jumps) {
+  if (jumps.empty()) return;
+  const Rational length = melody_length(melody);
+  std::vector<Rational>& bars = melody.barlines;  // ascending
+  std::vector<Rational> kept;
+  kept.reserve(bars.size());
+  for (size_t j = 0; j < bars.size(); ++j) {
+    const Rational t = bars[j];
+    const Rational before = t - (kept.empty() ? Rational(0) : kept.back());
+    const Rational after = (j + 1 < bars.size() ? bars[j + 1] : length) - t;
+    bool join = false;
+    for (const BarJump& jump : jumps)
+      if (jump.time == t && jump.bar_length > Rational(0))
+        join = before < jump.bar_length && after < jump.bar_length && before + after == jump.bar_length;
+    if (!join) kept.push_back(t);
+  }
+  bars = std::move(kept);
+}
+
 std::string Key::name() const {
   static const char* kNames[12] = {"C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B"};
   std::string n = kNames[((tonic_pitch_class % 12) + 12) % 12];

@@ -66,4 +66,18 @@ struct Melody {
 // The melody's length in quarters: the sum of its event durations.
 Rational melody_length(const Melody& melody);
 
+// A place where the played order leaves the written one (a repeat goes back, an ending is skipped, the
+// next part of P: begins), and the length of a bar of the meter there, in quarters.
+struct BarJump {
+  Rational time;
+  Rational bar_length;
+};
+
+// A repeat with a pickup is written as a short last bar, and the pickup played again after the jump
+// (or the next part's) begins a second short bar: "G3 :| d | ..." plays 12 + 4 sixteenths of a
+// 16-sixteenth bar. Played, the two are one bar; a model that learned them split would write split bars
+// where the decoder keeps every bar whole. Removes the barline at each jump that falls between two bars
+// each shorter than the jump's bar_length and together exactly one (the ABC and MusicXML readers).
+void join_bars_split_by_jumps(Melody& melody, const std::vector<BarJump>& jumps);
+
 }  // namespace melodist

@@ -114,7 +114,7 @@ std::string field_of_library_error(const std::string& message) {
   std::string head = message.substr(message.rfind("--", 0) == 0 ? 2 : 0);
   head = head.substr(0, head.find_first_of(" :\""));
   std::replace(head.begin(), head.end(), '-', '_');
-  for (const char* f : {"key", "meter", "bars", "pickup", "end_on", "temperature", "cadence_temperature", "cadence_bars", "top_p", "primer", "steps"})
+  for (const char* f : {"key", "meter", "bars", "pickup", "end_on", "temperature", "cadence_temperature", "cadence_bars", "rhythm_temperature", "top_p", "primer", "steps"})
     if (head == f) return f;
   return "";
 }
@@ -140,10 +140,11 @@ std::vector<ServedModel> load_served_models(const std::vector<std::string>& dirs
 ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& models) {
   if (!body.is_object()) throw ApiError(400, "", "the request body must be a JSON object");
   static const std::set<std::string> kFields = {"model", "key", "meter", "bars", "pickup", "end_on", "steps", "temperature",
-                                                "cadence_temperature", "cadence_bars", "top_p", "seed", "primer", "variations", "candidates"};
+                                                "cadence_temperature", "cadence_bars", "rhythm_temperature", "top_p", "seed", "primer",
+                                                "variations", "candidates"};
   for (const auto& [k, v] : body.items())
     if (!kFields.count(k))
-      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, cadence_temperature, cadence_bars, top_p, seed, primer, variations, candidates)");
+      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, cadence_temperature, cadence_bars, rhythm_temperature, top_p, seed, primer, variations, candidates)");
   ComposeRequest r;
   r.model = &choose_model(body, models);
   r.key = string_field(body, "key", 20);
@@ -161,6 +162,7 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
   r.temperature = number_field(body, "temperature", r.temperature, 0, kMaxTemperature, false);
   r.cadence_temperature = number_field(body, "cadence_temperature", r.cadence_temperature, 0, kMaxTemperature, false);
   r.cadence_bars = int_field(body, "cadence_bars", r.cadence_bars, 1, kMaxBars);
+  r.rhythm_temperature = number_field(body, "rhythm_temperature", r.rhythm_temperature, 0, kMaxTemperature, false);
   r.top_p = number_field(body, "top_p", r.top_p, 0, 1, true);
   r.variations = int_field(body, "variations", r.variations, 1, kMaxVariations);
   r.candidates = int_field(body, "candidates", r.candidates, 1, kMaxCandidates);
@@ -180,7 +182,7 @@ ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& m
   return r;
 }
 
-// The request as composed; cadence_temperature only when it was given (every echoed field is one
+// The request as composed; cadence_temperature and rhythm_temperature only when given (every echoed field is one
 // parse_compose accepts).
 json request_json(const ComposeRequest& r) {
   json j = {{"model", r.model->name}, {"key", r.key}, {"meter", std::to_string(r.meter.numerator) + "/" + std::to_string(r.meter.denominator)},
@@ -188,6 +190,7 @@ json request_json(const ComposeRequest& r) {
           {"cadence_bars", r.cadence_bars}, {"top_p", r.top_p}, {"seed", r.seed},
           {"primer", join_symbols(r.primer)}, {"variations", r.variations}, {"candidates", r.candidates}, {"step", r.model->model.info().step}};
   if (r.cadence_temperature >= 0) j["cadence_temperature"] = r.cadence_temperature;
+  if (r.rhythm_temperature >= 0) j["rhythm_temperature"] = r.rhythm_temperature;
   return j;
 }
 
@@ -199,6 +202,7 @@ api::GenerationOptions generation_options(const ComposeRequest& r) {
   o.temperature = r.temperature;
   o.cadence_temperature = r.cadence_temperature;
   o.cadence_bars = r.cadence_bars;
+  o.rhythm_temperature = r.rhythm_temperature;
   o.top_p = r.top_p;
   o.seed = r.seed;
   o.primer = r.primer;

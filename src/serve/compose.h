@@ -49,6 +49,7 @@ struct ComposeRequest {
   double temperature = 1.0;
   double cadence_temperature = -1;  // < 0: temperature (generate --cadence-temperature)
   int cadence_bars = 3;
+  double rhythm_temperature = -1;   // < 0: temperature (generate --rhythm-temperature)
   double top_p = 1.0;
   uint64_t seed = 1;
   std::vector<std::string> primer;

@@ -101,6 +101,13 @@ def test_generate_controls_as_the_cli(tmp_path):
     assert (tmp_path / "py-cadence.mid").read_bytes() == (tmp_path / "cli-cadence.mid").read_bytes()
     with pytest.raises(melodist.Error, match="--cadence-temperature needs --bars"):
         model.generate(cadence_temperature=0.3)
+    # the rhythm's own temperature, as `generate --rhythm-temperature 1`
+    subprocess.run([CLI, "generate", "--model", str(tmp_path / "m"), "--meter", "3/4", "--bars", "4", "--seed", "3", "-t", "0.5",
+                    "--rhythm-temperature", "1", "--out", str(tmp_path / "cli-rhythm.mid")], check=True, capture_output=True)
+    steady = model.generate(meter="3/4", bars=4, seed=3, temperature=0.5, rhythm_temperature=1)[0]
+    steady.write(str(tmp_path / "py-rhythm.mid"))
+    assert (tmp_path / "py-rhythm.mid").read_bytes() == (tmp_path / "cli-rhythm.mid").read_bytes()
+    assert steady.symbols != model.generate(meter="3/4", bars=4, seed=3, temperature=0.5)[0].symbols
 
 
 def test_prediction_encodings_as_the_cli(tmp_path):

@@ -68,12 +68,13 @@ try {
   await page.$eval("#bars", el => { el.value = "8"; });
   await page.$eval("#seed", el => { el.value = "42"; });
   await page.$eval("#cadence_temperature", el => { el.value = "0.3"; });
+  await page.$eval("#rhythm_temperature", el => { el.value = "1"; });
   await page.click("#compose");
   await page.waitForSelector(".tune .staff svg", { timeout: 30000 });
   const id = await page.$eval(".tune", el => Number(el.dataset.id));
   const tune = await page.evaluate(async id => (await fetch(`/api/tunes/${id}`)).json(), id);
-  check(tune.request.key === "G major" && tune.request.meter === "3/4" && tune.request.bars === 8 && tune.request.cadence_temperature === 0.3,
-        "the form's key, meter, bars and cadence reached the server");
+  check(tune.request.key === "G major" && tune.request.meter === "3/4" && tune.request.bars === 8 && tune.request.cadence_temperature === 0.3 &&
+        tune.request.rhythm_temperature === 1, "the form's key, meter, bars, cadence and rhythm reached the server");
   const barsDrawn = await page.$$eval(".tune .staff svg .abcjs-bar", els => els.length);
   const barsExpected = Math.ceil(tune.length_quarters / 3 - 1e-9);
   check(barsExpected >= 1 && barsExpected <= 8, `the melody is at most 8 bars of 3/4 (${tune.length_quarters} quarters)`);
