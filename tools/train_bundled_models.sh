@@ -97,7 +97,7 @@ case "$which" in
     N=../shared/data/nottingham/abc
     heldout_and_exclusions nottingham "$N" "$N" --step 1/4 --triplets
     TRAIN_EXTRA=(--hidden 384 --epochs 100)
-    CLOSE_EPOCHS=30  # stage 2: 14 min
+    CLOSE_EPOCHS=30  # stage 2: 7 min (2026-12-08)
     SYMBOLS+=(--countdown-bars 4 --triplets)
     train_model nottingham "$N" models/nottingham \
       "Nottingham Music Database (Jukedeck's cleaned ABC), 1,034 British and American folk tunes: the 1,031 that encode at step 1/4 with triplets, all but the held-out tenth" \
