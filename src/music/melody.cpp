@@ -1,5 +1,7 @@
 #include "music/melody.h"
 
+#include <algorithm>
+
 namespace melodist {
 
 Rational melody_length(const Melody& melody) {
@@ -10,6 +12,9 @@ Rational melody_length(const Melody& melody) {
 
 void join_bars_split_by_jumps(Melody& melody, const std::vector<BarJump>& jumps) {
   if (jumps.empty()) return;
+  // By time, so each barline finds its jump in log time (a hostile tune may repeat a million times).
+  std::vector<BarJump> by_time = jumps;
+  std::stable_sort(by_time.begin(), by_time.end(), [](const BarJump& a, const BarJump& b) { return a.time < b.time; });
   const Rational length = melody_length(melody);
   std::vector<Rational>& bars = melody.barlines;  // ascending
   std::vector<Rational> kept;
@@ -19,9 +24,10 @@ void join_bars_split_by_jumps(Melody& melody, const std::vector<BarJump>& jumps)
     const Rational before = t - (kept.empty() ? Rational(0) : kept.back());
     const Rational after = (j + 1 < bars.size() ? bars[j + 1] : length) - t;
     bool join = false;
-    for (const BarJump& jump : jumps)
-      if (jump.time == t && jump.bar_length > Rational(0))
-        join = before < jump.bar_length && after < jump.bar_length && before + after == jump.bar_length;
+    auto jump = std::lower_bound(by_time.begin(), by_time.end(), t, [](const BarJump& a, const Rational& b) { return a.time < b; });
+    for (; jump != by_time.end() && jump->time == t; ++jump)
+      if (jump->bar_length > Rational(0))
+        join = join || (before < jump->bar_length && after < jump->bar_length && before + after == jump->bar_length);
     if (!join) kept.push_back(t);
   }
   bars = std::move(kept);
