@@ -24,6 +24,7 @@
 #include <cstring>
 #include <map>
 
+#include "formats/meter_symbol.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -170,7 +171,7 @@ class TuneReader {
   // it, and rarely falls at a repeat with a pickup).
   void join_split_bars(Melody& melody) const {
     if (!melody.time_signature) return;
-    const Rational bar(4 * melody.time_signature->numerator, melody.time_signature->denominator);
+    const Rational bar = bar_length(*melody.time_signature);
     std::vector<BarJump> jumps;
     for (const Rational& t : jumps_) jumps.push_back({t, bar});
     join_bars_split_by_jumps(melody, jumps);

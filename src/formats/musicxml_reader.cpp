@@ -11,6 +11,7 @@
 #include <memory>
 #include <pugixml.hpp>
 
+#include "formats/meter_symbol.h"
 #include "formats/midi_reader.h"
 #include "util/error.h"
 
@@ -465,16 +466,16 @@ Melody extract_melody(const MusicXmlScore& score, const MusicXmlExtractOptions& 
   std::vector<PlayedNote> notes;
   std::vector<Rational> measure_starts;
   std::vector<BarJump> jumps;  // where the played order leaves the written one, with the meter's bar there
-  std::vector<Rational> bar_length(part.measures.size());  // per written measure: the meter in force (0: none)
+  std::vector<Rational> bars(part.measures.size());  // per written measure: the bar of the meter in force (0: none)
   for (size_t i = 0; i < part.measures.size(); ++i) {
     const std::optional<TimeSignature>& t = part.measures[i].time;
-    bar_length[i] = t ? Rational(4 * t->numerator, t->denominator) : i > 0 ? bar_length[i - 1] : Rational(0);
+    bars[i] = t ? bar_length(*t) : i > 0 ? bars[i - 1] : Rational(0);
   }
   Rational time(0);
   size_t previous = SIZE_MAX;
   for (size_t index : played_order(part.measures)) {
     const MusicXmlMeasure& m = part.measures[index];
-    if (previous != SIZE_MAX && index != previous + 1) jumps.push_back({time, bar_length[index]});
+    if (previous != SIZE_MAX && index != previous + 1) jumps.push_back({time, bars[index]});
     previous = index;
     measure_starts.push_back(time);
     for (const MusicXmlNote& n : m.notes) {

@@ -32,14 +32,15 @@ void validate_sampler_options(const SamplerOptions& o) {
 namespace {
 
 // softmax(logits / T) (V), T = 0: one-hot argmax. Symbol `skip` (or none, -1) is left out: 0, and the rest
-// sums to 1; when only it has any mass, probs is all zero.
+// sums to 1; when only it has any mass, probs is all zero. (Masked symbols, constraints.h, may take the
+// argmax here; the beam search restricts the draw to the allowed ones afterwards.)
 void tempered_softmax(const float* logits, int V, double temperature, int skip, double* probs) {
   if (temperature == 0.0) {
     std::fill(probs, probs + V, 0.0);
     int best = -1;
     for (int j = 0; j < V; ++j)
       if (j != skip && (best < 0 || logits[j] > logits[best])) best = j;
-    if (best >= 0 && (skip < 0 || logits[best] > -1e29f)) probs[best] = 1.0;  // -1e30: masked (constraints)
+    if (best >= 0) probs[best] = 1.0;
     return;
   }
   nn::softmax(logits, V, 1.0 / temperature, probs);  // p^(1/T) / sum, computed stably

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <regex>
-#include <set>
 
 #include "api/impl.h"
 #include "formats/key_symbol.h"
@@ -139,12 +138,15 @@ std::vector<ServedModel> load_served_models(const std::vector<std::string>& dirs
 
 ComposeRequest parse_compose(const json& body, const std::vector<ServedModel>& models) {
   if (!body.is_object()) throw ApiError(400, "", "the request body must be a JSON object");
-  static const std::set<std::string> kFields = {"model", "key", "meter", "bars", "pickup", "end_on", "steps", "temperature",
-                                                "cadence_temperature", "cadence_bars", "rhythm_temperature", "top_p", "seed", "primer",
-                                                "variations", "candidates"};
+  static const std::vector<std::string> kFields = {"model", "key", "meter", "bars", "pickup", "end_on", "steps", "temperature",
+                                                   "cadence_temperature", "cadence_bars", "rhythm_temperature", "top_p", "seed", "primer",
+                                                   "variations", "candidates"};
   for (const auto& [k, v] : body.items())
-    if (!kFields.count(k))
-      bad(k.substr(0, 40), "is not a compose field (model, key, meter, bars, pickup, end_on, steps, temperature, cadence_temperature, cadence_bars, rhythm_temperature, top_p, seed, primer, variations, candidates)");
+    if (std::find(kFields.begin(), kFields.end(), k) == kFields.end()) {
+      std::string list;  // the fields in this order, one list for the check and the message
+      for (const std::string& f : kFields) list += (list.empty() ? "" : ", ") + f;
+      bad(k.substr(0, 40), "is not a compose field (" + list + ")");
+    }
   ComposeRequest r;
   r.model = &choose_model(body, models);
   r.key = string_field(body, "key", 20);
